@@ -1,0 +1,86 @@
+// What both pool flavours do the same way around their buckets: rent(0), over-size requests,
+// validating a give_back, clearing, leases. Kept here so the two flavours cannot drift apart.
+//
+// Thread-safety: stateless helpers; OversizeCounters are relaxed atomics (the over-size path is
+// rare and allocates anyway, so a shared read-modify-write there costs nothing that matters).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <stdexcept>
+
+#include "bufpool/internal/array_storage.hpp"
+#include "bufpool/lease.hpp"
+#include "bufpool/pool_options.hpp"
+#include "bufpool/pool_policy.hpp"
+#include "bufpool/pool_stats.hpp"
+
+namespace bufpool::internal {
+
+template <class Policy>
+struct OversizeCounters {
+  typename Policy::template atomic<std::uint64_t> rents{0};
+  typename Policy::template atomic<std::uint64_t> give_backs{0};
+
+  void add_to(PoolStats& s) const {
+    const std::uint64_t r = rents.load(std::memory_order_relaxed);
+    s.rents += r;
+    s.oversize_rents += r;
+    s.fresh_allocations += r;
+    s.give_backs += give_backs.load(std::memory_order_relaxed);
+  }
+};
+
+// Zeroes the whole array (clear_array = true). The caller owns the array exclusively.
+template <class T>
+void zero_array(std::span<T> array) noexcept {
+  std::memset(static_cast<void*>(array.data()), 0, array.size_bytes());
+}
+
+// A request above the largest bucket: a fresh exact-size array the pool never keeps.
+template <class T, class Policy>
+std::span<T> rent_oversize(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& counters,
+                           std::size_t length) {
+  T* array = storage.allocate(length);
+  try {
+    storage.hand_out(array, length, length);
+  } catch (...) {
+    storage.free(array, length);
+    throw;
+  }
+  counters.rents.fetch_add(1, std::memory_order_relaxed);
+  return {array, length};
+}
+
+// An over-size array coming back: freed (zeroed first if asked: freed memory is reused by malloc).
+template <class T, class Policy>
+void give_back_oversize(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& counters,
+                        std::span<T> array, bool clear_array) {
+  if (!storage.accept_give_back(array.data(), array.size())) return;
+  counters.give_backs.fetch_add(1, std::memory_order_relaxed);
+  if (clear_array) zero_array(array);
+  storage.free(array.data(), array.size());
+}
+
+// Throws std::invalid_argument naming the size unless `length` is a bucket capacity.
+inline void require_bucket_capacity(std::size_t length, std::size_t bucket_count, std::size_t largest) {
+  if (!is_bucket_capacity(length, bucket_count)) {
+    throw std::invalid_argument(not_a_bucket_message(length, largest));
+  }
+}
+
+// A Lease over pool.rent_exact(length), given back through pool.give_back.
+template <class T, class Pool>
+Lease<T> make_lease(Pool& pool, std::size_t length, bool clear_on_give_back) {
+  if (length == 0) return {};
+  std::span<T> whole = pool.rent_exact(length);
+  auto give_back = [](void* p, std::span<T> w, bool clear) noexcept {
+    // Cannot throw: a lease's array is always a bucket capacity or over-size of this pool.
+    static_cast<Pool*>(p)->give_back(w, clear);
+  };
+  return Lease<T>(&pool, give_back, whole, length, clear_on_give_back);
+}
+
+}  // namespace bufpool::internal

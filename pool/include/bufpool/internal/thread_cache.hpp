@@ -1,0 +1,158 @@
+// SharedArrayPool's first level: one array slot per bucket for each (thread, pool), and the
+// registry through which a pool finds the slots of every thread that used it.
+//
+// The fast path touches only the calling thread's own ThreadCache, with relaxed loads and stores
+// and no read-modify-write: only the owner thread ever writes a slot or a counter while the pool is
+// in use. Other threads only read them (stats()). Two events hand a cache to another thread: the
+// owner's exit (its thread_local list retires each cache into its pool under the registry lock) and
+// the pool's destruction (it frees every registered cache's slots under the same lock, when by
+// contract no thread uses the pool any more). A trim() cannot reach into other threads' slots
+// safely, so it bumps an epoch and each owner frees its own slots at its next call.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "bufpool/internal/annotated_mutex.hpp"
+#include "bufpool/internal/bucket_math.hpp"
+#include "bufpool/pool_stats.hpp"
+
+namespace bufpool::internal {
+
+// Counters of one owner. bump() is a relaxed load + store (the owner is the only writer, so no
+// update is lost and no lock-prefixed instruction is paid); bump_shared() is for counters that
+// several threads write (threads with no cache, the pool-wide fallbacks).
+template <class Policy>
+struct CacheCounters {
+  using Counter = typename Policy::template atomic<std::uint64_t>;
+
+  Counter rents[kMaxBucketCount]{};
+  Counter fresh[kMaxBucketCount]{};
+  Counter drops[kMaxBucketCount]{};
+  Counter hits{0};
+  Counter thread_local_hits{0};
+  Counter give_backs{0};
+  Counter trimmed{0};
+
+  static void bump(Counter& c, std::uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  static void bump_shared(Counter& c, std::uint64_t n = 1) noexcept {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
+  static std::uint64_t read(const Counter& c) noexcept { return c.load(std::memory_order_relaxed); }
+
+  // Adds `other` into this (single writer of this: the caller holds what guards it).
+  void absorb(const CacheCounters& other) noexcept {
+    for (std::size_t b = 0; b < kMaxBucketCount; ++b) {
+      bump(rents[b], read(other.rents[b]));
+      bump(fresh[b], read(other.fresh[b]));
+      bump(drops[b], read(other.drops[b]));
+    }
+    bump(hits, read(other.hits));
+    bump(thread_local_hits, read(other.thread_local_hits));
+    bump(give_backs, read(other.give_backs));
+    bump(trimmed, read(other.trimmed));
+  }
+
+  // Adds these counters to a snapshot whose buckets are already sized.
+  void add_to(PoolStats& s) const noexcept {
+    for (std::size_t b = 0; b < kMaxBucketCount; ++b) {
+      s.buckets[b].rents += read(rents[b]);
+      s.buckets[b].fresh += read(fresh[b]);
+      s.buckets[b].drops += read(drops[b]);
+      s.rents += read(rents[b]);
+      s.fresh_allocations += read(fresh[b]);
+      s.drops += read(drops[b]);
+    }
+    s.hits += read(hits);
+    s.thread_local_hits += read(thread_local_hits);
+    s.give_backs += read(give_backs);
+    s.trimmed += read(trimmed);
+  }
+};
+
+// One thread's slots and counters for one pool.
+template <class T, class Policy>
+struct ThreadCache {
+  // Written only by the owner thread (relaxed load/store); read by stats().
+  typename Policy::template atomic<T*> slots[kMaxBucketCount]{};
+  CacheCounters<Policy> counters;
+  // Owner thread only: the pool's trim epoch this cache last honoured.
+  std::uint64_t seen_trim_epoch = 0;
+};
+
+// What a pool does with caches its registry hands it. Implemented by SharedArrayPool.
+template <class T, class Policy>
+class CacheOwner {
+ public:
+  // A thread exits: take its resting arrays back into the shared stacks (or free them).
+  virtual void absorb_exiting(ThreadCache<T, Policy>& cache) noexcept = 0;
+
+ protected:
+  ~CacheOwner() = default;
+};
+
+// The set of caches of one pool. Shared-owned by the pool and by every thread's cache list, so a
+// thread that outlives the pool still finds it (closed) at exit.
+//
+// Thread-safe: all members are guarded by mu_. Lock order: registry before any partition lock.
+template <class T, class Policy>
+class CacheRegistry {
+ public:
+  using Cache = ThreadCache<T, Policy>;
+  using RawMutex = typename Policy::mutex;
+
+  explicit CacheRegistry(CacheOwner<T, Policy>* owner) : owner_(owner) {}
+
+  // Registers a new cache. Throws std::bad_alloc.
+  void add(Cache* cache) {
+    MutexLock<RawMutex> lock(mu_);
+    caches_.push_back(cache);
+  }
+
+  // The owner thread exits: its arrays go back to the pool if it still exists; its counters are
+  // kept so stats() stays complete.
+  void retire(Cache* cache) noexcept {
+    MutexLock<RawMutex> lock(mu_);
+    if (owner_ != nullptr) owner_->absorb_exiting(*cache);
+    retired_.absorb(cache->counters);
+    caches_.erase(std::remove(caches_.begin(), caches_.end(), cache), caches_.end());
+  }
+
+  // The pool is being destroyed: `free_slots` empties every cache; later retires only unregister.
+  template <class FreeSlots>
+  void close(FreeSlots&& free_slots) noexcept {
+    MutexLock<RawMutex> lock(mu_);
+    for (Cache* cache : caches_) free_slots(*cache);
+    owner_ = nullptr;
+  }
+
+  bool closed() const noexcept {
+    MutexLock<RawMutex> lock(mu_);
+    return owner_ == nullptr;
+  }
+
+  // Calls visit(const Cache&) for every live cache, then visit_retired(const CacheCounters&).
+  template <class Visit, class VisitRetired>
+  void visit(Visit&& visit, VisitRetired&& visit_retired) const {
+    MutexLock<RawMutex> lock(mu_);
+    for (const Cache* cache : caches_) visit(*cache);
+    visit_retired(retired_);
+  }
+
+ private:
+  mutable AnnotatedMutex<RawMutex> mu_;
+  CacheOwner<T, Policy>* owner_ BUFPOOL_GUARDED_BY(mu_);  // null once the pool is destroyed
+  std::vector<Cache*> caches_ BUFPOOL_GUARDED_BY(mu_);
+  CacheCounters<Policy> retired_ BUFPOOL_GUARDED_BY(mu_);
+};
+
+// A process-unique pool id, never reused, so a thread's stale fast-path entry never matches a pool
+// created later at the same address.
+std::uint64_t next_pool_id() noexcept;
+
+}  // namespace bufpool::internal

@@ -1,0 +1,380 @@
+// SharedArrayPool<T>: the analogue of .NET's ArrayPool<T>.Shared (TlsOverPerCoreLockedStacksArrayPool).
+//
+// Two levels per power-of-two bucket, 16 to 2^30 elements:
+//   1. a thread-local slot holding one array (ThreadCache): rent takes it, give_back puts the new
+//      array there and pushes the slot's previous array down to level 2;
+//   2. per-core partitions (PerCoreStacks), each a locked stack of up to arrays_per_partition.
+// rent falls through level 1, then level 2 starting at the current core's partition, then allocates
+// a fresh array of the bucket's size. give_back frees the array when every partition is full.
+// Arrays move between threads freely: rent on one thread, give back on another.
+//
+// The fast path (slot hit) is a thread-local lookup, a relaxed load of the trim epoch, and relaxed
+// loads/stores of the caller's own slot and counters: no lock, no read-modify-write.
+//
+// trim(): frees arrays resting in the partitions (all, or those older than trim_after), and under
+// high pressure asks every thread to free its slots at its next call to this pool.
+//
+// Thread-safe: every member function may be called from any thread at once, except the destructor,
+// which needs all other calls on every thread to have returned. Threads may exit at any time,
+// before or after the pool is destroyed.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "bufpool/internal/array_storage.hpp"
+#include "bufpool/internal/bucket_math.hpp"
+#include "bufpool/internal/per_core_stacks.hpp"
+#include "bufpool/internal/pool_front.hpp"
+#include "bufpool/internal/thread_cache.hpp"
+#include "bufpool/lease.hpp"
+#include "bufpool/pool_options.hpp"
+#include "bufpool/pool_policy.hpp"
+#include "bufpool/pool_stats.hpp"
+
+namespace bufpool {
+
+enum class TrimPressure {
+  low,   // free arrays that rested in the partitions longer than trim_after
+  high,  // free every resting array, thread-local slots included (at each thread's next call)
+};
+
+template <class T, class Policy = DefaultPoolPolicy>
+class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
+  static_assert(std::is_trivially_copyable_v<T>, "pooled arrays hold trivially copyable elements");
+  using Cache = internal::ThreadCache<T, Policy>;
+  using Counters = internal::CacheCounters<Policy>;
+  using Registry = internal::CacheRegistry<T, Policy>;
+  using Stacks = internal::PerCoreStacks<T, Policy>;
+  static constexpr std::size_t kBuckets = internal::kMaxBucketCount;
+
+ public:
+  using value_type = T;
+  using policy_type = Policy;
+  using allocator_type = typename Policy::allocator;
+
+  // Throws std::invalid_argument when arrays_per_partition or trim_after is zero or a field is
+  // absurdly large (see pool_options.cpp).
+  explicit SharedArrayPool(SharedPoolOptions options = SharedPoolOptions::from_environment(),
+                           allocator_type allocator = {})
+      : options_(internal::resolve((internal::validate(options), options))),
+        stacks_(std::make_unique<Stacks[]>(kBuckets)),
+        registry_(std::make_shared<Registry>(static_cast<internal::CacheOwner<T, Policy>*>(this))),
+        storage_(std::move(allocator)) {
+    for (std::size_t b = 0; b < kBuckets; ++b) stacks_[b].init(options_.partitions, options_.arrays_per_partition);
+  }
+
+  ~SharedArrayPool() {
+    registry_->close([this](Cache& cache) { free_slots(cache, /*count_as_trimmed=*/false); });
+    free_partitions(internal::SteadyTime::max());
+  }
+
+  SharedArrayPool(const SharedArrayPool&) = delete;
+  SharedArrayPool& operator=(const SharedArrayPool&) = delete;
+
+  // An array of at least minimum_length elements; size() is the bucket capacity (exactly
+  // minimum_length above 2^30). Contents are whatever the last user left. rent(0) is empty. Throws
+  // std::bad_alloc (std::bad_array_new_length for impossible sizes); the pool is unchanged then.
+  std::span<T> rent(std::size_t minimum_length) { return rent_impl(minimum_length, false); }
+
+  // Like rent, but under ASan only [0, length) is addressable: the slack traps. Used by lease().
+  std::span<T> rent_exact(std::size_t length) { return rent_impl(length, true); }
+
+  // Returns an array (rented from this pool on any thread). clear_array zeroes it before anyone else
+  // can rent it. Empty spans do nothing; over-size arrays are freed; when every partition is full
+  // the array is freed. Throws std::invalid_argument (naming the size) when array.size() is not a
+  // bucket capacity; nothing changes then.
+  void give_back(std::span<T> array, bool clear_array = false) {
+    if (array.empty()) return;
+    const std::size_t length = array.size();
+    if (length > internal::kMaxBucketLength) {
+      internal::give_back_oversize(storage_, oversize_, array, clear_array);
+      return;
+    }
+    internal::require_bucket_capacity(length, kBuckets, internal::kMaxBucketLength);
+    if (!storage_.accept_give_back(array.data(), length)) return;
+    constexpr bool kClearLate = has_fault<Policy>(Fault::clear_after_publish);
+    if (clear_array && !has_fault<Policy>(Fault::ignore_clear) && !kClearLate) internal::zero_array(array);
+    storage_.poison_resting(array.data(), length);
+    std::size_t b = internal::bucket_index(length);
+    if constexpr (has_fault<Policy>(Fault::off_by_one_bucket)) {
+      if (b + 1 < kBuckets) ++b;
+    }
+    Cache* cache = cache_for_this_thread();
+    T* spill = array.data();
+    if (cache != nullptr) [[likely]] {
+      spill = cache->slots[b].load(std::memory_order_relaxed);
+      cache->slots[b].store(array.data(), std::memory_order_relaxed);
+      Counters::bump(cache->counters.give_backs);
+    } else {
+      Counters::bump_shared(orphan_.give_backs);
+    }
+    if (spill != nullptr) push_or_free(b, spill, cache);
+    if (clear_array && kClearLate) internal::zero_array(array);  // mutant: already published
+  }
+
+  // A lease of exactly `length` elements, given back (zeroed if clear_on_give_back) when it ends.
+  Lease<T> lease(std::size_t length, bool clear_on_give_back = false) {
+    return internal::make_lease<T>(*this, length, clear_on_give_back);
+  }
+
+  // Frees resting arrays (see TrimPressure). Returns how many the partitions freed now; slots of
+  // other threads are freed at their next call and counted in stats().trimmed then.
+  std::size_t trim(TrimPressure pressure = TrimPressure::high) {
+    const auto older_than = pressure == TrimPressure::high
+                                ? internal::SteadyTime::max()
+                                : std::chrono::steady_clock::now() - options_.trim_after;
+    const std::size_t freed = free_partitions(older_than);
+    trimmed_.fetch_add(freed, std::memory_order_relaxed);
+    if (pressure == TrimPressure::high) {
+      trim_epoch_.fetch_add(1, std::memory_order_relaxed);  // owners see it eventually; no data rides on it
+      (void)cache_for_this_thread();                        // this thread honours it now
+    }
+    return freed;
+  }
+
+  // A snapshot: counters of every thread (live and exited), what rests in partitions and slots.
+  PoolStats stats() const {
+    PoolStats s;
+    s.buckets.resize(kBuckets);
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      BucketStats& bs = s.buckets[b];
+      bs.capacity = internal::bucket_capacity(b);
+      bs.resting = stacks_[b].resting();
+      bs.high_water = stacks_[b].high_water();
+      bs.cap = stacks_[b].cap();
+    }
+    registry_->visit(
+        [&s](const Cache& cache) {
+          cache.counters.add_to(s);
+          for (std::size_t b = 0; b < kBuckets; ++b) {
+            if (cache.slots[b].load(std::memory_order_relaxed) != nullptr) ++s.buckets[b].resting_thread_local;
+          }
+        },
+        [&s](const Counters& retired) { retired.add_to(s); });
+    orphan_.add_to(s);
+    oversize_.add_to(s);
+    s.trimmed += trimmed_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  const SharedPoolOptions& options() const noexcept { return options_; }
+  static constexpr std::size_t bucket_count() noexcept { return kBuckets; }
+  static constexpr std::size_t largest_bucket() noexcept { return internal::kMaxBucketLength; }
+  allocator_type& allocator() noexcept { return storage_.allocator(); }
+
+ private:
+  std::span<T> rent_impl(std::size_t length, bool exact) {
+    if (length == 0) return {};
+    if (length > internal::kMaxBucketLength) return internal::rent_oversize(storage_, oversize_, length);
+    if constexpr (has_fault<Policy>(Fault::racy_stats)) ++racy_rents_;  // mutant: a plain shared counter
+    const std::size_t b = internal::bucket_index(length);
+    Cache* cache = cache_for_this_thread();
+    if (cache != nullptr) [[likely]] {
+      T* array = cache->slots[b].load(std::memory_order_relaxed);
+      if (array != nullptr) {
+        if constexpr (!has_fault<Policy>(Fault::tls_slot_kept)) cache->slots[b].store(nullptr, std::memory_order_relaxed);
+        Counters::bump(cache->counters.rents[b]);
+        Counters::bump(cache->counters.hits);
+        Counters::bump(cache->counters.thread_local_hits);
+        return hand_out(b, array, length, exact, cache);
+      }
+    }
+    return rent_slow(b, length, exact, cache);
+  }
+
+  // Slot miss: the partitions, then a fresh array. Kept out of line so rent's fast path stays short.
+  [[gnu::noinline]] std::span<T> rent_slow(std::size_t b, std::size_t length, bool exact, Cache* cache) {
+    Counters& counters = cache != nullptr ? cache->counters : orphan_;
+    const bool owned = cache != nullptr;
+    T* array = stacks_[b].try_pop(start_partition());
+    if (array != nullptr) {
+      count(counters.hits, owned);
+    } else {
+      array = storage_.allocate(internal::bucket_capacity(b));
+      count(counters.fresh[b], owned);
+    }
+    count(counters.rents[b], owned);
+    return hand_out(b, array, length, exact, cache);
+  }
+
+  std::span<T> hand_out(std::size_t b, T* array, std::size_t length, bool exact, Cache* cache) {
+    const std::size_t capacity = internal::bucket_capacity(b);
+    try {
+      storage_.hand_out(array, capacity, exact ? length : capacity);
+    } catch (...) {  // checked mode's registry could not grow: the array goes back untouched
+      storage_.poison_resting(array, capacity);
+      push_or_free(b, array, cache);
+      throw;
+    }
+    return {array, capacity};
+  }
+
+  // Pushes a resting array into the partitions, or frees it when all are full.
+  void push_or_free(std::size_t b, T* array, Cache* cache) noexcept {
+    if (stacks_[b].try_push(start_partition(), array, std::chrono::steady_clock::now())) return;
+    storage_.free(array, internal::bucket_capacity(b));
+    count(cache != nullptr ? cache->counters.drops[b] : orphan_.drops[b], cache != nullptr);
+  }
+
+  static void count(typename Counters::Counter& c, bool owned) noexcept {
+    if (owned) {
+      Counters::bump(c);
+    } else {
+      Counters::bump_shared(c);
+    }
+  }
+
+  std::size_t start_partition() const noexcept { return Policy::current_core() % options_.partitions; }
+
+  std::size_t free_partitions(internal::SteadyTime older_than) {
+    std::size_t freed = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      const std::size_t capacity = internal::bucket_capacity(b);
+      freed += stacks_[b].trim(older_than, [this, capacity](T* a) { storage_.free(a, capacity); });
+    }
+    return freed;
+  }
+
+  // Frees every array in `cache`'s slots. Caller: the owner thread, or anyone when the owner can no
+  // longer touch the cache (under the registry lock, at the pool's destruction).
+  void free_slots(Cache& cache, bool count_as_trimmed) noexcept {
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      T* array = cache.slots[b].load(std::memory_order_relaxed);
+      if (array == nullptr) continue;
+      cache.slots[b].store(nullptr, std::memory_order_relaxed);
+      storage_.free(array, internal::bucket_capacity(b));
+      if (count_as_trimmed) Counters::bump(cache.counters.trimmed);
+    }
+  }
+
+  // CacheOwner: called under the registry lock by a thread at exit, for its own cache.
+  void absorb_exiting(Cache& cache) noexcept override {
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+      T* array = cache.slots[b].load(std::memory_order_relaxed);
+      if (array == nullptr) continue;
+      cache.slots[b].store(nullptr, std::memory_order_relaxed);
+      push_or_free(b, array, &cache);
+    }
+  }
+
+  // --- thread-local plumbing -------------------------------------------------------------------
+
+  // The calling thread's cache for this pool, or null when none can exist (allocation failed, or the
+  // thread is past destroying its thread-locals). Fast when this pool was the thread's last.
+  Cache* cache_for_this_thread() noexcept {
+    const FastEntry& fast = fast_entry_;
+    if (fast.pool_id == id_ && fast.cache->seen_trim_epoch == trim_epoch_.load(std::memory_order_relaxed))
+        [[likely]] {
+      return fast.cache;
+    }
+    return cache_slow();
+  }
+
+  [[gnu::noinline]] Cache* cache_slow() noexcept {
+    if (thread_caches_gone_) return nullptr;
+    Cache* cache = thread_caches_.find(id_);
+    const std::uint64_t epoch = trim_epoch_.load(std::memory_order_relaxed);
+    if (cache == nullptr) {
+      cache = thread_caches_.add(id_, registry_);
+      if (cache == nullptr) return nullptr;
+      cache->seen_trim_epoch = epoch;
+    }
+    if (cache->seen_trim_epoch != epoch) {
+      free_slots(*cache, /*count_as_trimmed=*/true);
+      cache->seen_trim_epoch = epoch;
+    }
+    fast_entry_ = FastEntry{id_, cache};
+    return cache;
+  }
+
+  // This thread's caches of all pools of this type. Its destructor (thread exit) retires each into
+  // its pool's registry.
+  class ThreadCacheList {
+   public:
+    ThreadCacheList() = default;
+    ThreadCacheList(const ThreadCacheList&) = delete;
+    ThreadCacheList& operator=(const ThreadCacheList&) = delete;
+    ~ThreadCacheList() {
+      fast_entry_ = FastEntry{};
+      thread_caches_gone_ = true;
+      for (Entry& e : entries_) e.registry->retire(e.cache.get());
+    }
+
+    Cache* find(std::uint64_t pool_id) const noexcept {
+      for (const Entry& e : entries_) {
+        if (e.pool_id == pool_id) return e.cache.get();
+      }
+      return nullptr;
+    }
+
+    // A new registered cache, or null when memory ran out. Forgets caches of destroyed pools.
+    Cache* add(std::uint64_t pool_id, const std::shared_ptr<Registry>& registry) noexcept {
+      std::erase_if(entries_, [](const Entry& e) { return e.registry->closed(); });
+      fast_entry_ = FastEntry{};  // it may have pointed at an erased cache
+      try {
+        entries_.reserve(entries_.size() + 1);
+        auto cache = std::make_unique<Cache>();
+        registry->add(cache.get());
+        entries_.push_back(Entry{pool_id, registry, std::move(cache)});
+        return entries_.back().cache.get();
+      } catch (const std::bad_alloc&) {
+        return nullptr;
+      }
+    }
+
+   private:
+    struct Entry {
+      std::uint64_t pool_id;
+      std::shared_ptr<Registry> registry;
+      std::unique_ptr<Cache> cache;
+    };
+    std::vector<Entry> entries_;
+  };
+
+  struct FastEntry {
+    std::uint64_t pool_id = 0;  // 0: no pool (ids start at 1)
+    Cache* cache = nullptr;
+  };
+
+  // The calling thread's last-used (pool, cache): trivially destructible and constant-initialised,
+  // so reading it costs no TLS init guard.
+  static inline thread_local constinit FastEntry fast_entry_{};
+  // Set once this thread's ThreadCacheList is destroyed: later calls bypass the slots.
+  static inline thread_local constinit bool thread_caches_gone_ = false;
+  static inline thread_local ThreadCacheList thread_caches_;
+
+  const SharedPoolOptions options_;
+  const std::uint64_t id_ = internal::next_pool_id();
+  // Each bucket's stacks are thread-safe on their own (see PerCoreStacks).
+  const std::unique_ptr<Stacks[]> stacks_;
+  // Thread-safe (see CacheRegistry). Shared with the thread-local lists of every thread that used
+  // this pool.
+  const std::shared_ptr<Registry> registry_;
+  // Thread-safe (allocator contract; checked mode's registry locks itself).
+  internal::ArrayStorage<T, Policy> storage_;
+  // Bumped by trim(TrimPressure::high); relaxed: it only tells owners to empty their own slots.
+  typename Policy::template atomic<std::uint64_t> trim_epoch_{0};
+  // Counters of calls made with no thread cache; written by many threads (fetch_add).
+  Counters orphan_;
+  internal::OversizeCounters<Policy> oversize_;
+  typename Policy::template atomic<std::uint64_t> trimmed_{0};
+  // racy_stats mutant only: deliberately unsynchronised, for TSan to find.
+  std::uint64_t racy_rents_ = 0;
+};
+
+// The process-wide pool for T (ArrayPool<T>.Shared), configured from the environment on first use.
+// Never destroyed, so threads that outlive main() may still use it.
+template <class T>
+SharedArrayPool<T>& shared_pool() {
+  static SharedArrayPool<T>* const pool = new SharedArrayPool<T>(SharedPoolOptions::from_environment());
+  return *pool;
+}
+
+}  // namespace bufpool
