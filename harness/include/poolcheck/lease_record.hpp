@@ -1,0 +1,39 @@
+// What a worker knows about one lease it holds: its tag, its array and the byte ranges it wrote.
+// Worker-local (never shared while live); handed to another thread only through a hand-over.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "poolcheck/tag_pattern.hpp"
+
+namespace poolcheck {
+
+// A union of byte ranges [begin, end), kept sorted and merged.
+class WrittenRanges {
+ public:
+  void add(std::size_t begin, std::size_t end);
+  // True when [begin, end) lies wholly inside what was written.
+  bool covers(std::size_t begin, std::size_t end) const noexcept;
+  // The first byte of [begin, end) that was not written, or end.
+  std::size_t first_unwritten(std::size_t begin, std::size_t end) const noexcept;
+  const std::vector<std::pair<std::size_t, std::size_t>>& ranges() const noexcept { return ranges_; }
+  void clear() noexcept { ranges_.clear(); }
+
+ private:
+  std::vector<std::pair<std::size_t, std::size_t>> ranges_;
+};
+
+struct LeaseRecord {
+  Tag tag;
+  std::span<std::byte> bytes;    // the whole array the pool handed out (capacity)
+  std::size_t requested_bytes = 0;
+  // Bytes the holder may read: the capacity, except for a lease under ASan, whose slack traps.
+  std::size_t readable_bytes = 0;
+  std::size_t capacity = 0;      // elements
+  WrittenRanges written;
+};
+
+}  // namespace poolcheck

@@ -1,0 +1,51 @@
+// The pools poolcheck can check: anything with bufpool's rent/give_back shape (a C++20 concept),
+// ours or a user's, plus the facts about it the oracles need.
+//
+// A user brings their own pool through a small adapter that exposes value_type, rent(n) -> span and
+// give_back(span, clear). lease() and stats() are used when present. The aliasing, leakage, cap,
+// size-vs-allocation and accounting oracles need the pool to allocate through the harness's
+// CountingAllocator (PoolFacts::counted); exclusivity, dirty-read and the size contract work for
+// any pool.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <span>
+
+#include "bufpool/lease.hpp"
+#include "bufpool/pool_stats.hpp"
+
+namespace poolcheck {
+
+template <class P>
+concept PoolUnderTest = requires(P& pool, std::span<typename P::value_type> array, std::size_t n, bool clear) {
+  typename P::value_type;
+  { pool.rent(n) } -> std::same_as<std::span<typename P::value_type>>;
+  { pool.give_back(array, clear) };
+};
+
+template <class P>
+concept LeasingPool = PoolUnderTest<P> && requires(P& pool, std::size_t n, bool clear) {
+  { pool.lease(n, clear) } -> std::same_as<bufpool::Lease<typename P::value_type>>;
+};
+
+template <class P>
+concept PoolWithStats = requires(const P& pool) {
+  { pool.stats() } -> std::same_as<bufpool::PoolStats>;
+};
+
+// What the oracles must know about the pool under test.
+struct PoolFacts {
+  std::size_t largest_bucket = 0;  // elements; requests above are over-size
+  std::size_t bucket_count = 0;
+  // Most arrays a bucket may rest with no thread holding a thread-local slot (locked: the per-bucket
+  // cap; shared: partitions x arrays_per_partition).
+  std::size_t resting_cap = 0;
+  // Extra arrays each thread may keep resting in its own slot per bucket (shared: 1).
+  std::size_t slots_per_thread = 0;
+  bool counted = false;  // arrays come from the harness's CountingAllocator
+  // The locked flavour serves an exhausted bucket from the next larger one (.NET's rule).
+  bool may_serve_next_bucket = false;
+};
+
+}  // namespace poolcheck

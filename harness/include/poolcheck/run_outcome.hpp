@@ -1,0 +1,45 @@
+// What a run produced: how it ended, its violations, and the counts the summary prints.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/violation.hpp"
+
+namespace poolcheck {
+
+enum class RunEnd {
+  completed,     // every program ran to its end
+  violation,     // stopped at the first violation
+  interrupted,   // SIGINT/SIGTERM
+  stalled,       // the watchdog saw no progress: threads are still stuck, the process must exit
+  thread_limit,  // the system refused to start all threads
+};
+
+const char* to_string(RunEnd end) noexcept;
+
+struct RunOutcome {
+  RunEnd end = RunEnd::completed;
+  std::vector<Violation> violations;
+  std::uint64_t ops_done = 0;
+  std::uint64_t ops_total = 0;
+  std::uint32_t threads_requested = 0;
+  std::uint32_t threads_started = 0;
+  double seconds = 0;
+  std::array<std::uint64_t, kOracleCount> checks{};           // oracle checks run, by oracle
+  std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};  // non-empty rents, by bucket (last: over-size)
+  std::uint64_t rents = 0;
+  std::uint64_t hand_overs = 0;
+  std::string error;         // thread_limit: what the system said
+  std::string stall_report;  // stalled: what each stuck thread was doing
+
+  bool clean() const noexcept { return violations.empty() && (end == RunEnd::completed); }
+};
+
+// Adds `b` into `a` (a run of several rounds).
+void accumulate(RunOutcome& a, const RunOutcome& b);
+
+}  // namespace poolcheck

@@ -1,0 +1,55 @@
+#include "poolcheck/counting_allocator.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <new>
+
+namespace poolcheck {
+
+std::size_t AllocationLedger::slot_of(std::size_t bytes) const noexcept {
+  const std::size_t elements = bytes / element_size;
+  if (elements == 0 || elements > bufpool::internal::kMaxBucketLength) return kLedgerSlots - 1;
+  return bufpool::internal::bucket_index(elements);
+}
+
+std::int64_t AllocationLedger::live_total() const noexcept {
+  std::int64_t total = 0;
+  for (const auto& l : live) total += l.load(std::memory_order_relaxed);
+  return total;
+}
+
+void* CountingAllocator::allocate(std::size_t bytes, std::size_t alignment) {
+  const std::size_t align = std::max(alignment, kHeaderBytes);
+  auto* base = static_cast<std::byte*>(::operator new(bytes + align, std::align_val_t{align}));
+  auto* header = new (base + align - kHeaderBytes) ArrayHeader();
+  header->bytes.store(bytes, std::memory_order_relaxed);
+  header->magic.store(ArrayHeader::kMagic, std::memory_order_relaxed);
+  ledger_->allocations.fetch_add(1, std::memory_order_relaxed);
+  ledger_->live[ledger_->slot_of(bytes)].fetch_add(1, std::memory_order_relaxed);
+  ledger_->unleased[ledger_->slot_of(bytes)].fetch_add(1, std::memory_order_relaxed);
+  return base + align;
+}
+
+void CountingAllocator::deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+  const std::size_t align = std::max(alignment, kHeaderBytes);
+  ArrayHeader* header = header_of(p);
+  if (header == nullptr) {  // not ours: count it and leak it rather than corrupt the heap
+    ledger_->foreign_frees.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  header->magic.store(0, std::memory_order_relaxed);
+  ledger_->frees.fetch_add(1, std::memory_order_relaxed);
+  ledger_->live[ledger_->slot_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
+  ledger_->unleased[ledger_->slot_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
+  ::operator delete(static_cast<std::byte*>(p) - align, std::align_val_t{align});
+}
+
+ArrayHeader* CountingAllocator::header_of(const void* array) noexcept {
+  if (array == nullptr || reinterpret_cast<std::uintptr_t>(array) % kHeaderBytes != 0) return nullptr;
+  auto* header = reinterpret_cast<ArrayHeader*>(const_cast<std::byte*>(static_cast<const std::byte*>(array)) -
+                                                kHeaderBytes);
+  if (header->magic.load(std::memory_order_relaxed) != ArrayHeader::kMagic) return nullptr;
+  return header;
+}
+
+}  // namespace poolcheck

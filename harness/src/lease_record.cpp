@@ -1,0 +1,42 @@
+#include "poolcheck/lease_record.hpp"
+
+#include <algorithm>
+
+namespace poolcheck {
+
+void WrittenRanges::add(std::size_t begin, std::size_t end) {
+  if (begin >= end) return;
+  std::vector<std::pair<std::size_t, std::size_t>> merged;
+  merged.reserve(ranges_.size() + 1);
+  bool placed = false;
+  for (auto r : ranges_) {
+    if (r.second < begin || r.first > end) {
+      if (!placed && r.first > end) {
+        merged.emplace_back(begin, end);
+        placed = true;
+      }
+      merged.push_back(r);
+    } else {
+      begin = std::min(begin, r.first);
+      end = std::max(end, r.second);
+    }
+  }
+  if (!placed) merged.emplace_back(begin, end);
+  std::sort(merged.begin(), merged.end());
+  ranges_ = std::move(merged);
+}
+
+bool WrittenRanges::covers(std::size_t begin, std::size_t end) const noexcept {
+  return first_unwritten(begin, end) == end;
+}
+
+std::size_t WrittenRanges::first_unwritten(std::size_t begin, std::size_t end) const noexcept {
+  std::size_t at = begin;
+  for (auto r : ranges_) {
+    if (r.first > at) break;
+    if (r.second > at) at = r.second;
+  }
+  return std::min(at, end) < end ? at : end;
+}
+
+}  // namespace poolcheck

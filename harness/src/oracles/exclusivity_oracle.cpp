@@ -1,0 +1,24 @@
+#include "poolcheck/oracles/exclusivity_oracle.hpp"
+
+namespace poolcheck {
+
+std::optional<Violation> ExclusivityOracle::check(const LeaseRecord& lease, const char* when) {
+  for (auto [begin, end] : lease.written.ranges()) {
+    const auto bad = find_mismatch(lease.bytes, begin, end, lease.tag);
+    if (!bad) continue;
+    const DecodedWord found = decode_at(lease.bytes, *bad);
+    Violation v;
+    v.oracle = OracleKind::exclusivity;
+    v.lease = lease.tag;
+    if (found.kind == DecodedWord::Kind::tag && !(found.tag == lease.tag)) v.other = found.tag;
+    v.array = lease.bytes.data();
+    v.capacity = lease.capacity;
+    v.offset = *bad;
+    v.what = lease.tag.to_string() + " found " + describe(found) + " at byte " + std::to_string(*bad) +
+             " of the range it wrote [" + std::to_string(begin) + ", " + std::to_string(end) + ") " + when;
+    return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace poolcheck

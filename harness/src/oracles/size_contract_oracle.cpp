@@ -1,0 +1,55 @@
+#include "poolcheck/oracles/size_contract_oracle.hpp"
+
+#include <bit>
+
+namespace poolcheck {
+
+std::optional<Violation> SizeContractOracle::check_rent(Tag tag, std::size_t requested, const void* data,
+                                                        std::size_t size, std::size_t element_size,
+                                                        std::size_t largest_bucket, bool may_serve_next_bucket,
+                                                        const ArrayHeader* header, bool counted) {
+  Violation v;
+  v.oracle = OracleKind::size_contract;
+  v.lease = tag;
+  v.array = data;
+  v.capacity = size;
+  const std::string who = tag.to_string() + " asked for " + std::to_string(requested) + " elements and got ";
+  if (requested == 0) {
+    if (size == 0) return std::nullopt;
+    v.what = who + std::to_string(size) + " (rent(0) must be empty)";
+    return v;
+  }
+  if (size < requested) {
+    v.what = who + "only " + std::to_string(size);
+    return v;
+  }
+  if (requested > largest_bucket) {
+    if (size != requested) {
+      v.what = who + std::to_string(size) + " (an over-size request gets exactly its size)";
+      return v;
+    }
+  } else {
+    std::size_t expected = 16;
+    while (expected < requested) expected *= 2;
+    const bool next_ok = may_serve_next_bucket && size == expected * 2 && size <= largest_bucket;
+    if (size != expected && !next_ok) {
+      v.what = who + std::to_string(size) + " (its bucket holds " + std::to_string(expected) +
+               (may_serve_next_bucket ? ", the next one " + std::to_string(expected * 2) : std::string{}) + ")";
+      return v;
+    }
+  }
+  if (!counted) return std::nullopt;
+  if (header == nullptr) {
+    v.what = who + "an array that is not the start of any allocation the pool made";
+    return v;
+  }
+  const std::uint64_t real = header->bytes.load(std::memory_order_relaxed);
+  if (real < size * element_size) {
+    v.what = who + "a span of " + std::to_string(size * element_size) + " bytes over an allocation of only " +
+             std::to_string(real) + " bytes (filed in the wrong bucket?)";
+    return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace poolcheck

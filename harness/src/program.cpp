@@ -1,0 +1,137 @@
+#include "poolcheck/program.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <sstream>
+
+#include "poolcheck/seeded_random.hpp"
+
+namespace poolcheck {
+
+std::size_t ProgramSet::total_ops() const noexcept {
+  std::size_t n = 0;
+  for (const auto& t : threads) n += t.ops.size();
+  return n;
+}
+
+std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common) noexcept {
+  const unsigned max_k = static_cast<unsigned>(std::bit_width(std::max<std::uint64_t>(largest_common, 2)) - 1);
+  // Low bits pick the power, the next ones the offset around it.
+  const unsigned k = 1 + static_cast<unsigned>(r % max_k);
+  const std::uint64_t pow = std::uint64_t{1} << k;
+  switch ((r >> 8) % 5) {
+    case 0: return pow - 1;
+    case 1: return pow;
+    case 2: return pow + 1;
+    case 3: return 1 + ((r >> 16) % pow);  // anywhere below the edge
+    default: return pow / 2 + 1 + ((r >> 16) % (pow / 2 + 1));
+  }
+}
+
+namespace {
+
+OpKind pick_kind(SeededRandom& rng, const ProgramShape& s) {
+  const unsigned weights[] = {s.rent_weight, s.write_weight, s.verify_weight, s.read_weight,
+                              s.hold_weight, s.hand_over_weight, s.give_back_weight};
+  unsigned total = 0;
+  for (unsigned w : weights) total += w;
+  unsigned x = static_cast<unsigned>(rng.below(std::max(total, 1u)));
+  for (unsigned i = 0; i < 7; ++i) {
+    if (x < weights[i]) return static_cast<OpKind>(i);
+    x -= weights[i];
+  }
+  return OpKind::hold;
+}
+
+Op generate_op(SeededRandom& rng, const ProgramShape& s, std::uint32_t self) {
+  Op op;
+  op.kind = pick_kind(rng, s);
+  op.slot = static_cast<std::uint8_t>(rng.below(kLeaseSlots));
+  switch (op.kind) {
+    case OpKind::rent: {
+      op.via_lease = rng.percent(s.lease_percent);
+      if (rng.percent(s.zero_percent)) {
+        op.size = 0;
+      } else if (rng.percent(s.oversize_percent)) {
+        op.size = s.max_array_length + 1 + rng.below(s.max_array_length / 4 + 1);
+      } else {
+        op.size = std::min<std::uint64_t>(edge_skewed_size(rng.next(), s.largest_common_size), s.max_array_length);
+      }
+      break;
+    }
+    case OpKind::write:
+    case OpKind::read: {
+      const auto a = static_cast<std::uint16_t>(rng.next());
+      const auto b = static_cast<std::uint16_t>(rng.next());
+      op.lo = std::min(a, b);
+      op.hi = rng.percent(50) ? 0 : std::max(a, b);  // half the writes cover the whole length
+      if (op.hi != 0 && op.hi == op.lo) op.hi = 0;
+      break;
+    }
+    case OpKind::hand_over:
+      op.target = s.threads > 1 ? static_cast<std::uint32_t>((self + 1 + rng.below(s.threads - 1)) % s.threads) : self;
+      break;
+    case OpKind::give_back:
+      op.clear = rng.percent(s.clear_percent);
+      break;
+    case OpKind::hold:
+      op.delay = 1 + static_cast<std::uint32_t>(rng.below(3));
+      break;
+    case OpKind::verify:
+      break;
+  }
+  if (op.kind != OpKind::hold && rng.percent(s.chaos_percent)) op.delay = 1 + static_cast<std::uint32_t>(rng.below(3));
+  return op;
+}
+
+}  // namespace
+
+ProgramSet generate_programs(std::uint64_t seed, const ProgramShape& shape) {
+  ProgramSet set;
+  set.seed = seed;
+  set.threads.resize(shape.threads);
+  for (std::uint32_t t = 0; t < shape.threads; ++t) {
+    SeededRandom rng(seed, t);  // one stream per thread: programs do not shift when --threads changes
+    auto& ops = set.threads[t].ops;
+    ops.reserve(shape.ops_per_thread);
+    for (std::uint32_t i = 0; i < shape.ops_per_thread; ++i) ops.push_back(generate_op(rng, shape, t));
+  }
+  return set;
+}
+
+std::string to_string(const Op& op) {
+  std::ostringstream out;
+  static constexpr const char* kNames[] = {"rent", "write", "verify", "read", "hold", "hand_over", "give_back"};
+  out << kNames[static_cast<int>(op.kind)] << " slot " << int(op.slot);
+  switch (op.kind) {
+    case OpKind::rent:
+      out << " size " << op.size << (op.via_lease ? " via lease" : "");
+      break;
+    case OpKind::write:
+    case OpKind::read:
+      out << " range " << op.lo << ".." << (op.hi == 0 ? 65536u : op.hi) << "/65536";
+      break;
+    case OpKind::hand_over:
+      out << " to thread " << op.target;
+      break;
+    case OpKind::give_back:
+      out << (op.clear ? " clearing" : "");
+      break;
+    default:
+      break;
+  }
+  if (op.delay != 0) out << " then chaos " << op.delay;
+  return out.str();
+}
+
+std::string to_string(const ProgramSet& programs) {
+  std::ostringstream out;
+  out << "seed " << programs.seed << ", " << programs.threads.size() << " threads\n";
+  for (std::size_t t = 0; t < programs.threads.size(); ++t) {
+    out << "thread " << t << ":\n";
+    for (const Op& op : programs.threads[t].ops) out << "  " << to_string(op) << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace poolcheck

@@ -1,0 +1,32 @@
+#include "poolcheck/run_outcome.hpp"
+
+namespace poolcheck {
+
+const char* to_string(RunEnd end) noexcept {
+  switch (end) {
+    case RunEnd::completed: return "completed";
+    case RunEnd::violation: return "violation";
+    case RunEnd::interrupted: return "interrupted";
+    case RunEnd::stalled: return "stalled";
+    case RunEnd::thread_limit: return "thread-limit";
+  }
+  return "?";
+}
+
+void accumulate(RunOutcome& a, const RunOutcome& b) {
+  if (a.end == RunEnd::completed) a.end = b.end;
+  a.violations.insert(a.violations.end(), b.violations.begin(), b.violations.end());
+  a.ops_done += b.ops_done;
+  a.ops_total += b.ops_total;
+  a.threads_requested = std::max(a.threads_requested, b.threads_requested);
+  a.threads_started = std::max(a.threads_started, b.threads_started);
+  a.seconds += b.seconds;
+  for (std::size_t i = 0; i < a.checks.size(); ++i) a.checks[i] += b.checks[i];
+  for (std::size_t i = 0; i < a.rents_by_bucket.size(); ++i) a.rents_by_bucket[i] += b.rents_by_bucket[i];
+  a.rents += b.rents;
+  a.hand_overs += b.hand_overs;
+  if (a.error.empty()) a.error = b.error;
+  if (a.stall_report.empty()) a.stall_report = b.stall_report;
+}
+
+}  // namespace poolcheck

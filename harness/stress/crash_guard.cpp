@@ -1,0 +1,93 @@
+#include "crash_guard.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+
+#include "bufpool/internal/sanitizers.hpp"
+
+#if BUFPOOL_ASAN || BUFPOOL_TSAN
+#include <sanitizer/common_interface_defs.h>
+#define POOLCHECK_SANITIZED 1
+#else
+#define POOLCHECK_SANITIZED 0
+#endif
+
+namespace poolcheck {
+namespace {
+
+std::atomic<bool> g_interrupt{false};
+std::atomic<int> g_signal{0};
+char g_replay[2048] = "";
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
+
+void write_all(const char* s) noexcept {
+  std::size_t n = std::strlen(s);
+  while (n > 0) {
+    const ssize_t w = ::write(2, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+void print_replay(const char* why) noexcept {
+  write_all("\npoolcheck: ");
+  write_all(why);
+  if (g_replay[0] != '\0') {
+    write_all("; replay: ");
+    write_all(g_replay);
+  }
+  write_all("\n");
+}
+
+extern "C" void on_interrupt(int sig) {
+  if (g_interrupt.exchange(true)) {  // second signal: stop now
+    print_replay("interrupted twice, exiting at once");
+    ::_exit(128 + sig);
+  }
+  g_signal.store(sig);
+}
+
+#if !POOLCHECK_SANITIZED
+extern "C" void on_crash(int sig) {
+  print_replay(sig == SIGABRT ? "aborted" : "crashed");
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+#else
+void on_sanitizer_death() { print_replay("a sanitizer stopped the run"); }
+#endif
+
+}  // namespace
+
+void install_crash_guard() {
+  struct sigaction sa {};
+  sa.sa_handler = &on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+#if POOLCHECK_SANITIZED
+  // The sanitizer owns SIGSEGV and friends; it calls this before it exits.
+  __sanitizer_set_death_callback(&on_sanitizer_death);
+#else
+  struct sigaction crash {};
+  crash.sa_handler = &on_crash;
+  sigemptyset(&crash.sa_mask);
+  crash.sa_flags = SA_RESETHAND;
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigaction(sig, &crash, nullptr);
+#endif
+}
+
+void set_crash_replay_line(const std::string& line) {
+  const std::size_t n = std::min(line.size(), sizeof g_replay - 1);
+  std::memcpy(g_replay, line.data(), n);
+  g_replay[n] = '\0';
+}
+
+const std::atomic<bool>& interrupt_flag() noexcept { return g_interrupt; }
+
+int interrupt_exit_code() noexcept { return 128 + (g_signal.load() == 0 ? SIGINT : g_signal.load()); }
+
+}  // namespace poolcheck

@@ -1,0 +1,184 @@
+// `stress`: runs generated thread programs against a pool with every oracle on, prints a summary,
+// and on failure the one command line that replays it. Exit: 0 clean, 1 failure, 2 usage error,
+// 130/143 interrupted by SIGINT/SIGTERM.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "bufpool/pool_options.hpp"
+#include "crash_guard.hpp"
+#include "poolcheck/scenario_catalog.hpp"
+#include "poolcheck/tag_pattern.hpp"
+#include "report_writer.hpp"
+#include "stress_driver.hpp"
+#include "stress_settings.hpp"
+
+namespace {
+
+using poolcheck::StressSettings;
+
+int usage_error(const std::string& message) {
+  std::cerr << "stress: " << message << " (see stress --help)\n";
+  return 2;
+}
+
+void list_catalog() {
+  std::cout << "scenarios (--scenario NAME):\n";
+  for (const auto& s : poolcheck::scenario_catalog()) {
+    std::cout << "  " << s.name << std::string(18 - std::min<std::size_t>(17, s.name.size()), ' ') << s.summary << "\n";
+  }
+  std::cout << "pools (--pool NAME):\n"
+               "  shared            bufpool::SharedArrayPool (thread-local slots + per-core partitions)\n"
+               "  locked            bufpool::LockedArrayPool (one locked stack per bucket)\n"
+               "  checked-shared    the shared pool in checked mode (poison fill, live-array tracking)\n"
+               "  checked-locked    the locked pool in checked mode\n";
+}
+
+// The live line: rewritten in place on a terminal, a plain line every few seconds otherwise.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(bool quiet) : quiet_(quiet), tty_(::isatty(2) != 0) {}
+  void operator()(const poolcheck::Progress& p, std::uint32_t round) {
+    if (quiet_) return;
+    const double rate = p.seconds > 0 ? double(p.ops_done) / p.seconds : 0;
+    char line[200];
+    std::snprintf(line, sizeof line, "round %u: ops %llu/%llu, threads alive %u, %.0f ops/s, violations %llu", round,
+                  static_cast<unsigned long long>(p.ops_done), static_cast<unsigned long long>(p.ops_total),
+                  p.threads_alive, rate, static_cast<unsigned long long>(p.violations));
+    if (tty_) {
+      std::fprintf(stderr, "\r\033[K%s", line);
+      dirty_ = true;
+    } else if (p.seconds - last_plain_ >= 5.0) {
+      last_plain_ = p.seconds;
+      std::fprintf(stderr, "%s\n", line);
+    }
+  }
+  void finish() {
+    if (dirty_) std::fprintf(stderr, "\r\033[K");
+    dirty_ = false;
+  }
+  void round_started() { last_plain_ = 0; }
+
+ private:
+  bool quiet_;
+  bool tty_;
+  bool dirty_ = false;
+  double last_plain_ = 0;
+};
+
+void write_reports(const StressSettings& s, const poolcheck::StressReport& r) {
+  if (!s.json_path.empty()) poolcheck::write_json(s.json_path, s, r);
+  if (!s.junit_path.empty()) poolcheck::write_junit(s.junit_path, s, r);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  StressSettings s;
+  CLI::App app{"poolcheck stress: hammer a pooled-buffer allocator with thousands of threads and check every "
+               "oracle; a failure prints the command that replays it"};
+  app.option_defaults()->always_capture_default();
+  std::string duration_text = "10";
+  std::uint32_t rounds = 0;
+  bool list = false;
+  app.add_option("--seed", s.seed, "seed of round 0 (every program, size and chaos delay derives from it)");
+  app.add_option("--threads", s.threads, "worker threads per round")->check(CLI::Range(1u, poolcheck::Tag::kMaxThreads));
+  app.add_option("--ops", s.ops, "ops per thread per round")->check(CLI::Range(1u, poolcheck::Tag::kMaxOps - 1));
+  app.add_option("--duration", s.duration_seconds, "seconds of rounds to run (ignored with --rounds)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rounds", rounds, "run exactly this many rounds (replays use 1)")->check(CLI::Range(1u, 1u << 30));
+  std::string pool_name = "shared";
+  app.add_option("--pool", pool_name, "pool under test (see --list)")->check(CLI::IsMember(poolcheck::pool_kind_names()));
+  app.add_option("--scenario", s.scenario, "workload (see --list)");
+  app.add_option("--max-array-length", s.max_array_length,
+                 "largest bucket of the locked pool, and the largest size programs rent from either pool")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
+  app.add_option("--max-per-bucket", s.max_per_bucket, "locked pool: arrays per bucket (its cap)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+  app.add_option("--partitions", s.partitions, "shared pool: partitions (0: one per core)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{4096}));
+  app.add_option("--arrays-per-partition", s.arrays_per_partition, "shared pool: arrays per partition (its cap)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+  app.add_option("--watchdog", s.watchdog_ms, "milliseconds without progress that count as a stall")
+      ->check(CLI::Range(100u, 3'600'000u));
+  app.add_option("--repeat", s.repeat, "run the whole campaign N times and report how often a failure recurs")
+      ->check(CLI::Range(1u, 1'000'000u));
+  app.add_option("--json", s.json_path, "write a JSON report to FILE");
+  app.add_option("--junit", s.junit_path, "write a JUnit XML report to FILE");
+  app.add_flag("--quiet", s.quiet, "no progress line");
+  app.add_flag("--list", list, "list scenarios and pools, then exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    return usage_error(what);
+  }
+  if (list) {
+    list_catalog();
+    return 0;
+  }
+  if (poolcheck::find_scenario(s.scenario) == nullptr) {
+    std::string names;
+    for (const auto& sc : poolcheck::scenario_catalog()) names += (names.empty() ? "" : ", ") + std::string(sc.name);
+    return usage_error("--scenario: unknown scenario '" + s.scenario + "' (known: " + names + ")");
+  }
+  if (rounds != 0) s.rounds = rounds;
+  s.pool = *poolcheck::pool_kind_from_name(pool_name);
+  if (s.partitions == 0) {
+    // Resolve now so the replay line names the count this machine used.
+    s.partitions = bufpool::internal::resolve(bufpool::SharedPoolOptions{}).partitions;
+  }
+
+  poolcheck::install_crash_guard();
+  ProgressPrinter progress(s.quiet);
+  poolcheck::StressHooks hooks;
+  hooks.interrupt = &poolcheck::interrupt_flag();
+  hooks.on_progress = [&](const poolcheck::Progress& p, std::uint32_t round) { progress(p, round); };
+  hooks.on_round_start = [&](std::uint64_t seed) {
+    progress.round_started();
+    poolcheck::set_crash_replay_line(poolcheck::replay_command(s, seed));
+  };
+
+  std::uint32_t failed_runs = 0;
+  poolcheck::StressReport shown;
+  for (std::uint32_t run = 0; run < s.repeat; ++run) {
+    poolcheck::StressReport report = poolcheck::run_stress(s, hooks);
+    progress.finish();
+    const int code = poolcheck::exit_code(report);
+    if (code == 1) ++failed_runs;
+    if (run == 0 || (code != 0 && poolcheck::exit_code(shown) == 0)) shown = std::move(report);
+    if (shown.total.end == poolcheck::RunEnd::stalled) {
+      // Stuck workers cannot be joined: report and leave without running destructors.
+      poolcheck::print_summary(std::cout, s, shown);
+      try {
+        write_reports(s, shown);
+      } catch (const std::exception& e) {
+        std::cerr << "stress: " << e.what() << "\n";
+      }
+      std::cout.flush();
+      std::_Exit(1);
+    }
+    if (code == 130) break;
+  }
+  poolcheck::print_summary(std::cout, s, shown);
+  if (s.repeat > 1) {
+    std::cout << "repeat: the failure recurred in " << failed_runs << " of " << s.repeat << " runs\n";
+  }
+  try {
+    write_reports(s, shown);
+  } catch (const std::exception& e) {
+    std::cerr << "stress: " << e.what() << "\n";
+    return 1;
+  }
+  const int code = poolcheck::exit_code(shown);
+  return code == 130 ? poolcheck::interrupt_exit_code() : code;
+}

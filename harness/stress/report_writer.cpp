@@ -1,0 +1,186 @@
+#include "report_writer.hpp"
+
+#include <fstream>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "bufpool/internal/bucket_math.hpp"
+
+namespace poolcheck {
+namespace {
+
+std::string bucket_label(std::size_t slot) {
+  return slot + 1 == kLedgerSlots ? "over-size" : std::to_string(bufpool::internal::bucket_capacity(slot));
+}
+
+const char* verdict(const StressReport& r) {
+  switch (exit_code(r)) {
+    case 0: return "CLEAN";
+    case 130: return "INTERRUPTED";
+    default: return "FAILED";
+  }
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int exit_code(const StressReport& r) {
+  if (!r.total.violations.empty()) return 1;
+  switch (r.total.end) {
+    case RunEnd::completed: return 0;
+    case RunEnd::interrupted: return 130;
+    default: return 1;
+  }
+}
+
+void print_summary(std::ostream& out, const StressSettings& s, const StressReport& r) {
+  const RunOutcome& t = r.total;
+  const auto& st = r.last_pool_stats;
+  out << "poolcheck stress: pool " << to_string(s.pool) << ", scenario " << s.scenario << ", " << s.threads
+      << " threads x " << s.ops << " ops, seed " << s.seed << "\n";
+  out << "  rounds " << r.rounds.size() << ", wall " << std::fixed << std::setprecision(2) << t.seconds << " s, ops "
+      << t.ops_done << " (" << std::setprecision(0) << (t.seconds > 0 ? double(t.ops_done) / t.seconds : 0.0)
+      << "/s), rents " << t.rents << ", hand-overs " << t.hand_overs << "\n";
+  out << "  rents by bucket:";
+  for (std::size_t b = 0; b < kLedgerSlots; ++b) {
+    if (t.rents_by_bucket[b] != 0) out << ' ' << bucket_label(b) << ':' << t.rents_by_bucket[b];
+  }
+  out << "\n";
+  if (st.rents != 0) {
+    out << std::setprecision(1) << "  last round's pool: thread-local hit rate "
+        << 100.0 * double(st.thread_local_hits) / double(st.rents) << "%, hits " << st.hits << ", fresh allocations "
+        << st.fresh_allocations << ", drops " << st.drops << ", over-size " << st.oversize_rents << "\n";
+    out << "  high-water/cap by bucket:";
+    for (const auto& b : st.buckets) {
+      if (b.high_water != 0) out << ' ' << b.capacity << ':' << b.high_water << '/' << b.cap;
+    }
+    out << "\n";
+  }
+  out << "  oracle checks:";
+  for (std::size_t i = 0; i < kOracleCount; ++i) {
+    if (t.checks[i] != 0) out << ' ' << oracle_name(static_cast<OracleKind>(i)) << ' ' << t.checks[i];
+  }
+  out << "\n  violations: " << t.violations.size() << "\n";
+  for (std::size_t i = 0; i < t.violations.size() && i < 20; ++i) out << "    " << to_string(t.violations[i]) << "\n";
+  if (t.violations.size() > 20) out << "    ... and " << (t.violations.size() - 20) << " more\n";
+  if (!t.error.empty()) out << "  error: " << t.error << "\n";
+  if (!t.stall_report.empty()) out << "  stall: " << t.stall_report;
+  out << "result: " << verdict(r) << " (" << to_string(t.end) << ")\n";
+  if (r.failing_seed) out << "replay: " << replay_command(s, *r.failing_seed) << "\n";
+  out << std::flush;
+}
+
+void write_json(const std::string& path, const StressSettings& s, const StressReport& r) {
+  using nlohmann::json;
+  const RunOutcome& t = r.total;
+  json j;
+  j["settings"] = {{"seed", s.seed}, {"threads", s.threads}, {"ops", s.ops}, {"pool", std::string(to_string(s.pool))},
+                   {"scenario", s.scenario}, {"max_array_length", s.max_array_length},
+                   {"max_per_bucket", s.max_per_bucket}, {"partitions", s.partitions},
+                   {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
+                   {"watchdog_ms", s.watchdog_ms}};
+  j["result"] = verdict(r);
+  j["end"] = to_string(t.end);
+  j["exit_code"] = exit_code(r);
+  j["seconds"] = t.seconds;
+  j["ops_done"] = t.ops_done;
+  j["rents"] = t.rents;
+  j["hand_overs"] = t.hand_overs;
+  json checks = json::object();
+  for (std::size_t i = 0; i < kOracleCount; ++i) checks[std::string(oracle_name(static_cast<OracleKind>(i)))] = t.checks[i];
+  j["checks"] = checks;
+  json rents = json::object();
+  for (std::size_t b = 0; b < kLedgerSlots; ++b) {
+    if (t.rents_by_bucket[b] != 0) rents[bucket_label(b)] = t.rents_by_bucket[b];
+  }
+  j["rents_by_bucket"] = rents;
+  json violations = json::array();
+  for (const auto& v : t.violations) {
+    json jv = {{"oracle", std::string(oracle_name(v.oracle))}, {"what", v.what}, {"text", to_string(v)}};
+    if (v.lease) jv["lease"] = {{"thread", v.lease->thread}, {"op", v.lease->op}};
+    if (v.other) jv["other"] = {{"thread", v.other->thread}, {"op", v.other->op}};
+    if (v.array != nullptr) {
+      std::ostringstream a;
+      a << v.array;
+      jv["array"] = a.str();
+      jv["capacity"] = v.capacity;
+      jv["offset"] = v.offset;
+    }
+    violations.push_back(jv);
+  }
+  j["violations"] = violations;
+  json rounds = json::array();
+  for (const auto& rr : r.rounds) {
+    rounds.push_back({{"round", rr.round}, {"seed", rr.seed}, {"end", to_string(rr.end)},
+                      {"violations", rr.violations}, {"seconds", rr.seconds}});
+  }
+  j["rounds"] = rounds;
+  if (r.failing_seed) j["replay"] = replay_command(s, *r.failing_seed);
+  if (!t.error.empty()) j["error"] = t.error;
+  if (!t.stall_report.empty()) j["stall"] = t.stall_report;
+  std::ofstream f(path);
+  if (!f) throw std::runtime_error("cannot write JSON report to '" + path + "'");
+  f << j.dump(2) << '\n';
+  if (!f) throw std::runtime_error("cannot write JSON report to '" + path + "'");
+}
+
+void write_junit(const std::string& path, const StressSettings& s, const StressReport& r) {
+  // One test case per oracle (did it hold?) and one for the run itself (stall, thread limit).
+  const RunOutcome& t = r.total;
+  std::ostringstream cases;
+  int failures = 0, tests = 0;
+  const std::string replay = r.failing_seed ? "\nreplay: " + replay_command(s, *r.failing_seed) : std::string{};
+  for (std::size_t i = 0; i < kOracleCount; ++i) {
+    const auto kind = static_cast<OracleKind>(i);
+    if (kind == OracleKind::stall) continue;
+    ++tests;
+    cases << "    <testcase classname=\"poolcheck.stress." << to_string(s.pool) << "\" name=\"" << oracle_name(kind)
+          << "\" time=\"0\">";
+    std::string text;
+    for (const auto& v : t.violations) {
+      if (v.oracle == kind) text += to_string(v) + "\n";
+    }
+    if (!text.empty()) {
+      ++failures;
+      cases << "\n      <failure message=\"" << xml_escape(std::string(oracle_name(kind))) << " violated\">"
+            << xml_escape(text + replay) << "</failure>\n    ";
+    }
+    cases << "</testcase>\n";
+  }
+  ++tests;
+  cases << "    <testcase classname=\"poolcheck.stress." << to_string(s.pool) << "\" name=\"run\" time=\"" << t.seconds
+        << "\">";
+  if (t.end == RunEnd::stalled || t.end == RunEnd::thread_limit) {
+    ++failures;
+    cases << "\n      <failure message=\"" << to_string(t.end) << "\">" << xml_escape(t.error + t.stall_report + replay)
+          << "</failure>\n    ";
+  }
+  cases << "</testcase>\n";
+  std::ofstream f(path);
+  if (!f) throw std::runtime_error("cannot write JUnit report to '" + path + "'");
+  f << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    << "<testsuites tests=\"" << tests << "\" failures=\"" << failures << "\">\n"
+    << "  <testsuite name=\"poolcheck.stress\" tests=\"" << tests << "\" failures=\"" << failures << "\" time=\""
+    << t.seconds << "\">\n"
+    << cases.str() << "  </testsuite>\n</testsuites>\n";
+  if (!f) throw std::runtime_error("cannot write JUnit report to '" + path + "'");
+}
+
+}  // namespace poolcheck

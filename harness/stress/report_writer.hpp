@@ -1,0 +1,22 @@
+// How a stress campaign is told: the human summary, the JSON document and the JUnit XML file.
+// Called on the main thread after the run (or from the stall path, with what is known).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "stress_driver.hpp"
+#include "stress_settings.hpp"
+
+namespace poolcheck {
+
+// Exit status of a campaign: 0 clean, 1 failure (violation, stall, thread limit), 130 interrupted.
+int exit_code(const StressReport& report);
+
+void print_summary(std::ostream& out, const StressSettings& settings, const StressReport& report);
+
+// Both throw std::runtime_error naming the path when the file cannot be written.
+void write_json(const std::string& path, const StressSettings& settings, const StressReport& report);
+void write_junit(const std::string& path, const StressSettings& settings, const StressReport& report);
+
+}  // namespace poolcheck

@@ -1,0 +1,42 @@
+#include "stress_settings.hpp"
+
+#include <sstream>
+
+#include "poolcheck/seeded_random.hpp"
+
+namespace poolcheck {
+
+const std::vector<std::string>& pool_kind_names() {
+  static const std::vector<std::string> names = {"shared", "locked", "checked-shared", "checked-locked"};
+  return names;
+}
+
+std::string_view to_string(PoolKind kind) noexcept { return pool_kind_names()[static_cast<std::size_t>(kind)]; }
+
+std::optional<PoolKind> pool_kind_from_name(std::string_view name) noexcept {
+  const auto& names = pool_kind_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return static_cast<PoolKind>(i);
+  }
+  return std::nullopt;
+}
+
+std::uint64_t round_seed(std::uint64_t seed, std::uint32_t round) noexcept {
+  if (round == 0) return seed;
+  return SeededRandom(seed, round).next();
+}
+
+std::string replay_command(const StressSettings& s, std::uint64_t seed) {
+  std::ostringstream out;
+  out << "stress --seed " << seed << " --rounds 1 --threads " << s.threads << " --ops " << s.ops << " --pool "
+      << to_string(s.pool) << " --scenario " << s.scenario << " --max-array-length " << s.max_array_length;
+  if (s.pool == PoolKind::locked || s.pool == PoolKind::checked_locked) {
+    out << " --max-per-bucket " << s.max_per_bucket;
+  } else {
+    out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
+  }
+  out << " --watchdog " << s.watchdog_ms;
+  return out.str();
+}
+
+}  // namespace poolcheck

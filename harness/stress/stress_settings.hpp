@@ -1,0 +1,44 @@
+// Everything one `stress` invocation fixes, and the one command line that replays it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace poolcheck {
+
+enum class PoolKind { shared, locked, checked_shared, checked_locked };
+
+std::string_view to_string(PoolKind kind) noexcept;
+std::optional<PoolKind> pool_kind_from_name(std::string_view name) noexcept;
+const std::vector<std::string>& pool_kind_names();
+
+struct StressSettings {
+  std::uint64_t seed = 1;
+  std::uint32_t threads = 1024;
+  std::uint32_t ops = 64;                   // per thread, per round
+  double duration_seconds = 10;             // run rounds until this much time has passed
+  std::optional<std::uint32_t> rounds;      // exactly this many rounds instead (replays use 1)
+  PoolKind pool = PoolKind::shared;
+  std::uint64_t max_array_length = 1024 * 1024;
+  std::uint64_t max_per_bucket = 50;        // locked flavour's cap
+  std::uint64_t partitions = 0;             // shared flavour; 0: one per core
+  std::uint64_t arrays_per_partition = 32;  // shared flavour's cap per partition
+  std::string scenario = "mixed";
+  std::uint32_t watchdog_ms = 10'000;
+  std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
+  bool quiet = false;
+  std::string json_path;
+  std::string junit_path;
+};
+
+// The seed of round r: round 0 runs the given seed, later rounds derive theirs (printed on failure).
+std::uint64_t round_seed(std::uint64_t seed, std::uint32_t round) noexcept;
+
+// "stress --seed S --rounds 1 --threads ... (every setting that changes what runs)": paste to replay.
+std::string replay_command(const StressSettings& settings, std::uint64_t seed);
+
+}  // namespace poolcheck
