@@ -2,10 +2,11 @@
 # `find_package(bufpool)` and link bufpool::pool.
 include(CMakePackageConfigHelpers)
 
-install(TARGETS bufpool_pool EXPORT bufpoolTargets
+install(TARGETS bufpool_pool poolcheck_harness EXPORT bufpoolTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/pool/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/pool/include/ ${PROJECT_SOURCE_DIR}/harness/include/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT bufpoolTargets NAMESPACE bufpool:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/bufpool)
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/bufpoolConfig.cmake.in
