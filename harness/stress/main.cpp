@@ -13,6 +13,7 @@
 
 #include "bufpool/pool_options.hpp"
 #include "crash_guard.hpp"
+#include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 #include "poolcheck/tag_pattern.hpp"
 #include "report_writer.hpp"
@@ -38,6 +39,12 @@ void list_catalog() {
                "  locked            bufpool::LockedArrayPool (one locked stack per bucket)\n"
                "  checked-shared    the shared pool in checked mode (poison fill, live-array tracking)\n"
                "  checked-locked    the locked pool in checked mode\n";
+  std::cout << "mutants (--mutant NAME, with --pool shared or locked):\n";
+  for (const auto& m : poolcheck::mutant_catalog()) {
+    std::cout << "  " << m.name << std::string(22 - std::min<std::size_t>(21, m.name.size()), ' ') << m.summary
+              << " [caught by " << m.expected << "; " << (m.locked && m.shared ? "both pools" : m.locked ? "locked" : "shared")
+              << "]\n";
+  }
 }
 
 // The live line: rewritten in place on a terminal, a plain line every few seconds otherwise.
@@ -96,6 +103,7 @@ int main(int argc, char** argv) {
   std::string pool_name = "shared";
   app.add_option("--pool", pool_name, "pool under test (see --list)")->check(CLI::IsMember(poolcheck::pool_kind_names()));
   app.add_option("--scenario", s.scenario, "workload (see --list)");
+  app.add_option("--mutant", s.mutant, "run a mutant pool (the --pool flavour with one fault; see --list)");
   app.add_option("--max-array-length", s.max_array_length,
                  "largest bucket of the locked pool, and the largest size programs rent from either pool")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
@@ -130,6 +138,19 @@ int main(int argc, char** argv) {
     std::string names;
     for (const auto& sc : poolcheck::scenario_catalog()) names += (names.empty() ? "" : ", ") + std::string(sc.name);
     return usage_error("--scenario: unknown scenario '" + s.scenario + "' (known: " + names + ")");
+  }
+  if (!s.mutant.empty()) {
+    const poolcheck::Mutant* m = poolcheck::find_mutant(s.mutant);
+    if (m == nullptr) {
+      std::string names;
+      for (const auto& mu : poolcheck::mutant_catalog()) names += (names.empty() ? "" : ", ") + std::string(mu.name);
+      return usage_error("--mutant: unknown mutant '" + s.mutant + "' (known: " + names + ")");
+    }
+    const bool shared = pool_name == "shared" || pool_name == "checked-shared";
+    if ((shared && !m->shared) || (!shared && !m->locked)) {
+      return usage_error("--mutant: '" + s.mutant + "' has no fault in the " + pool_name + " pool");
+    }
+    if (pool_name.rfind("checked-", 0) == 0) return usage_error("--mutant: use --pool shared or locked (mutants are unchecked)");
   }
   if (rounds != 0) s.rounds = rounds;
   s.pool = *poolcheck::pool_kind_from_name(pool_name);

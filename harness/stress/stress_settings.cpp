@@ -35,6 +35,7 @@ std::string replay_command(const StressSettings& s, std::uint64_t seed) {
   } else {
     out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
   }
+  if (!s.mutant.empty()) out << " --mutant " << s.mutant;
   out << " --watchdog " << s.watchdog_ms;
   return out.str();
 }

@@ -28,6 +28,7 @@ struct StressSettings {
   std::uint64_t partitions = 0;             // shared flavour; 0: one per core
   std::uint64_t arrays_per_partition = 32;  // shared flavour's cap per partition
   std::string scenario = "mixed";
+  std::string mutant;                       // empty: the correct pool; else a mutant_catalog() name
   std::uint32_t watchdog_ms = 10'000;
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   bool quiet = false;

@@ -13,9 +13,10 @@ std::optional<Violation> BucketCapOracle::check(const AllocationLedger& ledger, 
     Violation v;
     v.oracle = OracleKind::bucket_cap;
     v.capacity = bufpool::internal::bucket_capacity(b);
-    v.what = "the bucket of " + std::to_string(v.capacity) + " elements rests at least " +
-             std::to_string(unleased - static_cast<std::int64_t>(in_flight_bound)) + " arrays " + when +
-             " (counted by the harness's allocator); its cap is " + std::to_string(cap_per_bucket);
+    v.what = "the pool keeps at least " + std::to_string(unleased - static_cast<std::int64_t>(in_flight_bound)) +
+             " arrays of " + std::to_string(v.capacity) + " elements that no lease holds " + when +
+             " (counted by the harness's allocator: resting, or lost without being freed); the bucket's cap is " +
+             std::to_string(cap_per_bucket);
     return v;
   }
   return std::nullopt;

@@ -1,0 +1,118 @@
+// One round against one pool: the executor, then the checks only quiescence allows (the pool's
+// statistics against the harness's counts, caps), then, once the pool is destroyed, accounting.
+// Shared by the correct pools (stress_driver.cpp) and the mutant pools (mutant_rounds.cpp).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bufpool/pool_stats.hpp"
+#include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/free_executor.hpp"
+#include "poolcheck/oracles/accounting_oracle.hpp"
+#include "stress_driver.hpp"
+
+namespace poolcheck {
+
+using Element = std::byte;
+
+// The pool's own statistics must agree with what the harness saw from outside.
+inline std::optional<Violation> check_stats(const bufpool::PoolStats& s, const RunOutcome& run, const AllocationLedger& ledger) {
+  Violation v;
+  v.oracle = OracleKind::stats;
+  if (s.hits + s.fresh_allocations != s.rents) {
+    v.what = "the pool reports " + std::to_string(s.rents) + " rents but " + std::to_string(s.hits) + " hits + " +
+             std::to_string(s.fresh_allocations) + " fresh allocations";
+    return v;
+  }
+  if (s.rents != run.rents) {
+    v.what = "the pool counted " + std::to_string(s.rents) + " rents; the harness made " + std::to_string(run.rents);
+    return v;
+  }
+  const auto allocated = ledger.allocations.load(std::memory_order_relaxed);
+  if (s.fresh_allocations != allocated) {
+    v.what = "the pool reports " + std::to_string(s.fresh_allocations) + " fresh allocations; its allocator made " +
+             std::to_string(allocated);
+    return v;
+  }
+  for (const auto& b : s.buckets) {
+    if (b.high_water > b.cap) {
+      v.what = "the pool reports a high-water mark of " + std::to_string(b.high_water) + " arrays in the bucket of " +
+               std::to_string(b.capacity) + ", above its cap of " + std::to_string(b.cap);
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+template <class Pool>
+RunOutcome run_round(std::unique_ptr<Pool> pool, AllocationLedger& ledger, const PoolFacts& facts,
+                     const ProgramSet& programs, const StressSettings& settings, const StressHooks& hooks,
+                     std::uint32_t round, bufpool::PoolStats& stats_out) {
+  FreeExecutor<Pool> executor(*pool, facts, &ledger);
+  FreeRunConfig config;
+  config.watchdog = std::chrono::milliseconds(settings.watchdog_ms);
+  config.interrupt = hooks.interrupt;
+  if (hooks.on_progress) config.on_progress = [&](const Progress& p) { hooks.on_progress(p, round); };
+  RunOutcome out = executor.run(programs, config);
+  if (out.end == RunEnd::stalled || out.end == RunEnd::thread_limit) {
+    // Stalled workers still use the pool: it must outlive the process's remaining life.
+    if (out.end == RunEnd::stalled) (void)pool.release();
+    return out;
+  }
+  stats_out = pool->stats();
+  if (out.violations.empty() && out.end == RunEnd::completed) {
+    ++out.checks[static_cast<std::size_t>(OracleKind::stats)];
+    if (auto v = check_stats(stats_out, out, ledger)) out.violations.push_back(*v);
+  }
+  pool.reset();
+  ++out.checks[static_cast<std::size_t>(OracleKind::accounting)];
+  if (auto v = AccountingOracle::check_after_destroy(ledger)) out.violations.push_back(*v);
+  if (!out.violations.empty() && out.end == RunEnd::completed) out.end = RunEnd::violation;
+  return out;
+}
+
+
+// Facts of the locked and shared flavours as the oracles need them.
+template <class Pool>
+PoolFacts locked_pool_facts(const Pool& pool) {
+  return PoolFacts{pool.largest_bucket(), pool.bucket_count(), pool.options().max_arrays_per_bucket, 0, true,
+                   /*may_serve_next_bucket=*/true};
+}
+
+template <class Pool>
+PoolFacts shared_pool_facts(const Pool& pool) {
+  return PoolFacts{pool.largest_bucket(), pool.bucket_count(),
+                   pool.options().partitions * pool.options().arrays_per_partition, 1, true,
+                   /*may_serve_next_bucket=*/false};
+}
+
+// Runs one round against a fresh pool of type Pool built from the settings.
+template <class Pool, bool Shared>
+RunOutcome run_fresh_pool(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks,
+                          std::uint32_t round, bufpool::PoolStats& stats_out) {
+  AllocationLedger ledger(sizeof(typename Pool::value_type));
+  CountingAllocator allocator(&ledger);
+  if constexpr (Shared) {
+    bufpool::SharedPoolOptions options;
+    options.partitions = static_cast<std::size_t>(s.partitions);
+    options.arrays_per_partition = static_cast<std::size_t>(s.arrays_per_partition);
+    auto pool = std::make_unique<Pool>(options, allocator);
+    const PoolFacts facts = shared_pool_facts(*pool);
+    return run_round(std::move(pool), ledger, facts, programs, s, hooks, round, stats_out);
+  } else {
+    auto pool = std::make_unique<Pool>(
+        bufpool::PoolOptions{static_cast<std::size_t>(s.max_array_length), static_cast<std::size_t>(s.max_per_bucket)},
+        allocator);
+    const PoolFacts facts = locked_pool_facts(*pool);
+    return run_round(std::move(pool), ledger, facts, programs, s, hooks, round, stats_out);
+  }
+}
+
+// The mutant pools: the real pools with one fault switched in (mutant_rounds.cpp).
+RunOutcome run_mutant_round(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks,
+                            std::uint32_t round, bufpool::PoolStats& stats_out);
+
+}  // namespace poolcheck
