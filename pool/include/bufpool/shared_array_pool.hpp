@@ -100,7 +100,7 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
     internal::require_bucket_capacity(length, kBuckets, internal::kMaxBucketLength);
     if (!storage_.accept_give_back(array.data(), length)) return;
     constexpr bool kClearLate = has_fault<Policy>(Fault::clear_after_publish);
-    if (clear_array && !has_fault<Policy>(Fault::ignore_clear) && !kClearLate) internal::zero_array(array);
+    if (clear_array && !has_fault<Policy>(Fault::ignore_clear) && !kClearLate) storage_.clear(array.data(), length);
     storage_.poison_resting(array.data(), length);
     std::size_t b = internal::bucket_index(length);
     if constexpr (has_fault<Policy>(Fault::off_by_one_bucket)) {

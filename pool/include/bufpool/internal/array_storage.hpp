@@ -79,6 +79,13 @@ class ArrayStorage {
     return true;
   }
 
+  // give_back(clear_array = true): zeroes the whole capacity. A lease's slack is still poisoned
+  // under ASan, so it is opened first; the caller still owns the array exclusively.
+  static void clear(T* array, std::size_t capacity) noexcept {
+    asan_unpoison(array, capacity * sizeof(T));
+    std::memset(static_cast<void*>(array), 0, capacity * sizeof(T));
+  }
+
   // Poisons the whole array before it is published back to the pool (resting arrays trap).
   static void poison_resting(const T* array, std::size_t capacity) noexcept {
     asan_poison(array, capacity * sizeof(T));

@@ -60,7 +60,7 @@ void give_back_oversize(ArrayStorage<T, Policy>& storage, OversizeCounters<Polic
                         std::span<T> array, bool clear_array) {
   if (!storage.accept_give_back(array.data(), array.size())) return;
   counters.give_backs.fetch_add(1, std::memory_order_relaxed);
-  if (clear_array) zero_array(array);
+  if (clear_array) storage.clear(array.data(), array.size());
   storage.free(array.data(), array.size());
 }
 
