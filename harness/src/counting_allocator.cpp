@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <new>
 
 namespace poolcheck {
@@ -24,6 +25,7 @@ void* CountingAllocator::allocate(std::size_t bytes, std::size_t alignment) {
   auto* header = new (base + align - kHeaderBytes) ArrayHeader();
   header->bytes.store(bytes, std::memory_order_relaxed);
   header->magic.store(ArrayHeader::kMagic, std::memory_order_relaxed);
+  std::memset(base + align, kFreshByte, bytes);
   ledger_->allocations.fetch_add(1, std::memory_order_relaxed);
   ledger_->live[ledger_->slot_of(bytes)].fetch_add(1, std::memory_order_relaxed);
   ledger_->unleased[ledger_->slot_of(bytes)].fetch_add(1, std::memory_order_relaxed);

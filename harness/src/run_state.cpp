@@ -1,11 +1,20 @@
 #include "poolcheck/run_state.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <sstream>
 
 namespace poolcheck {
+namespace {
+char g_first_text[2048] = "";
+}
+
+const char* first_violation_text() noexcept { return g_first_text; }
 
 RunState::RunState(std::uint32_t threads, std::uint64_t ops_total)
-    : threads_(threads), ops_total_(ops_total), status_(std::make_unique<ThreadStatus[]>(threads)) {}
+    : threads_(threads), ops_total_(ops_total), status_(std::make_unique<ThreadStatus[]>(threads)) {
+  g_first_text[0] = '\0';  // no worker runs yet
+}
 
 void RunState::on_start(std::uint32_t i) noexcept { status_[i].phase.store(1, std::memory_order_relaxed); }
 
@@ -25,6 +34,10 @@ void RunState::record_first(const Violation& v) {
   bool expected = false;
   if (!first_claimed_.compare_exchange_strong(expected, true, std::memory_order_relaxed)) return;
   first_ = v;
+  const std::string text = to_string(v);
+  const std::size_t n = std::min(text.size(), sizeof g_first_text - 1);
+  std::memcpy(g_first_text, text.data(), n);
+  g_first_text[n] = '\0';
   first_ready_.store(true, std::memory_order_release);
 }
 

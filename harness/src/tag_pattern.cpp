@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "bufpool/checked_mode.hpp"
+#include "poolcheck/counting_allocator.hpp"
 
 namespace poolcheck {
 namespace {
@@ -63,6 +64,12 @@ DecodedWord decode_word(std::uint64_t word) noexcept {
   std::memset(&poison, bufpool::kPoisonByte, sizeof poison);
   if (word == poison) {
     d.kind = DecodedWord::Kind::poison;
+    return d;
+  }
+  std::uint64_t fresh = 0;
+  std::memset(&fresh, kFreshByte, sizeof fresh);
+  if (word == fresh) {
+    d.kind = DecodedWord::Kind::fresh;
     return d;
   }
   const std::uint64_t payload = unmix(word) ^ kScramble;
@@ -127,6 +134,8 @@ std::string describe(const DecodedWord& word) {
       return "zeros";
     case DecodedWord::Kind::poison:
       return "the pool's checked-mode poison (0xCB)";
+    case DecodedWord::Kind::fresh:
+      return "never-written bytes of a fresh allocation (0xFA)";
     case DecodedWord::Kind::unknown:
       break;
   }

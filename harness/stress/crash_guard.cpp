@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "bufpool/internal/sanitizers.hpp"
+#include "poolcheck/run_state.hpp"
 
 #if BUFPOOL_ASAN || BUFPOOL_TSAN
 #include <sanitizer/common_interface_defs.h>
@@ -35,6 +36,10 @@ void write_all(const char* s) noexcept {
 void print_replay(const char* why) noexcept {
   write_all("\npoolcheck: ");
   write_all(why);
+  if (const char* first = first_violation_text(); first[0] != '\0') {
+    write_all("; first violation: ");
+    write_all(first);
+  }
   if (g_replay[0] != '\0') {
     write_all("; replay: ");
     write_all(g_replay);

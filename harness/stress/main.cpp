@@ -6,13 +6,16 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <vector>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "bufpool/pool_options.hpp"
 #include "crash_guard.hpp"
+#include "poolcheck/deterministic/schedule_trace.hpp"
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 #include "poolcheck/tag_pattern.hpp"
@@ -84,24 +87,24 @@ void write_reports(const StressSettings& s, const poolcheck::StressReport& r) {
   if (!s.junit_path.empty()) poolcheck::write_junit(s.junit_path, s, r);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The command line: StressSettings plus the raw values that need checking after parsing.
+struct CommandLine {
   StressSettings s;
-  CLI::App app{"poolcheck stress: hammer a pooled-buffer allocator with thousands of threads and check every "
-               "oracle; a failure prints the command that replays it"};
-  app.option_defaults()->always_capture_default();
-  std::string duration_text = "10";
+  std::string pool_name = "shared";
   std::uint32_t rounds = 0;
   bool list = false;
+};
+
+void add_options(CLI::App& app, CommandLine& c) {
+  StressSettings& s = c.s;
+  app.option_defaults()->always_capture_default();
   app.add_option("--seed", s.seed, "seed of round 0 (every program, size and chaos delay derives from it)");
   app.add_option("--threads", s.threads, "worker threads per round")->check(CLI::Range(1u, poolcheck::Tag::kMaxThreads));
   app.add_option("--ops", s.ops, "ops per thread per round")->check(CLI::Range(1u, poolcheck::Tag::kMaxOps - 1));
   app.add_option("--duration", s.duration_seconds, "seconds of rounds to run (ignored with --rounds)")
       ->check(CLI::PositiveNumber);
-  app.add_option("--rounds", rounds, "run exactly this many rounds (replays use 1)")->check(CLI::Range(1u, 1u << 30));
-  std::string pool_name = "shared";
-  app.add_option("--pool", pool_name, "pool under test (see --list)")->check(CLI::IsMember(poolcheck::pool_kind_names()));
+  app.add_option("--rounds", c.rounds, "run exactly this many rounds (replays use 1)")->check(CLI::Range(1u, 1u << 30));
+  app.add_option("--pool", c.pool_name, "pool under test (see --list)")->check(CLI::IsMember(poolcheck::pool_kind_names()));
   app.add_option("--scenario", s.scenario, "workload (see --list)");
   app.add_option("--mutant", s.mutant, "run a mutant pool (the --pool flavour with one fault; see --list)");
   app.add_option("--max-array-length", s.max_array_length,
@@ -120,7 +123,24 @@ int main(int argc, char** argv) {
   app.add_option("--json", s.json_path, "write a JSON report to FILE");
   app.add_option("--junit", s.junit_path, "write a JUnit XML report to FILE");
   app.add_flag("--quiet", s.quiet, "no progress line");
-  app.add_flag("--list", list, "list scenarios and pools, then exit");
+  app.add_flag("--list", c.list, "list scenarios, pools and mutants, then exit");
+  app.add_flag("--deterministic", s.deterministic,
+               "one thread at a time, switching at every atomic and lock of the pool: a seed fixes the schedule "
+               "(defaults to 4 threads x 32 ops)");
+  app.add_option("--strategy", s.strategy, "deterministic: pct or random")->check(CLI::IsMember({"pct", "random"}));
+  app.add_option("--pct-depth", s.pct_depth, "deterministic: bug depth d PCT targets")->check(CLI::Range(1u, 16u));
+  app.add_option("--pct-steps", s.pct_steps, "deterministic: PCT's k, the steps of one schedule (0: measure)");
+  app.add_option("--search", s.search, "deterministic: schedules to try")->check(CLI::Range(1u, 100'000'000u));
+  app.add_option("--schedule-seed", s.schedule_seed, "deterministic: run exactly this schedule");
+  app.add_option("--max-steps", s.max_steps, "deterministic: steps after which a schedule is a livelock")
+      ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{1} << 40));
+  app.add_option("--trace", s.trace_path, "deterministic: write a failing schedule's trace to FILE");
+  app.add_option("--replay", s.replay_path, "replay the schedule recorded in FILE (written by a failing --deterministic run)")
+      ->check(CLI::ExistingFile);
+}
+
+// Parses argv into `c`. Returns an exit code when the program must stop now (help, usage error).
+std::optional<int> parse(CLI::App& app, int argc, const char* const* argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -130,6 +150,57 @@ int main(int argc, char** argv) {
     if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
     return usage_error(what);
   }
+  return std::nullopt;
+}
+
+// The command recorded in a trace file, parsed like a command line.
+std::optional<int> parse_recorded(const std::string& command, CommandLine& c) {
+  std::istringstream in(command);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  if (words.empty() || words[0] != "stress") return usage_error("--replay: the trace's command does not start with 'stress'");
+  std::vector<const char*> argv;
+  for (const auto& w : words) argv.push_back(w.c_str());
+  CLI::App app{"stress (recorded)"};
+  add_options(app, c);
+  return parse(app, static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommandLine c;
+  CLI::App app{"poolcheck stress: hammer a pooled-buffer allocator with thousands of threads and check every "
+               "oracle; a failure prints the command that replays it"};
+  add_options(app, c);
+  if (auto code = parse(app, argc, argv)) return *code;
+  if (!c.s.replay_path.empty()) {
+    // Everything but the schedule comes from the command recorded in the trace.
+    const std::string path = c.s.replay_path;
+    const bool quiet = c.s.quiet;
+    const std::uint32_t repeat = c.s.repeat;
+    const std::string json = c.s.json_path, junit = c.s.junit_path;
+    std::string command;
+    try {
+      command = poolcheck::det::load_trace(path).command;
+    } catch (const std::exception& e) {
+      return usage_error(std::string("--replay: ") + e.what());
+    }
+    c = CommandLine{};
+    if (auto code = parse_recorded(command, c)) return *code;
+    c.s.replay_path = path;
+    c.s.quiet = quiet;
+    c.s.repeat = repeat;
+    c.s.json_path = json;
+    c.s.junit_path = junit;
+  } else if (c.s.deterministic) {
+    if (app.count("--threads") == 0) c.s.threads = 4;
+    if (app.count("--ops") == 0) c.s.ops = 32;
+  }
+  StressSettings& s = c.s;
+  const std::string& pool_name = c.pool_name;
+  const std::uint32_t rounds = c.rounds;
+  const bool list = c.list;
   if (list) {
     list_catalog();
     return 0;
@@ -164,15 +235,22 @@ int main(int argc, char** argv) {
   poolcheck::StressHooks hooks;
   hooks.interrupt = &poolcheck::interrupt_flag();
   hooks.on_progress = [&](const poolcheck::Progress& p, std::uint32_t round) { progress(p, round); };
-  hooks.on_round_start = [&](std::uint64_t seed) {
+  hooks.on_round_start = [&](const std::string& replay_line) {
     progress.round_started();
-    poolcheck::set_crash_replay_line(poolcheck::replay_command(s, seed));
+    poolcheck::set_crash_replay_line(replay_line);
   };
 
   std::uint32_t failed_runs = 0;
   poolcheck::StressReport shown;
   for (std::uint32_t run = 0; run < s.repeat; ++run) {
-    poolcheck::StressReport report = poolcheck::run_stress(s, hooks);
+    poolcheck::StressReport report;
+    try {
+      report = s.deterministic || !s.replay_path.empty() ? poolcheck::run_deterministic_campaign(s, hooks)
+                                                          : poolcheck::run_stress(s, hooks);
+    } catch (const std::exception& e) {
+      std::cerr << "stress: " << e.what() << "\n";
+      return 1;
+    }
     progress.finish();
     const int code = poolcheck::exit_code(report);
     if (code == 1) ++failed_runs;
@@ -201,5 +279,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   const int code = poolcheck::exit_code(shown);
-  return code == 130 ? poolcheck::interrupt_exit_code() : code;
+  if (code == 0) return 0;
+  // A failed run may have left a corrupt pool behind on purpose (see round_runner.hpp): leave
+  // without destructors or leak checks, the report is out.
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(code == 130 ? poolcheck::interrupt_exit_code() : code);
 }

@@ -18,10 +18,9 @@ template <bufpool::Fault F>
 RunOutcome run_with_fault(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks,
                           std::uint32_t round, bufpool::PoolStats& stats_out) {
   const bool shared = s.pool == PoolKind::shared || s.pool == PoolKind::checked_shared;
-  if (shared) {
-    return run_fresh_pool<bufpool::SharedArrayPool<Element, MutantPolicy<F>>, true>(s, programs, hooks, round, stats_out);
-  }
-  return run_fresh_pool<bufpool::LockedArrayPool<Element, MutantPolicy<F>>, false>(s, programs, hooks, round, stats_out);
+  const auto run = free_running(programs, s, hooks, round);
+  if (shared) return run_fresh_pool<bufpool::SharedArrayPool<Element, MutantPolicy<F>>, true>(s, run, stats_out);
+  return run_fresh_pool<bufpool::LockedArrayPool<Element, MutantPolicy<F>>, false>(s, run, stats_out);
 }
 
 }  // namespace

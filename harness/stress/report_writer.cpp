@@ -82,8 +82,24 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   if (t.violations.size() > 20) out << "    ... and " << (t.violations.size() - 20) << " more\n";
   if (!t.error.empty()) out << "  error: " << t.error << "\n";
   if (!t.stall_report.empty()) out << "  stall: " << t.stall_report;
+  if (r.det) {
+    const DeterministicInfo& d = *r.det;
+    out << "  deterministic: " << d.strategy << "; " << d.schedules << " schedules, longest " << d.longest_schedule
+        << " steps\n";
+    if (d.miss_bound) {
+      out << std::setprecision(4) << "  PCT bound: a bug of depth " << s.pct_depth << " among " << s.threads
+          << " threads would have been missed by all " << d.schedules << " schedules with probability <= "
+          << *d.miss_bound << " (k = " << d.pct_steps << " steps)\n";
+    }
+    if (d.replay_matched) {
+      out << "  replay: " << (*d.replay_matched ? "same violation at the same step, same schedule" : "DIVERGED")
+          << " (" << d.replay_divergences << " divergent steps)\n";
+    }
+    if (!d.trace_file.empty()) out << "  schedule trace: " << d.trace_file << "\n";
+  }
   out << "result: " << verdict(r) << " (" << to_string(t.end) << ")\n";
-  if (r.failing_seed) out << "replay: " << replay_command(s, *r.failing_seed) << "\n";
+  if (!r.replay_line.empty()) out << "replay: " << r.replay_line << "\n";
+  if (r.det && !r.det->trace_file.empty()) out << "replay: stress --replay " << r.det->trace_file << "\n";
   out << std::flush;
 }
 
@@ -132,7 +148,16 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
                       {"violations", rr.violations}, {"seconds", rr.seconds}});
   }
   j["rounds"] = rounds;
-  if (r.failing_seed) j["replay"] = replay_command(s, *r.failing_seed);
+  if (!r.replay_line.empty()) j["replay"] = r.replay_line;
+  if (r.det) {
+    const DeterministicInfo& d = *r.det;
+    json jd = {{"strategy", d.strategy}, {"schedules", d.schedules}, {"longest_schedule", d.longest_schedule},
+               {"pct_steps", d.pct_steps}, {"trace_file", d.trace_file}, {"replay_divergences", d.replay_divergences}};
+    if (d.miss_bound) jd["miss_bound"] = *d.miss_bound;
+    if (d.failing_schedule_seed) jd["failing_schedule_seed"] = *d.failing_schedule_seed;
+    if (d.replay_matched) jd["replay_matched"] = *d.replay_matched;
+    j["deterministic"] = jd;
+  }
   if (!t.error.empty()) j["error"] = t.error;
   if (!t.stall_report.empty()) j["stall"] = t.stall_report;
   std::ofstream f(path);
@@ -146,7 +171,7 @@ void write_junit(const std::string& path, const StressSettings& s, const StressR
   const RunOutcome& t = r.total;
   std::ostringstream cases;
   int failures = 0, tests = 0;
-  const std::string replay = r.failing_seed ? "\nreplay: " + replay_command(s, *r.failing_seed) : std::string{};
+  const std::string replay = r.replay_line.empty() ? std::string{} : "\nreplay: " + r.replay_line;
   for (std::size_t i = 0; i < kOracleCount; ++i) {
     const auto kind = static_cast<OracleKind>(i);
     if (kind == OracleKind::stall) continue;

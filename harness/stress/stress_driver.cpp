@@ -18,24 +18,23 @@ using Element = std::byte;
 RunOutcome run_one(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks, std::uint32_t round,
                    bufpool::PoolStats& stats_out) {
   if (!s.mutant.empty()) return run_mutant_round(s, programs, hooks, round, stats_out);
+  const auto run = free_running(programs, s, hooks, round);
   switch (s.pool) {
     case PoolKind::locked:
-      return run_fresh_pool<bufpool::LockedArrayPool<Element, HarnessPolicy>, false>(s, programs, hooks, round, stats_out);
+      return run_fresh_pool<bufpool::LockedArrayPool<Element, HarnessPolicy>, false>(s, run, stats_out);
     case PoolKind::checked_locked:
-      return run_fresh_pool<bufpool::LockedArrayPool<Element, CheckedHarnessPolicy>, false>(s, programs, hooks, round,
-                                                                                             stats_out);
+      return run_fresh_pool<bufpool::LockedArrayPool<Element, CheckedHarnessPolicy>, false>(s, run, stats_out);
     case PoolKind::shared:
-      return run_fresh_pool<bufpool::SharedArrayPool<Element, HarnessPolicy>, true>(s, programs, hooks, round, stats_out);
+      return run_fresh_pool<bufpool::SharedArrayPool<Element, HarnessPolicy>, true>(s, run, stats_out);
     case PoolKind::checked_shared:
-      return run_fresh_pool<bufpool::SharedArrayPool<Element, CheckedHarnessPolicy>, true>(s, programs, hooks, round,
-                                                                                            stats_out);
+      return run_fresh_pool<bufpool::SharedArrayPool<Element, CheckedHarnessPolicy>, true>(s, run, stats_out);
   }
   throw std::logic_error("unknown pool kind");
 }
 
 }  // namespace
 
-StressReport run_stress(const StressSettings& settings, const StressHooks& hooks) {
+ProgramShape program_shape(const StressSettings& settings) {
   const Scenario* scenario = find_scenario(settings.scenario);
   if (scenario == nullptr) throw std::invalid_argument("unknown scenario '" + settings.scenario + "'");
   ProgramShape shape;
@@ -53,6 +52,11 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
     shape.oversize_percent = 0;
   }
 
+  return shape;
+}
+
+StressReport run_stress(const StressSettings& settings, const StressHooks& hooks) {
+  const ProgramShape shape = program_shape(settings);
   StressReport report;
   report.partitions = static_cast<std::uint32_t>(settings.partitions);
   const auto t0 = std::chrono::steady_clock::now();
@@ -64,13 +68,16 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
       break;
     }
     const std::uint64_t seed = round_seed(settings.seed, round);
-    if (hooks.on_round_start) hooks.on_round_start(seed);
+    if (hooks.on_round_start) hooks.on_round_start(replay_command(settings, seed));
     const ProgramSet programs = generate_programs(seed, shape);
     RunOutcome out = run_one(settings, programs, hooks, round, report.last_pool_stats);
     report.rounds.push_back(RoundRecord{round, seed, out.end, out.violations.size(), out.seconds});
     const bool failed = !out.violations.empty() || out.end == RunEnd::stalled;
     accumulate(report.total, out);
-    if (failed && !report.failing_seed) report.failing_seed = seed;
+    if (failed && !report.failing_seed) {
+      report.failing_seed = seed;
+      report.replay_line = replay_command(settings, seed);
+    }
     if (out.end != RunEnd::completed) break;  // a violation, a stall, an interrupt or the thread limit ends the run
   }
   return report;

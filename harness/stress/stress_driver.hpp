@@ -26,22 +26,46 @@ struct RoundRecord {
   double seconds = 0;
 };
 
+// What a deterministic campaign adds to the report.
+struct DeterministicInfo {
+  std::string strategy;                  // e.g. "PCT depth 3 over ~4000 steps"
+  std::uint64_t schedules = 0;           // schedules run
+  std::uint64_t longest_schedule = 0;    // steps
+  std::uint64_t pct_steps = 0;           // k used by PCT
+  std::optional<double> miss_bound;      // PCT: chance a depth-d bug was missed by every schedule
+  std::optional<std::uint64_t> failing_schedule_seed;
+  std::string trace_file;                // written for a failing schedule
+  std::optional<bool> replay_matched;    // --replay: same violation at the same step, same trace
+  std::uint64_t replay_divergences = 0;  // --replay: steps where the recorded thread could not run
+};
+
 struct StressReport {
   RunOutcome total;                     // summed over rounds
   std::vector<RoundRecord> rounds;
   bufpool::PoolStats last_pool_stats;   // of the last round's pool, at quiescence
   std::optional<std::uint64_t> failing_seed;  // the round seed to replay
   std::uint32_t partitions = 0;         // resolved, for the summary
+  std::string replay_line;              // the one command that replays the failure ("" when clean)
+  std::optional<DeterministicInfo> det;
 };
 
 struct StressHooks {
   std::function<void(const Progress&, std::uint32_t round)> on_progress;
-  // Before each round starts: lets the caller keep the replay line current for crash reports.
-  std::function<void(std::uint64_t round_seed)> on_round_start;
+  // Before each round or schedule starts, with the line that replays it: lets the caller keep the
+  // line current for crash reports.
+  std::function<void(const std::string& replay_line)> on_round_start;
   const std::atomic<bool>* interrupt = nullptr;
 };
 
 // Throws std::invalid_argument for an unknown scenario (the CLI validates first).
 StressReport run_stress(const StressSettings& settings, const StressHooks& hooks);
+
+// --deterministic: the programs of settings.seed under up to settings.search schedules (or one
+// schedule seed, or the schedule of settings.replay_path). Throws std::runtime_error for an
+// unreadable trace file.
+StressReport run_deterministic_campaign(const StressSettings& settings, const StressHooks& hooks);
+
+// The program shape settings describe (scenario applied).
+ProgramShape program_shape(const StressSettings& settings);
 
 }  // namespace poolcheck

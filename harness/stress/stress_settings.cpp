@@ -41,3 +41,19 @@ std::string replay_command(const StressSettings& s, std::uint64_t seed) {
 }
 
 }  // namespace poolcheck
+
+namespace poolcheck {
+
+std::string replay_command(const StressSettings& s, std::uint64_t seed, std::uint64_t schedule_seed) {
+  std::ostringstream out;
+  out << replay_command(s, seed) << " --deterministic --strategy " << s.strategy;
+  if (s.strategy == "pct") out << " --pct-depth " << s.pct_depth << " --pct-steps " << s.pct_steps;
+  out << " --schedule-seed " << schedule_seed << " --max-steps " << s.max_steps;
+  return out.str();
+}
+
+std::uint64_t schedule_seed_for(std::uint64_t seed, std::uint32_t i) noexcept {
+  return SeededRandom(seed ^ 0x5C4EDu, i).next();
+}
+
+}  // namespace poolcheck

@@ -32,6 +32,16 @@ struct StressSettings {
   std::uint32_t watchdog_ms = 10'000;
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   bool quiet = false;
+  // Deterministic executor (--deterministic): one thread runs at a time, a seed fixes the schedule.
+  bool deterministic = false;
+  std::string strategy = "pct";             // pct | random
+  std::uint32_t pct_depth = 3;
+  std::uint64_t pct_steps = 0;              // PCT's k; 0: measured by a random-walk calibration schedule
+  std::uint32_t search = 100;               // schedules to try
+  std::optional<std::uint64_t> schedule_seed;  // try exactly this schedule
+  std::uint64_t max_steps = 2'000'000;      // per schedule; more is a livelock
+  std::string trace_path;                   // where a failing schedule's trace goes ("" = derived name)
+  std::string replay_path;                  // --replay FILE
   std::string json_path;
   std::string junit_path;
 };
@@ -41,5 +51,9 @@ std::uint64_t round_seed(std::uint64_t seed, std::uint32_t round) noexcept;
 
 // "stress --seed S --rounds 1 --threads ... (every setting that changes what runs)": paste to replay.
 std::string replay_command(const StressSettings& settings, std::uint64_t seed);
+// The same for one deterministic schedule.
+std::string replay_command(const StressSettings& settings, std::uint64_t seed, std::uint64_t schedule_seed);
+// The seed of the i-th schedule a deterministic search tries.
+std::uint64_t schedule_seed_for(std::uint64_t seed, std::uint32_t i) noexcept;
 
 }  // namespace poolcheck

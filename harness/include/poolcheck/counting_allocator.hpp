@@ -54,6 +54,10 @@ struct ArrayHeader {
   std::atomic<std::uint64_t> last_owner{0};    // tag bits + 1 of the last lease that gave it back
 };
 inline constexpr std::size_t kHeaderBytes = 64;
+
+// Every byte of a fresh allocation: malloc's leftovers differ from run to run, and a deterministic
+// replay must not read them (they would change which word an oracle reports).
+inline constexpr unsigned char kFreshByte = 0xFA;
 static_assert(sizeof(ArrayHeader) <= kHeaderBytes);
 
 class CountingAllocator {

@@ -62,6 +62,8 @@ struct FreeRunConfig {
   std::size_t stack_bytes = 0;                 // 0: default_worker_stack_bytes()
   bool stop_on_first_violation = true;
   std::uint64_t chaos_seed = 0;                // chaos delays are drawn from (programs.seed ^ this)
+  bool chaos = true;                           // false: no delays (the deterministic executor)
+  std::uint64_t (*step_of_violation)() = nullptr;  // deterministic executor: stamps violations with the step
   std::chrono::milliseconds progress_every{250};
   std::function<void(const Progress&)> on_progress;  // called on the main thread
   const std::atomic<bool>* interrupt = nullptr;      // set by a signal handler: stop now
@@ -106,6 +108,7 @@ class FreeExecutor {
     const auto t0 = std::chrono::steady_clock::now();
     const auto n = static_cast<std::uint32_t>(programs.threads.size());
     config_stop_ = config.stop_on_first_violation;
+    step_fn_ = config.step_of_violation;
     RunState state(n, programs.total_ops());
     mailboxes_ = std::make_unique<std::atomic<Parcel*>[]>(n);
     for (std::uint32_t i = 0; i < n; ++i) mailboxes_[i].store(nullptr, std::memory_order_relaxed);
@@ -145,9 +148,47 @@ class FreeExecutor {
       return out;  // workers still stuck: the caller exits the process
     }
     launcher.join();
+    finish(state, logs, main_log, out, end, t0);
+    return out;
+  }
 
-    // Quiescent: leases still in mailboxes come back on this thread, then the exact cap check.
-    for (std::uint32_t i = 0; i < n; ++i) drain_mailbox(i, main_log, state, /*tag_thread=*/n);
+  // Runs the programs under a deterministic schedule (see deterministic/schedule.hpp): `run_all`
+  // runs body(i) for every thread i, one thread at a time, and returns when all are done (or the
+  // schedule aborted them). No chaos: the schedule is the only source of interleaving.
+  template <class RunAll>
+  RunOutcome run_scheduled(const ProgramSet& programs, const FreeRunConfig& config, RunAll&& run_all) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto n = static_cast<std::uint32_t>(programs.threads.size());
+    config_stop_ = config.stop_on_first_violation;
+    step_fn_ = config.step_of_violation;
+    RunState state(n, programs.total_ops());
+    mailboxes_ = std::make_unique<std::atomic<Parcel*>[]>(n);
+    for (std::uint32_t i = 0; i < n; ++i) mailboxes_[i].store(nullptr, std::memory_order_relaxed);
+    std::vector<WorkerLog> logs(n);
+    RunOutcome out;
+    out.threads_requested = n;
+    out.threads_started = n;
+    out.ops_total = programs.total_ops();
+    FreeRunConfig quiet = config;
+    quiet.chaos = false;
+    run_all([&](std::uint32_t i) {
+      Worker w{*this, programs.threads[i], i, state, logs[i], quiet, SeededRandom(programs.seed, i)};
+      w.run();
+    });
+    WorkerLog main_log;
+    finish(state, logs, main_log, out, RunEnd::completed, t0);
+    return out;
+  }
+
+ private:
+  struct WorkerLog;
+
+  // Quiescent: leases still in mailboxes come back on this thread, then the exact cap check, then
+  // every log merges into `out`.
+  void finish(RunState& state, std::vector<WorkerLog>& logs, WorkerLog& main_log, RunOutcome& out, RunEnd end,
+              std::chrono::steady_clock::time_point t0) {
+    const auto n = static_cast<std::uint32_t>(logs.size());
+    for (std::uint32_t i = 0; i < n; ++i) drain_mailbox(i, main_log, state, n);
     if (ledger_ != nullptr) {
       ++main_log.checks[static_cast<std::size_t>(OracleKind::bucket_cap)];
       // This thread may keep one array per bucket in its own slot.
@@ -156,16 +197,13 @@ class FreeExecutor {
         main_log.violations.push_back(*v);
       }
     }
-
     for (auto& log : logs) merge(out, log);
     merge(out, main_log);
     out.end = end;
     if (end == RunEnd::completed && !out.violations.empty()) out.end = RunEnd::violation;
     out.seconds = seconds_since(t0);
-    return out;
   }
 
- private:
   struct WorkerLog {
     std::vector<Violation> violations;
     std::array<std::uint64_t, kOracleCount> checks{};
@@ -256,7 +294,7 @@ class FreeExecutor {
         execute(op, i);
         ++log.ops_done;
         state.on_op_done(index);
-        if (op.delay != 0) detail::chaos(op.delay, chaos_rng);
+        if (op.delay != 0 && config.chaos) detail::chaos(op.delay, chaos_rng);
       }
       for (auto& slot : slots) {
         if (slot) give_back(std::move(*slot), false, "at the end of its program");
@@ -290,7 +328,7 @@ class FreeExecutor {
           if (slot) read(*slot, op);
           break;
         case OpKind::hold:
-          detail::chaos(op.delay, chaos_rng);
+          if (config.chaos) detail::chaos(op.delay, chaos_rng);
           break;
         case OpKind::hand_over:
           if (slot && op.target != index && op.target < state.thread_count()) {
@@ -330,7 +368,8 @@ class FreeExecutor {
     }
   };
 
-  void report(const Violation& v, WorkerLog& log, RunState& state) {
+  void report(Violation v, WorkerLog& log, RunState& state) {
+    if (step_fn_ != nullptr) v.step = step_fn_();
     log.violations.push_back(v);
     state.record_first(v);
     if (config_stop_) state.request_stop();
@@ -453,7 +492,8 @@ class FreeExecutor {
   const PoolFacts facts_;
   AllocationLedger* const ledger_;
   std::unique_ptr<std::atomic<Parcel*>[]> mailboxes_;
-  bool config_stop_ = true;  // from FreeRunConfig, set by run() before any worker starts
+  bool config_stop_ = true;                // from FreeRunConfig, set by run() before any worker starts
+  std::uint64_t (*step_fn_)() = nullptr;  // likewise
 };
 
 }  // namespace poolcheck

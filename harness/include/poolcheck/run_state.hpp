@@ -18,6 +18,10 @@
 
 namespace poolcheck {
 
+// The first violation of the current run as text, or "" (async-signal-safe to read: a crash
+// handler prints it so a violation found just before a crash is not lost).
+const char* first_violation_text() noexcept;
+
 class RunState {
  public:
   RunState(std::uint32_t threads, std::uint64_t ops_total);

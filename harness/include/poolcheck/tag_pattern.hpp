@@ -35,7 +35,7 @@ struct Tag {
 
 // What an aligned word found in memory turned out to be.
 struct DecodedWord {
-  enum class Kind { tag, zero, poison, unknown };
+  enum class Kind { tag, zero, poison, fresh, unknown };
   Kind kind = Kind::unknown;
   Tag tag;                       // when kind == tag
   std::uint32_t word_index = 0;  // low 16 bits of the word's index in its writer's array

@@ -38,7 +38,11 @@ struct Violation {
   const void* array = nullptr;
   std::size_t capacity = 0;         // elements in the array (its bucket)
   std::size_t offset = 0;           // byte offset of the first wrong byte
+  std::uint64_t step = 0;           // deterministic executor: the schedule step it was found at (0: n/a)
 };
+
+// Same finding (oracle, leases, offset, step), ignoring addresses, which differ from run to run.
+bool same_finding(const Violation& a, const Violation& b) noexcept;
 
 // "exclusivity: lease 17 of thread 31 found bytes of lease 9 of thread 12 at byte 4096 of array
 //  0x7f.. (bucket 8192)".

@@ -51,6 +51,7 @@ class LockedBucket {
       return {true, nullptr};
     }
     T* array = resting_.back();
+    race_window<Policy>();
     resting_.pop_back();
     ++hits_;
     return {true, array};
@@ -78,6 +79,7 @@ class LockedBucket {
       return false;
     }
     if (outstanding_ > 0) --outstanding_;
+    race_window<Policy>();
     resting_.push_back(array);
     if constexpr (has_fault<Policy>(Fault::double_push)) {
       if (outstanding_ > 0) {

@@ -43,7 +43,10 @@ class PerCoreStacks {
       Partition& p = partitions_[(start + i) % partition_count_];
       Lock lock(p.mu);
       if (p.count == 0) continue;
-      T* array = p.entries[--p.count].array;
+      const std::size_t top = p.count - 1;
+      T* array = p.entries[top].array;
+      race_window<Policy>();
+      p.count = top;
       resting_.fetch_sub(1, std::memory_order_relaxed);
       return array;
     }
@@ -58,7 +61,10 @@ class PerCoreStacks {
       Lock lock(p.mu);
       if (p.count == cap_ && !has_fault<Policy>(Fault::ignore_cap)) continue;
       if (!p.reserve(cap_)) return false;
-      p.entries[p.count++] = Entry{array, now};
+      const std::size_t at = p.count;
+      race_window<Policy>();
+      p.entries[at] = Entry{array, now};
+      p.count = at + 1;
       note_pushed(1);
       if constexpr (has_fault<Policy>(Fault::double_push)) {
         if (p.reserve(cap_)) {

@@ -1,0 +1,105 @@
+// DeterministicSchedule: runs N real OS threads one at a time, switching only at shared-state
+// accesses, so one seed replays the same interleaving exactly.
+//
+// It works like folly's DeterministicSchedule: every scheduled thread owns a binary semaphore and
+// holds the single run token while it runs. At each scheduling point (an operation of DetAtomic or
+// DetMutex, a thread start or exit) the running thread asks the strategy for the next thread among
+// those runnable, records the step, and if it is another thread, passes the token (posts that
+// thread's semaphore and waits on its own). A thread blocked on a DetMutex is not runnable until the
+// holder unlocks. No runnable thread while some are blocked is a deadlock; more points than
+// max_steps is a livelock; either aborts the run: every scheduled thread then unwinds with
+// ScheduleAborted at its next point.
+//
+// The hand-off is invisible to TSan (AnnotateIgnoreSyncBegin/End around it): the semaphores would
+// otherwise be happens-before edges that hide every race the schedule serialises. The schedule's
+// own state is atomics. DetMutex keeps a real std::mutex inside, so TSan still sees lock edges.
+//
+// Thread-safety: run() from one thread at a time; the static hooks from any thread (they are
+// no-ops on threads the schedule does not run, e.g. main after the run).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <semaphore>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "poolcheck/deterministic/strategy.hpp"
+
+namespace poolcheck::det {
+
+enum class PointKind : std::uint8_t { start, exit, load, store, rmw, lock, unlock, blocked, plain };
+const char* to_string(PointKind kind) noexcept;
+
+struct Step {
+  std::uint32_t thread;  // the thread chosen to run after the point
+  std::uint32_t at;      // the thread that reached the point
+  PointKind kind;
+};
+
+// Thrown at a scheduling point of an aborted schedule (deadlock or step limit), to unwind workers.
+struct ScheduleAborted : std::runtime_error {
+  ScheduleAborted() : std::runtime_error("deterministic schedule aborted") {}
+};
+
+struct ScheduleResult {
+  enum class End { completed, deadlock, step_limit };
+  End end = End::completed;
+  std::uint64_t steps = 0;
+  std::vector<Step> trace;
+  std::string report;  // deadlock/step limit: what each unfinished thread waits on
+};
+
+class Schedule {
+ public:
+  Schedule(Strategy& strategy, std::uint64_t max_steps);
+  ~Schedule();
+  Schedule(const Schedule&) = delete;
+  Schedule& operator=(const Schedule&) = delete;
+
+  // Runs body(i) on n fresh threads under the schedule; returns when all have exited.
+  ScheduleResult run(std::uint32_t n, const std::function<void(std::uint32_t)>& body);
+
+  // --- hooks for DetAtomic / DetMutex ------------------------------------------------------------
+  // A scheduling point of the calling thread. No-op off-schedule; throws ScheduleAborted when the
+  // schedule aborted (unless the thread is already unwinding).
+  static void point(PointKind kind);
+  // The calling thread cannot proceed until `resource` is released: it stops being runnable and
+  // gives the token away.
+  static void block_on(const void* resource);
+  // Threads blocked on `resource` become runnable again.
+  static void release_waiters(const void* resource);
+  // True when the calling thread is run by a schedule.
+  static bool on_schedule() noexcept;
+  // The calling thread's index in its schedule (0 off-schedule).
+  static std::uint32_t thread_index() noexcept;
+  // Points taken so far by the calling thread's schedule (0 off-schedule): where a violation happened.
+  static std::uint64_t current_step() noexcept;
+
+ private:
+  struct Slot;
+  struct ThreadExitGuard;
+  void thread_main(std::uint32_t i, const std::function<void(std::uint32_t)>& body);
+  void switch_from(std::uint32_t me, PointKind kind, bool me_runnable);
+  std::uint32_t choose(std::uint32_t me, PointKind kind);
+  void hand_to(std::uint32_t next, std::uint32_t me, bool wait);
+  void abort_all(ScheduleResult::End why);
+  std::string waiting_report() const;
+
+  Strategy& strategy_;
+  const std::uint64_t max_steps_;
+  std::uint32_t threads_ = 0;
+  std::unique_ptr<Slot[]> slots_;
+  std::atomic<std::uint64_t> steps_{0};
+  std::vector<Step> trace_;  // token holder only (TSan told to ignore: the token is its lock)
+  std::atomic<int> end_{0};                              // ScheduleResult::End
+  std::atomic<bool> aborted_{false};
+  std::atomic<std::uint32_t> exited_{0};
+  std::counting_semaphore<1024> all_done_{0};
+  std::string report_;  // written by the token holder before abort, read after join
+};
+
+}  // namespace poolcheck::det

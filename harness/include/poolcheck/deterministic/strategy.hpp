@@ -1,0 +1,41 @@
+// Scheduling strategies: given the threads that can run now, pick one. A strategy is a value built
+// from a seed, so a seed fixes the whole interleaving (folly's "function from n -> [0,n)").
+//
+// - RandomWalk: uniform among runnable threads at every point.
+// - Pct (Burckhardt et al., ASPLOS 2010): random distinct priorities per thread; the highest-priority
+//   runnable thread runs; at d-1 change points drawn from [1, k] the running thread drops below all
+//   others. Finds a bug of depth d with probability >= 1/(n * k^(d-1)) per run.
+// - Replay: the choices of a recorded trace, one per point, in order.
+//
+// Not thread-safe: called only by the thread that holds the schedule's single run token.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace poolcheck::det {
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  // `runnable` is sorted and non-empty; `current` is the thread at the point (may be absent from
+  // runnable when it blocked or finished); `step` counts points from 0. Returns a member of runnable.
+  virtual std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t step) = 0;
+  virtual std::string describe() const = 0;
+};
+
+std::unique_ptr<Strategy> make_random_walk(std::uint64_t seed);
+std::unique_ptr<Strategy> make_pct(std::uint64_t seed, std::uint32_t threads, std::uint32_t depth,
+                                   std::uint64_t expected_steps);
+// Follows `choices` (thread per step); past their end, or where a recorded thread is not runnable
+// (the trace does not match the program), falls back to the lowest runnable and counts a divergence.
+std::unique_ptr<Strategy> make_replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences);
+
+// Probability that PCT misses a depth-d bug in every one of `runs` schedules: (1 - p)^runs with
+// p = 1 / (n * k^(d-1)).
+double pct_miss_bound(std::uint32_t threads, std::uint64_t steps, std::uint32_t depth, std::uint64_t runs);
+
+}  // namespace poolcheck::det

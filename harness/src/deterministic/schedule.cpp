@@ -1,0 +1,238 @@
+#include "poolcheck/deterministic/schedule.hpp"
+
+#include <sched.h>
+
+#include <exception>
+#include <sstream>
+#include <thread>
+
+#include "tsan_annotations.hpp"
+
+namespace poolcheck::det {
+namespace {
+
+constexpr std::uint8_t kRunnable = 0, kBlocked = 1, kExited = 2;
+
+thread_local Schedule* t_schedule = nullptr;
+thread_local std::uint32_t t_index = 0;
+
+bool unwinding() noexcept { return std::uncaught_exceptions() > 0; }
+
+}  // namespace
+
+const char* to_string(PointKind kind) noexcept {
+  switch (kind) {
+    case PointKind::start: return "start";
+    case PointKind::exit: return "exit";
+    case PointKind::load: return "load";
+    case PointKind::store: return "store";
+    case PointKind::rmw: return "rmw";
+    case PointKind::lock: return "lock";
+    case PointKind::unlock: return "unlock";
+    case PointKind::blocked: return "blocked";
+    case PointKind::plain: return "plain";
+  }
+  return "?";
+}
+
+struct Schedule::Slot {
+  std::counting_semaphore<1024> turn{0};  // posted when this thread gets the token
+  std::atomic<std::uint8_t> state{kRunnable};
+  std::atomic<const void*> waiting_on{nullptr};
+};
+
+// Constructed first on each scheduled thread, so destroyed last: the thread stays on the schedule
+// while its other thread-locals (a pool's thread cache, which locks DetMutexes) are destroyed.
+struct Schedule::ThreadExitGuard {
+  Schedule* schedule = nullptr;
+  std::uint32_t index = 0;
+  ~ThreadExitGuard() {
+    if (schedule != nullptr) schedule->switch_from(index, PointKind::exit, /*me_runnable=*/false);
+  }
+};
+
+Schedule::Schedule(Strategy& strategy, std::uint64_t max_steps) : strategy_(strategy), max_steps_(max_steps) {}
+Schedule::~Schedule() = default;
+
+bool Schedule::on_schedule() noexcept { return t_schedule != nullptr; }
+std::uint32_t Schedule::thread_index() noexcept { return t_index; }
+std::uint64_t Schedule::current_step() noexcept {
+  return t_schedule != nullptr ? t_schedule->steps_.load(std::memory_order_relaxed) : 0;
+}
+
+ScheduleResult Schedule::run(std::uint32_t n, const std::function<void(std::uint32_t)>& body) {
+  threads_ = n;
+  slots_ = std::make_unique<Slot[]>(n);
+  {
+    IgnoreAccesses quiet;
+    trace_.clear();
+    trace_.reserve(4096);
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) threads.emplace_back([this, i, &body] { thread_main(i, body); });
+  // The first choice is step 0: which thread starts.
+  std::uint32_t first = 0;
+  {
+    IgnoreAccesses quiet;
+    std::vector<std::uint32_t> all(n);
+    for (std::uint32_t i = 0; i < n; ++i) all[i] = i;
+    first = n == 0 ? 0 : strategy_.pick(all, n, 0);
+    trace_.push_back(Step{first, n, PointKind::start});
+  }
+  steps_.store(1, std::memory_order_relaxed);
+  if (n == 0) return {};
+  {
+    IgnoreSync hidden;
+    slots_[first].turn.release();
+    all_done_.acquire();
+  }
+  for (auto& t : threads) t.join();
+  ScheduleResult result;
+  result.end = static_cast<ScheduleResult::End>(end_.load());
+  result.steps = steps_.load();
+  result.trace = std::move(trace_);
+  result.report = report_;
+  return result;
+}
+
+void Schedule::thread_main(std::uint32_t i, const std::function<void(std::uint32_t)>& body) {
+  t_schedule = this;
+  t_index = i;
+  {
+    IgnoreSync hidden;
+    slots_[i].turn.acquire();  // wait for the first turn
+  }
+  thread_local ThreadExitGuard guard;
+  guard.schedule = this;
+  guard.index = i;
+  if (!aborted_.load()) {
+    try {
+      body(i);
+    } catch (const ScheduleAborted&) {
+      // unwound after a deadlock or the step limit: the result says which
+    } catch (const std::exception& e) {
+      report_ += "thread " + std::to_string(i) + " threw: " + e.what() + "\n";
+      abort_all(ScheduleResult::End::step_limit);
+    }
+  }
+  // thread-locals (the pool's caches, then `guard`) are destroyed after this returns
+}
+
+void Schedule::point(PointKind kind) {
+  Schedule* s = t_schedule;
+  if (s == nullptr) return;
+  if (s->aborted_.load()) {
+    if (!unwinding()) throw ScheduleAborted();
+    return;
+  }
+  s->switch_from(t_index, kind, /*me_runnable=*/true);
+}
+
+void Schedule::block_on(const void* resource) {
+  Schedule* s = t_schedule;
+  if (s == nullptr) return;
+  if (s->aborted_.load()) {  // free-for-all while unwinding: let the holder run
+    sched_yield();
+    return;
+  }
+  Slot& me = s->slots_[t_index];
+  me.waiting_on.store(resource);
+  me.state.store(kBlocked);
+  s->switch_from(t_index, PointKind::blocked, /*me_runnable=*/false);
+}
+
+void Schedule::release_waiters(const void* resource) {
+  Schedule* s = t_schedule;
+  if (s == nullptr) return;
+  for (std::uint32_t i = 0; i < s->threads_; ++i) {
+    Slot& slot = s->slots_[i];
+    if (slot.state.load() == kBlocked && slot.waiting_on.load() == resource) {
+      slot.waiting_on.store(nullptr);
+      slot.state.store(kRunnable);
+    }
+  }
+}
+
+void Schedule::switch_from(std::uint32_t me, PointKind kind, bool me_runnable) {
+  const bool exiting = kind == PointKind::exit;
+  if (exiting) {
+    slots_[me].state.store(kExited);
+    t_schedule = nullptr;
+    const std::uint32_t done = exited_.fetch_add(1) + 1;
+    if (aborted_.load()) {
+      if (done == threads_) all_done_.release();
+      return;
+    }
+  }
+  (void)me_runnable;
+  const std::uint64_t step = steps_.fetch_add(1);
+  if (step >= max_steps_ && !exiting) {
+    abort_all(ScheduleResult::End::step_limit);
+    if (!unwinding()) throw ScheduleAborted();
+    return;
+  }
+  const std::uint32_t next = choose(me, kind);
+  if (next == threads_) {  // nobody can run
+    if (exited_.load() == threads_) {
+      all_done_.release();
+      return;
+    }
+    abort_all(ScheduleResult::End::deadlock);
+    if (!exiting && !unwinding()) throw ScheduleAborted();
+    return;
+  }
+  if (next == me) return;
+  hand_to(next, me, /*wait=*/!exiting);
+  if (!exiting && aborted_.load() && !unwinding()) throw ScheduleAborted();
+}
+
+std::uint32_t Schedule::choose(std::uint32_t me, PointKind kind) {
+  IgnoreAccesses quiet;
+  std::vector<std::uint32_t> runnable;
+  runnable.reserve(threads_);
+  for (std::uint32_t i = 0; i < threads_; ++i) {
+    if (slots_[i].state.load() == kRunnable) runnable.push_back(i);
+  }
+  if (runnable.empty()) return threads_;
+  const std::uint32_t next = strategy_.pick(runnable, me, trace_.size());
+  trace_.push_back(Step{next, me, kind});
+  return next;
+}
+
+void Schedule::hand_to(std::uint32_t next, std::uint32_t me, bool wait) {
+  IgnoreSync hidden;
+  slots_[next].turn.release();
+  if (wait) slots_[me].turn.acquire();
+}
+
+void Schedule::abort_all(ScheduleResult::End why) {
+  if (aborted_.exchange(true)) return;
+  end_.store(static_cast<int>(why));
+  {
+    IgnoreAccesses quiet;
+    report_ += waiting_report();
+  }
+  // Wake every thread still waiting for a turn: each unwinds at its next point.
+  IgnoreSync hidden;
+  for (std::uint32_t i = 0; i < threads_; ++i) {
+    if (slots_[i].state.load() != kExited && !(t_schedule == this && t_index == i)) slots_[i].turn.release();
+  }
+}
+
+std::string Schedule::waiting_report() const {
+  std::ostringstream out;
+  for (std::uint32_t i = 0; i < threads_; ++i) {
+    const auto state = slots_[i].state.load();
+    if (state == kExited) continue;
+    out << "  thread " << i << ": ";
+    if (state == kBlocked) {
+      out << "blocked on mutex " << slots_[i].waiting_on.load() << "\n";
+    } else {
+      out << "runnable\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace poolcheck::det

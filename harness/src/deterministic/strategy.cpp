@@ -1,0 +1,102 @@
+#include "poolcheck/deterministic/strategy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "poolcheck/seeded_random.hpp"
+
+namespace poolcheck::det {
+namespace {
+
+class RandomWalk final : public Strategy {
+ public:
+  explicit RandomWalk(std::uint64_t seed) : seed_(seed), rng_(seed, 0x5CED) {}
+  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t, std::uint64_t) override {
+    return runnable[rng_.below(runnable.size())];
+  }
+  std::string describe() const override { return "random walk (seed " + std::to_string(seed_) + ")"; }
+
+ private:
+  std::uint64_t seed_;
+  SeededRandom rng_;
+};
+
+class Pct final : public Strategy {
+ public:
+  Pct(std::uint64_t seed, std::uint32_t threads, std::uint32_t depth, std::uint64_t expected_steps)
+      : seed_(seed), depth_(std::max(depth, 1u)), steps_(std::max<std::uint64_t>(expected_steps, 1)) {
+    SeededRandom rng(seed, 0x9C7);
+    // Distinct initial priorities depth .. depth + n - 1, in random order (Fisher-Yates).
+    priority_.resize(threads);
+    for (std::uint32_t i = 0; i < threads; ++i) priority_[i] = depth_ + i;
+    for (std::uint32_t i = threads; i > 1; --i) std::swap(priority_[i - 1], priority_[rng.below(i)]);
+    // d - 1 change points in [1, k].
+    for (std::uint32_t j = 1; j < depth_; ++j) change_points_.push_back(1 + rng.below(steps_));
+    std::sort(change_points_.begin(), change_points_.end());
+  }
+
+  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t step) override {
+    // At the i-th change point the running thread drops to priority i, below every initial one.
+    for (std::size_t j = 0; j < change_points_.size(); ++j) {
+      if (change_points_[j] == step && current < priority_.size()) {
+        priority_[current] = static_cast<std::uint32_t>(depth_ - 1 - j);
+      }
+    }
+    std::uint32_t best = runnable[0];
+    for (std::uint32_t t : runnable) {
+      if (priority_[t] > priority_[best]) best = t;
+    }
+    return best;
+  }
+
+  std::string describe() const override {
+    return "PCT depth " + std::to_string(depth_) + " over ~" + std::to_string(steps_) + " steps (seed " +
+           std::to_string(seed_) + ")";
+  }
+
+ private:
+  std::uint64_t seed_;
+  std::uint32_t depth_;
+  std::uint64_t steps_;
+  std::vector<std::uint32_t> priority_;
+  std::vector<std::uint64_t> change_points_;
+};
+
+class Replay final : public Strategy {
+ public:
+  Replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences)
+      : choices_(std::move(choices)), divergences_(divergences) {}
+  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t, std::uint64_t step) override {
+    if (step < choices_.size() && std::find(runnable.begin(), runnable.end(), choices_[step]) != runnable.end()) {
+      return choices_[step];
+    }
+    if (divergences_ != nullptr) ++*divergences_;
+    return runnable[0];
+  }
+  std::string describe() const override { return "replay of " + std::to_string(choices_.size()) + " recorded steps"; }
+
+ private:
+  std::vector<std::uint32_t> choices_;
+  std::uint64_t* divergences_;
+};
+
+}  // namespace
+
+std::unique_ptr<Strategy> make_random_walk(std::uint64_t seed) { return std::make_unique<RandomWalk>(seed); }
+
+std::unique_ptr<Strategy> make_pct(std::uint64_t seed, std::uint32_t threads, std::uint32_t depth,
+                                   std::uint64_t expected_steps) {
+  return std::make_unique<Pct>(seed, threads, depth, expected_steps);
+}
+
+std::unique_ptr<Strategy> make_replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences) {
+  return std::make_unique<Replay>(std::move(choices), divergences);
+}
+
+double pct_miss_bound(std::uint32_t threads, std::uint64_t steps, std::uint32_t depth, std::uint64_t runs) {
+  const double p = 1.0 / (double(std::max(threads, 1u)) * std::pow(double(std::max<std::uint64_t>(steps, 1)),
+                                                                      double(std::max(depth, 1u) - 1)));
+  return std::pow(1.0 - p, double(runs));
+}
+
+}  // namespace poolcheck::det

@@ -1,0 +1,137 @@
+// `stress --deterministic`: one program set (from --seed), many schedules (from the strategy's
+// seeds), stop at the first failing schedule, write its trace, print the line that replays it.
+// `stress --replay FILE` runs a recorded schedule and says whether it hit the same violation at the
+// same step with the same trace.
+#include <chrono>
+#include <stdexcept>
+
+#include "det_rounds.hpp"
+#include "poolcheck/deterministic/schedule_trace.hpp"
+#include "poolcheck/deterministic/strategy.hpp"
+#include "stress_driver.hpp"
+
+namespace poolcheck {
+namespace {
+
+std::unique_ptr<det::Strategy> make_strategy(const StressSettings& s, std::uint64_t schedule_seed,
+                                             const ProgramSet& programs) {
+  if (s.strategy == "random") return det::make_random_walk(schedule_seed);
+  return det::make_pct(schedule_seed, static_cast<std::uint32_t>(programs.threads.size()), s.pct_depth, s.pct_steps);
+}
+
+bool failed(const RunOutcome& out) { return !out.violations.empty() || out.end == RunEnd::stalled; }
+
+std::optional<Violation> first_violation(const RunOutcome& out) {
+  std::optional<Violation> first;
+  for (const Violation& v : out.violations) {
+    if (!first || (v.step != 0 && (first->step == 0 || v.step < first->step))) first = v;
+  }
+  return first;
+}
+
+bool same_steps(const std::vector<det::Step>& a, const std::vector<det::Step>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].thread != b[i].thread || a[i].at != b[i].at || a[i].kind != b[i].kind) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+StressReport run_deterministic_campaign(const StressSettings& settings, const StressHooks& hooks) {
+  StressSettings s = settings;
+  const ProgramSet programs = generate_programs(s.seed, program_shape(s));
+  StressReport report;
+  report.partitions = static_cast<std::uint32_t>(s.partitions);
+  DeterministicInfo info;
+
+  if (!s.replay_path.empty()) {
+    const det::ScheduleTrace recorded = det::load_trace(s.replay_path);
+    auto strategy = det::make_replay(recorded.choices(), &info.replay_divergences);
+    info.strategy = strategy->describe();
+    det::ScheduleResult schedule;
+    if (hooks.on_round_start) hooks.on_round_start("stress --replay " + s.replay_path);
+    RunOutcome out = run_deterministic_round(s, programs, *strategy, schedule, report.last_pool_stats);
+    info.schedules = 1;
+    info.longest_schedule = schedule.steps;
+    const auto found = first_violation(out);
+    const bool same_violation =
+        recorded.violation.has_value() == found.has_value() && (!found || same_finding(*found, *recorded.violation));
+    info.replay_matched = same_violation && info.replay_divergences == 0 && same_steps(schedule.trace, recorded.steps);
+    report.rounds.push_back(RoundRecord{0, s.seed, out.end, out.violations.size(), out.seconds});
+    if (failed(out)) {
+      report.failing_seed = s.seed;
+      report.replay_line = "stress --replay " + s.replay_path;
+    }
+    accumulate(report.total, out);
+    report.det = info;
+    return report;
+  }
+
+  if (s.strategy == "pct" && s.pct_steps == 0) {
+    // PCT needs k, the length of a schedule: measure it with one random-walk schedule (which is
+    // also a search schedule; if it fails, its replay line names the random strategy).
+    StressSettings calibration = s;
+    calibration.strategy = "random";
+    const std::uint64_t seed = schedule_seed_for(s.seed, ~0u);
+    auto strategy = det::make_random_walk(seed);
+    if (hooks.on_round_start) hooks.on_round_start(replay_command(calibration, s.seed, seed));
+    det::ScheduleResult schedule;
+    RunOutcome out = run_deterministic_round(calibration, programs, *strategy, schedule, report.last_pool_stats);
+    ++info.schedules;
+    info.longest_schedule = schedule.steps;
+    report.rounds.push_back(RoundRecord{0, seed, out.end, out.violations.size(), out.seconds});
+    accumulate(report.total, out);
+    if (failed(out)) {
+      info.strategy = strategy->describe() + " (PCT calibration)";
+      info.failing_schedule_seed = seed;
+      report.failing_seed = s.seed;
+      report.replay_line = replay_command(calibration, s.seed, seed);
+      info.trace_file = !s.trace_path.empty() ? s.trace_path
+                                              : "poolcheck-trace-" + std::to_string(s.seed) + "-" + std::to_string(seed) + ".txt";
+      det::save_trace(info.trace_file, det::ScheduleTrace{report.replay_line, first_violation(out), std::move(schedule.trace)});
+      report.det = info;
+      return report;
+    }
+    s.pct_steps = std::max<std::uint64_t>(schedule.steps, 1);
+  }
+  info.pct_steps = s.pct_steps;
+  const std::uint32_t schedules = s.schedule_seed ? 1 : s.search;
+  for (std::uint32_t i = 0; i < schedules; ++i) {
+    if (hooks.interrupt != nullptr && hooks.interrupt->load()) {
+      report.total.end = RunEnd::interrupted;
+      break;
+    }
+    const std::uint64_t schedule_seed = s.schedule_seed ? *s.schedule_seed : schedule_seed_for(s.seed, i);
+    auto strategy = make_strategy(s, schedule_seed, programs);
+    if (i == 0) info.strategy = strategy->describe();
+    if (hooks.on_round_start) hooks.on_round_start(replay_command(s, s.seed, schedule_seed));
+    det::ScheduleResult schedule;
+    RunOutcome out = run_deterministic_round(s, programs, *strategy, schedule, report.last_pool_stats);
+    ++info.schedules;
+    info.longest_schedule = std::max(info.longest_schedule, schedule.steps);
+    report.rounds.push_back(RoundRecord{i, schedule_seed, out.end, out.violations.size(), out.seconds});
+    const bool bad = failed(out);
+    accumulate(report.total, out);
+    if (!bad) continue;
+    info.failing_schedule_seed = schedule_seed;
+    report.failing_seed = s.seed;
+    report.replay_line = replay_command(s, s.seed, schedule_seed);
+    det::ScheduleTrace trace{report.replay_line, first_violation(out), std::move(schedule.trace)};
+    // The trace's command names the schedule seed; --replay follows the recorded steps instead.
+    info.trace_file = !s.trace_path.empty() ? s.trace_path
+                                            : "poolcheck-trace-" + std::to_string(s.seed) + "-" +
+                                                  std::to_string(schedule_seed) + ".txt";
+    det::save_trace(info.trace_file, trace);
+    break;
+  }
+  if (s.strategy == "pct" && !info.failing_schedule_seed) {
+    info.miss_bound = det::pct_miss_bound(static_cast<std::uint32_t>(programs.threads.size()), info.pct_steps,
+                                          s.pct_depth, info.schedules);
+  }
+  report.det = info;
+  return report;
+}
+
+}  // namespace poolcheck
