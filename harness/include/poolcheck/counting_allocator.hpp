@@ -23,7 +23,7 @@ inline constexpr std::size_t kLedgerSlots = bufpool::internal::kMaxBucketCount +
 
 // Counts of everything a pool allocated and freed, per bucket (by element capacity).
 struct AllocationLedger {
-  explicit AllocationLedger(std::size_t element_size) : element_size(element_size) {}
+  explicit AllocationLedger(std::size_t bytes_per_element) : element_size(bytes_per_element) {}
 
   const std::size_t element_size;
   std::atomic<std::uint64_t> allocations{0};
