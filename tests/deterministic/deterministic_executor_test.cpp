@@ -1,0 +1,159 @@
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "deterministic/deterministic_support.hpp"
+#include "deterministic/program_generators.hpp"
+#include "poolcheck/deterministic/det_mutex.hpp"
+#include "poolcheck/deterministic/schedule.hpp"
+#include "poolcheck/deterministic/strategy.hpp"
+
+namespace poolcheck {
+namespace {
+
+using det::DeterministicPolicy;
+using LockedDet = bufpool::LockedArrayPool<std::byte, DeterministicPolicy>;
+using SharedDet = bufpool::SharedArrayPool<std::byte, DeterministicPolicy>;
+using IgnoreClearDet =
+    bufpool::LockedArrayPool<std::byte, det::DeterministicMutantPolicy<static_cast<std::uint32_t>(bufpool::Fault::ignore_clear)>>;
+
+ProgramShape small_shape() {
+  ProgramShape shape;
+  shape.threads = 3;
+  shape.ops_per_thread = 24;
+  shape.max_array_length = 1 << 12;
+  shape.largest_common_size = 256;
+  return shape;
+}
+
+bool same_steps(const std::vector<det::Step>& a, const std::vector<det::Step>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].thread != b[i].thread || a[i].at != b[i].at || a[i].kind != b[i].kind) return false;
+  }
+  return true;
+}
+
+TEST(DeterministicSchedule, SameSeedGivesTheSameScheduleStepForStep) {
+  const ProgramSet programs = generate_programs(7, small_shape());
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    auto a = det::make_pct(seed, 3, 3, 400);
+    auto b = det::make_pct(seed, 3, 3, 400);
+    const auto first = testing::run_det<SharedDet>(programs, *a);
+    const auto second = testing::run_det<SharedDet>(programs, *b);
+    ASSERT_EQ(first.outcome.schedule.end, det::ScheduleResult::End::completed);
+    EXPECT_GT(first.outcome.schedule.steps, 100u);
+    EXPECT_TRUE(same_steps(first.outcome.schedule.trace, second.outcome.schedule.trace)) << "seed " << seed;
+  }
+}
+
+TEST(DeterministicSchedule, DifferentSeedsExploreDifferentInterleavings) {
+  const ProgramSet programs = generate_programs(7, small_shape());
+  auto a = det::make_random_walk(1);
+  auto b = det::make_random_walk(2);
+  const auto first = testing::run_det<LockedDet>(programs, *a);
+  const auto second = testing::run_det<LockedDet>(programs, *b);
+  EXPECT_FALSE(same_steps(first.outcome.schedule.trace, second.outcome.schedule.trace));
+}
+
+TEST(DeterministicSchedule, ReplayOfARecordedTraceFollowsItExactly) {
+  const ProgramSet programs = generate_programs(11, small_shape());
+  auto pct = det::make_pct(5, 3, 3, 400);
+  const auto recorded = testing::run_det<LockedDet>(programs, *pct);
+  std::vector<std::uint32_t> choices;
+  for (const auto& s : recorded.outcome.schedule.trace) choices.push_back(s.thread);
+  std::uint64_t divergences = 0;
+  auto replay = det::make_replay(choices, &divergences);
+  const auto again = testing::run_det<LockedDet>(programs, *replay);
+  EXPECT_EQ(divergences, 0u);
+  EXPECT_TRUE(same_steps(recorded.outcome.schedule.trace, again.outcome.schedule.trace));
+}
+
+TEST(DeterministicSchedule, LockOrderInversionIsReportedAsDeadlock) {
+  // Thread 0 takes a then b, thread 1 takes b then a: some schedule interleaves them fatally.
+  bool found = false;
+  for (std::uint64_t seed = 1; seed <= 64 && !found; ++seed) {
+    det::DetMutex a, b;
+    auto strategy = det::make_random_walk(seed);
+    det::Schedule schedule(*strategy, 10'000);
+    const auto result = schedule.run(2, [&](std::uint32_t i) {
+      det::DetMutex& first = i == 0 ? a : b;
+      det::DetMutex& second = i == 0 ? b : a;
+      std::lock_guard l1(first);
+      std::lock_guard l2(second);
+    });
+    if (result.end == det::ScheduleResult::End::deadlock) {
+      found = true;
+      EXPECT_NE(result.report.find("blocked on mutex"), std::string::npos) << result.report;
+    } else {
+      EXPECT_EQ(result.end, det::ScheduleResult::End::completed);
+    }
+  }
+  EXPECT_TRUE(found) << "no schedule of 64 interleaved the two lock orders";
+}
+
+TEST(DeterministicSchedule, SpinningForeverHitsTheStepLimit) {
+  det::DetAtomic<bool> never{false};
+  auto strategy = det::make_random_walk(1);
+  det::Schedule schedule(*strategy, 1'000);
+  const auto result = schedule.run(1, [&](std::uint32_t) {
+    while (!never.load()) {
+    }
+  });
+  EXPECT_EQ(result.end, det::ScheduleResult::End::step_limit);
+  EXPECT_GE(result.steps, 1'000u);
+}
+
+TEST(DeterministicExecutor, CorrectPoolsRunCleanUnderManySchedules) {
+  const ProgramSet programs = generate_programs(3, small_shape());
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    auto pct = det::make_pct(seed, 3, 3, 600);
+    const auto locked = testing::run_det<LockedDet>(programs, *pct);
+    EXPECT_TRUE(locked.outcome.run.violations.empty()) << to_string(locked.outcome.run.violations.front());
+    EXPECT_FALSE(locked.accounting.has_value());
+    auto walk = det::make_random_walk(seed);
+    const auto shared = testing::run_det<SharedDet>(programs, *walk);
+    EXPECT_TRUE(shared.outcome.run.violations.empty()) << to_string(shared.outcome.run.violations.front());
+    EXPECT_FALSE(shared.accounting.has_value());
+  }
+}
+
+// For all small programs and schedule seeds, a correct pool satisfies every oracle.
+RC_GTEST_PROP(DeterministicExecutor, EveryOracleHoldsForCorrectPoolsUnderAnySchedule, ()) {
+  const auto programs = *testing::program_sets(3, 12, 1 << 12);
+  const auto seed = *rc::gen::arbitrary<std::uint64_t>();
+  auto strategy = det::make_pct(seed, static_cast<std::uint32_t>(programs.threads.size()), 2, 200);
+  const auto locked = testing::run_det<LockedDet>(programs, *strategy);
+  RC_ASSERT(locked.outcome.run.violations.empty());
+  RC_ASSERT(!locked.accounting.has_value());
+  auto walk = det::make_random_walk(seed);
+  const auto shared = testing::run_det<SharedDet>(programs, *walk);
+  RC_ASSERT(shared.outcome.run.violations.empty());
+  RC_ASSERT(!shared.accounting.has_value());
+}
+
+TEST(DeterministicExecutor, RapidCheckShrinksAFailingRunToAMinimalProgram) {
+  // The ignore-clear mutant fails the property "every oracle holds"; RapidCheck shrinks the program.
+  // The last failing program the property sees is the shrunk one.
+  static std::optional<ProgramSet> smallest;
+  smallest.reset();
+  const auto result = rc::check("ignore-clear is caught", [] {
+    const auto programs = *testing::program_sets(3, 16, 1 << 12);
+    auto walk = det::make_random_walk(*rc::gen::arbitrary<std::uint64_t>());
+    const auto run = testing::run_det<IgnoreClearDet>(programs, *walk);
+    if (!run.outcome.run.violations.empty()) smallest = programs;
+    RC_ASSERT(run.outcome.run.violations.empty());
+  });
+  ASSERT_FALSE(result) << "the mutant was never caught";
+  ASSERT_TRUE(smallest.has_value());
+  // rent, write, clearing give_back, rent again: one thread and a handful of ops.
+  EXPECT_EQ(smallest->threads.size(), 1u) << to_string(*smallest);
+  EXPECT_LE(smallest->total_ops(), 5u) << to_string(*smallest);
+  std::cout << "shrunk to:\n" << to_string(*smallest);
+}
+
+}  // namespace
+}  // namespace poolcheck
