@@ -27,7 +27,18 @@ void RunState::on_op_done(std::uint32_t i) noexcept {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // single writer
 }
 
-void RunState::on_finish(std::uint32_t i) noexcept { status_[i].phase.store(2, std::memory_order_relaxed); }
+void RunState::on_finish(std::uint32_t i) noexcept {
+  status_[i].phase.store(2, std::memory_order_relaxed);
+  if (finished_.fetch_add(1, std::memory_order_relaxed) + 1 == threads_) all_finished_.release();
+}
+
+bool RunState::wait_all_finished(std::chrono::milliseconds timeout) {
+  if (all_finished_.try_acquire_for(timeout)) {
+    all_finished_.release();  // stays signalled for later calls
+    return true;
+  }
+  return false;
+}
 
 void RunState::record_first(const Violation& v) {
   violations_.fetch_add(1, std::memory_order_relaxed);
@@ -50,13 +61,6 @@ std::uint32_t RunState::threads_alive() const noexcept {
   std::uint32_t alive = 0;
   for (std::uint32_t i = 0; i < threads_; ++i) alive += status_[i].phase.load(std::memory_order_relaxed) == 1;
   return alive;
-}
-
-bool RunState::all_finished() const noexcept {
-  for (std::uint32_t i = 0; i < threads_; ++i) {
-    if (status_[i].phase.load(std::memory_order_relaxed) != 2) return false;
-  }
-  return true;
 }
 
 std::uint64_t RunState::ops_done() const noexcept {

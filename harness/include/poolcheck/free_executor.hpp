@@ -239,7 +239,7 @@ class FreeExecutor {
     std::uint64_t last_ops = ~0ull;
     RunEnd end = RunEnd::completed;
     for (;;) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const bool finished = state.wait_all_finished(std::chrono::milliseconds(20));
       const auto now = std::chrono::steady_clock::now();
       const std::uint32_t alive = state.threads_alive();
       const std::uint64_t ops = state.ops_done();
@@ -262,7 +262,7 @@ class FreeExecutor {
         last_progress = now;
         config.on_progress(Progress{ops, state.ops_total(), alive, state.violation_count(), seconds_since(t0)});
       }
-      if (alive == 0 && state.all_finished()) break;
+      if (finished) break;
       if (ops != last_ops) {
         last_ops = ops;
         last_change = now;

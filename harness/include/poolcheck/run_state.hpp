@@ -8,6 +8,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <semaphore>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -42,9 +44,11 @@ class RunState {
   // Main thread.
   std::uint32_t thread_count() const noexcept { return threads_; }
   std::uint32_t threads_alive() const noexcept;
-  bool all_finished() const noexcept;
   std::uint64_t ops_done() const noexcept;
   std::uint64_t ops_total() const noexcept { return ops_total_; }
+  // Waits until every worker finished or `timeout` passed; true when all finished. The wake-up is
+  // an edge from the last worker to the main thread only, which touches no pool state meanwhile.
+  bool wait_all_finished(std::chrono::milliseconds timeout);
   // What every unfinished thread is doing, one line each (at most 64 lines, then a count).
   std::string stall_report(const ProgramSet& programs) const;
 
@@ -63,6 +67,8 @@ class RunState {
   std::atomic<bool> first_claimed_{false};
   std::atomic<bool> first_ready_{false};
   std::optional<Violation> first_;  // written once by the claimer before first_ready_
+  std::atomic<std::uint32_t> finished_{0};
+  std::binary_semaphore all_finished_{0};  // released by the last worker to finish
 };
 
 }  // namespace poolcheck
