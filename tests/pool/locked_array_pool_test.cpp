@@ -1,1 +1,204 @@
+#include "bufpool/locked_array_pool.hpp"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+#include "pool/test_support.hpp"
+
+namespace bufpool {
+namespace {
+
+using testing::AllocationLog;
+using testing::CountedPolicy;
+using testing::CountingAllocator;
+
+using CountedPool = LockedArrayPool<std::byte, CountedPolicy>;
+
+TEST(LockedArrayPool, ZeroFieldsInOptionsThrowInvalidArgument) {
+  EXPECT_THROW(LockedArrayPool<int>(PoolOptions{0, 1}), std::invalid_argument);
+  EXPECT_THROW(LockedArrayPool<int>(PoolOptions{16, 0}), std::invalid_argument);
+  try {
+    LockedArrayPool<int> pool(PoolOptions{16, 0});
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("max_arrays_per_bucket"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LockedArrayPool, RentReturnsTheSmallestBucketThatHoldsTheRequest) {
+  LockedArrayPool<int> pool(PoolOptions{1 << 16, 4});
+  for (std::size_t n : {1u, 15u, 16u, 17u, 31u, 32u, 33u, 1000u, 1024u, 1025u, 65536u}) {
+    auto a = pool.rent(n);
+    std::size_t expected = 16;
+    while (expected < n) expected *= 2;
+    EXPECT_EQ(a.size(), expected) << n;
+    pool.give_back(a);
+  }
+}
+
+TEST(LockedArrayPool, RentZeroIsEmptyAndGivingBackEmptyDoesNothing) {
+  LockedArrayPool<int> pool;
+  EXPECT_TRUE(pool.rent(0).empty());
+  pool.give_back({});
+  EXPECT_EQ(pool.stats().rents, 0u);
+  EXPECT_EQ(pool.stats().give_backs, 0u);
+}
+
+TEST(LockedArrayPool, MaximumBelowSixteenGivesOneBucketOfSixteen) {
+  LockedArrayPool<int> pool(PoolOptions{3, 2});
+  EXPECT_EQ(pool.bucket_count(), 1u);
+  EXPECT_EQ(pool.largest_bucket(), 16u);
+  EXPECT_EQ(pool.rent(3).size(), 16u);
+  EXPECT_EQ(pool.rent(17).size(), 17u) << "above the only bucket: exact size";
+}
+
+TEST(LockedArrayPool, MaximumRoundsUpToAPowerOfTwo) {
+  LockedArrayPool<int> pool(PoolOptions{1000, 2});
+  EXPECT_EQ(pool.largest_bucket(), 1024u);
+  EXPECT_EQ(pool.rent(1000).size(), 1024u);
+}
+
+TEST(LockedArrayPool, RentAfterGiveBackReusesArray) {
+  LockedArrayPool<int> pool;
+  auto a = pool.rent(100);
+  int* p = a.data();
+  pool.give_back(a);
+  auto b = pool.rent(100);
+  EXPECT_EQ(b.data(), p);
+  pool.give_back(b);
+}
+
+TEST(LockedArrayPool, RentNeverZeroesWhatTheLastUserLeft) {
+  LockedArrayPool<int> pool;
+  auto a = pool.rent(64);
+  std::fill(a.begin(), a.end(), 0x5A5A5A5A);
+  pool.give_back(a);
+  auto b = pool.rent(64);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_TRUE(std::all_of(b.begin(), b.end(), [](int v) { return v == 0x5A5A5A5A; }));
+  pool.give_back(b);
+}
+
+TEST(LockedArrayPool, ClearArrayZeroesTheWholeArray) {
+  LockedArrayPool<double> pool;
+  auto a = pool.rent(20);
+  std::fill(a.begin(), a.end(), 3.5);
+  pool.give_back(a, /*clear_array=*/true);
+  auto b = pool.rent(20);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_EQ(b.size(), 32u);
+  EXPECT_TRUE(std::all_of(b.begin(), b.end(), [](double v) { return v == 0.0; }));
+  pool.give_back(b);
+}
+
+TEST(LockedArrayPool, ExhaustedBucketTriesTheNextLargerOnceThenAllocatesTheOriginalSize) {
+  // .NET: max 64, 2 per bucket: rent(15) five times gives 16, 16, 32, 32, 16.
+  LockedArrayPool<int> pool(PoolOptions{64, 2});
+  std::vector<std::span<int>> rented;
+  for (int i = 0; i < 5; ++i) rented.push_back(pool.rent(15));
+  std::vector<std::size_t> sizes;
+  for (auto a : rented) sizes.push_back(a.size());
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{16, 16, 32, 32, 16}));
+  for (auto a : rented) pool.give_back(a);
+}
+
+TEST(LockedArrayPool, FullBucketFreesTheArrayAndNeverGrowsPastItsCap) {
+  AllocationLog log;
+  {
+    CountedPool pool(PoolOptions{64, 2}, CountingAllocator(&log));
+    std::vector<std::span<std::byte>> rented;
+    for (int i = 0; i < 6; ++i) rented.push_back(pool.rent(16));  // 16,16,32,32,16,16
+    for (auto a : rented) pool.give_back(a);
+    const auto s = pool.stats();
+    EXPECT_EQ(s.buckets[0].resting, 2u);
+    EXPECT_EQ(s.buckets[1].resting, 2u);
+    EXPECT_EQ(s.buckets[0].drops, 2u);
+    EXPECT_EQ(s.drops, 2u);
+    EXPECT_LE(s.buckets[0].high_water, s.buckets[0].cap);
+    EXPECT_EQ(log.live_count(), 4u) << "two dropped arrays were freed";
+  }
+  EXPECT_EQ(log.live_count(), 0u) << "the destructor frees resting arrays";
+  EXPECT_EQ(log.bad_frees, 0u);
+}
+
+TEST(LockedArrayPool, OversizeRequestGetsAnExactFreshArrayThatIsNeverKept) {
+  AllocationLog log;
+  CountedPool pool(PoolOptions{1024, 4}, CountingAllocator(&log));
+  auto a = pool.rent(5000);
+  EXPECT_EQ(a.size(), 5000u);
+  EXPECT_EQ(log.live_count(), 1u);
+  pool.give_back(a);
+  EXPECT_EQ(log.live_count(), 0u);
+  const auto s = pool.stats();
+  EXPECT_EQ(s.oversize_rents, 1u);
+  EXPECT_EQ(s.rents, s.hits + s.fresh_allocations);
+}
+
+TEST(LockedArrayPool, ImpossibleRequestThrowsBadAllocAndThePoolStillWorks) {
+  LockedArrayPool<std::uint64_t> pool(PoolOptions{64, 2});
+  EXPECT_THROW((void)pool.rent(std::numeric_limits<std::size_t>::max() / sizeof(std::uint64_t)), std::bad_alloc);
+  EXPECT_THROW((void)pool.rent(std::size_t{1} << 62), std::bad_alloc);
+  auto a = pool.rent(10);
+  EXPECT_EQ(a.size(), 16u);
+  pool.give_back(a);
+}
+
+TEST(LockedArrayPool, GivingBackANonBucketSizeThrowsNamingTheSize) {
+  LockedArrayPool<int> pool(PoolOptions{1024, 2});
+  std::vector<int> foreign(17);
+  try {
+    pool.give_back(std::span<int>(foreign));
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("17"), std::string::npos) << e.what();
+  }
+  std::vector<int> small(8);
+  EXPECT_THROW(pool.give_back(std::span<int>(small)), std::invalid_argument);
+  EXPECT_EQ(pool.stats().give_backs, 0u);
+}
+
+TEST(LockedArrayPool, TwoLiveRentalsNeverShareAnArray) {
+  LockedArrayPool<int> pool(PoolOptions{4096, 8});
+  std::vector<std::span<int>> live;
+  for (int i = 0; i < 200; ++i) live.push_back(pool.rent(static_cast<std::size_t>(1 + (i * 37) % 3000)));
+  std::vector<std::pair<const int*, const int*>> ranges;
+  for (auto a : live) ranges.emplace_back(a.data(), a.data() + a.size());
+  std::sort(ranges.begin(), ranges.end());
+  for (std::size_t i = 1; i < ranges.size(); ++i) EXPECT_LE(ranges[i - 1].second, ranges[i].first);
+  for (auto a : live) pool.give_back(a);
+}
+
+TEST(LockedArrayPool, StatsCountRentsHitsAndFreshAllocations) {
+  LockedArrayPool<int> pool(PoolOptions{1024, 4});
+  auto a = pool.rent(100);
+  pool.give_back(a);
+  auto b = pool.rent(100);
+  pool.give_back(b);
+  const auto s = pool.stats();
+  EXPECT_EQ(s.rents, 2u);
+  EXPECT_EQ(s.hits, 1u);
+  EXPECT_EQ(s.fresh_allocations, 1u);
+  EXPECT_EQ(s.thread_local_hits, 0u);
+  EXPECT_EQ(s.give_backs, 2u);
+  EXPECT_EQ(s.buckets[3].rents, 2u);
+  EXPECT_EQ(s.buckets[3].resting, 1u);
+  EXPECT_EQ(s.buckets[3].cap, 4u);
+}
+
+TEST(LockedArrayPool, PolicyWithWrappedAtomicAndMutexTypesWorks) {
+  const auto before = testing::WrappedMutex::locks.load();
+  LockedArrayPool<float, testing::WrappedPolicy> pool(PoolOptions{256, 2});
+  auto a = pool.rent(40);
+  pool.give_back(a);
+  EXPECT_EQ(pool.rent(40).data(), a.data());
+  EXPECT_GT(testing::WrappedMutex::locks.load(), before) << "the pool locked through the policy's mutex";
+}
+
+}  // namespace
+}  // namespace bufpool

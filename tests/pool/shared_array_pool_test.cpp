@@ -1,1 +1,302 @@
+#include "bufpool/shared_array_pool.hpp"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "bufpool/locked_array_pool.hpp"
+#include "pool/test_support.hpp"
+
+namespace bufpool {
+namespace {
+
+using testing::AllocationLog;
+using testing::CountedPolicy;
+using testing::CountingAllocator;
+using testing::small_shared;
+
+using CountedShared = SharedArrayPool<std::byte, CountedPolicy>;
+
+TEST(SharedArrayPool, BucketsSpanSixteenToTwoToTheThirty) {
+  SharedArrayPool<char> pool(small_shared());
+  EXPECT_EQ(pool.bucket_count(), 27u);
+  EXPECT_EQ(pool.largest_bucket(), std::size_t{1} << 30);
+  EXPECT_EQ(pool.rent(1).size(), 16u);
+  EXPECT_EQ(pool.rent(1025).size(), 2048u);
+}
+
+TEST(SharedArrayPool, RentZeroIsEmptyAndGivingBackEmptyDoesNothing) {
+  SharedArrayPool<int> pool(small_shared());
+  EXPECT_TRUE(pool.rent(0).empty());
+  pool.give_back({});
+  EXPECT_EQ(pool.stats().rents, 0u);
+}
+
+TEST(SharedArrayPool, RentAfterGiveBackOnTheSameThreadHitsTheThreadLocalSlot) {
+  SharedArrayPool<int> pool(small_shared());
+  auto a = pool.rent(100);
+  std::fill(a.begin(), a.end(), 7);
+  pool.give_back(a);
+  auto b = pool.rent(100);
+  EXPECT_EQ(b.data(), a.data());
+  EXPECT_TRUE(std::all_of(b.begin(), b.end(), [](int v) { return v == 7; })) << "never zeroed on rent";
+  pool.give_back(b);
+  const auto s = pool.stats();
+  EXPECT_EQ(s.rents, 2u);
+  EXPECT_EQ(s.thread_local_hits, 1u);
+  EXPECT_EQ(s.hits, 1u);
+  EXPECT_EQ(s.fresh_allocations, 1u);
+  EXPECT_EQ(s.buckets[3].resting_thread_local, 1u);
+}
+
+TEST(SharedArrayPool, SecondArrayGoesDownToThePartitions) {
+  SharedArrayPool<int> pool(small_shared());
+  auto a = pool.rent(16);
+  auto b = pool.rent(16);
+  pool.give_back(a);
+  pool.give_back(b);  // takes the slot; a goes to a partition
+  const auto s = pool.stats();
+  EXPECT_EQ(s.buckets[0].resting_thread_local, 1u);
+  EXPECT_EQ(s.buckets[0].resting, 1u);
+  EXPECT_EQ(pool.rent(16).data(), b.data()) << "slot first";
+  EXPECT_EQ(pool.rent(16).data(), a.data()) << "then the partitions";
+}
+
+TEST(SharedArrayPool, FullPartitionsFreeTheArray) {
+  AllocationLog log;
+  {
+    CountedShared pool(small_shared(2, 2), CountingAllocator(&log));
+    std::vector<std::span<std::byte>> rented;
+    for (int i = 0; i < 8; ++i) rented.push_back(pool.rent(32));
+    for (auto a : rented) pool.give_back(a);
+    const auto s = pool.stats();
+    EXPECT_EQ(s.buckets[1].resting, 4u) << "2 partitions x 2";
+    EXPECT_EQ(s.buckets[1].resting_thread_local, 1u);
+    EXPECT_EQ(s.buckets[1].drops, 3u);
+    EXPECT_EQ(s.buckets[1].cap, 4u);
+    EXPECT_LE(s.buckets[1].high_water, s.buckets[1].cap);
+    EXPECT_EQ(log.live_count(), 5u);
+  }
+  EXPECT_EQ(log.live_count(), 0u);
+  EXPECT_EQ(log.bad_frees, 0u);
+}
+
+TEST(SharedArrayPool, OversizeRequestGetsAnExactFreshArrayThatIsNeverKept) {
+  AllocationLog log;
+  CountedShared pool(small_shared(), CountingAllocator(&log));
+  const std::size_t n = (std::size_t{1} << 30) + 1;
+  std::span<std::byte> a;
+  try {
+    a = pool.rent(n);
+  } catch (const std::bad_alloc&) {
+    GTEST_SKIP() << "1 GiB not available here";
+  }
+  EXPECT_EQ(a.size(), n);
+  pool.give_back(a);
+  EXPECT_EQ(log.live_count(), 0u);
+  EXPECT_EQ(pool.stats().oversize_rents, 1u);
+}
+
+TEST(SharedArrayPool, ImpossibleRequestThrowsBadAllocAndThePoolStillWorks) {
+  SharedArrayPool<double> pool(small_shared());
+  EXPECT_THROW((void)pool.rent(std::numeric_limits<std::size_t>::max() / sizeof(double)), std::bad_alloc);
+  EXPECT_THROW((void)pool.rent(std::size_t{1} << 60), std::bad_alloc);
+  EXPECT_EQ(pool.rent(3).size(), 16u);
+}
+
+TEST(SharedArrayPool, GivingBackANonBucketSizeThrowsNamingTheSize) {
+  SharedArrayPool<int> pool(small_shared());
+  std::vector<int> foreign(100);
+  try {
+    pool.give_back(std::span<int>(foreign));
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("100"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SharedArrayPool, ClearArrayZeroesTheWholeArray) {
+  SharedArrayPool<float> pool(small_shared());
+  auto a = pool.rent(50);
+  std::fill(a.begin(), a.end(), 1.5f);
+  pool.give_back(a, true);
+  auto b = pool.rent(50);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_TRUE(std::all_of(b.begin(), b.end(), [](float v) { return v == 0.0f; }));
+}
+
+TEST(SharedArrayPool, ArraysMayBeGivenBackOnAnotherThread) {
+  SharedArrayPool<int> pool(small_shared());
+  std::vector<std::span<int>> rented;
+  for (int i = 0; i < 4; ++i) rented.push_back(pool.rent(64));
+  std::thread([&] {
+    for (auto a : rented) pool.give_back(a);
+  }).join();
+  // The other thread kept one in its slot and returned it at exit: all four rest in partitions.
+  const auto s = pool.stats();
+  EXPECT_EQ(s.buckets[2].resting, 4u);
+  EXPECT_EQ(s.give_backs, 4u);
+  std::vector<int*> again;
+  for (int i = 0; i < 4; ++i) again.push_back(pool.rent(64).data());
+  for (auto a : rented) EXPECT_NE(std::find(again.begin(), again.end(), a.data()), again.end());
+}
+
+TEST(SharedArrayPool, ThreadExitReturnsItsSlotsAndKeepsItsCounters) {
+  AllocationLog log;
+  CountedShared pool(small_shared(), CountingAllocator(&log));
+  std::thread([&] {
+    for (std::size_t n : {16u, 32u, 64u}) pool.give_back(pool.rent(n));
+  }).join();
+  const auto s = pool.stats();
+  EXPECT_EQ(s.rents, 3u) << "an exited thread's counters still count";
+  std::size_t resting = 0, in_slots = 0;
+  for (const auto& b : s.buckets) {
+    resting += b.resting;
+    in_slots += b.resting_thread_local;
+  }
+  EXPECT_EQ(resting, 3u);
+  EXPECT_EQ(in_slots, 0u);
+  EXPECT_EQ(log.live_count(), 3u);
+}
+
+TEST(SharedArrayPool, PoolDestroyedBeforeTheThreadsThatUsedItExitDoesNotLeak) {
+  AllocationLog log;
+  std::atomic<int> phase{0};
+  auto pool = std::make_unique<CountedShared>(small_shared(), CountingAllocator(&log));
+  std::thread worker([&] {
+    pool->give_back(pool->rent(128));  // leaves an array in this thread's slot
+    phase.store(1);
+    while (phase.load() != 2) std::this_thread::yield();
+  });
+  while (phase.load() != 1) std::this_thread::yield();
+  pool.reset();  // the worker still lives, holding a cache of the dead pool
+  EXPECT_EQ(log.live_count(), 0u) << "the destructor freed the worker's slot too";
+  phase.store(2);
+  worker.join();  // its exit must not touch the dead pool
+  EXPECT_EQ(log.bad_frees, 0u);
+}
+
+TEST(SharedArrayPool, TrimUnderHighPressureFreesEverythingResting) {
+  AllocationLog log;
+  CountedShared pool(small_shared(2, 8), CountingAllocator(&log));
+  std::vector<std::span<std::byte>> rented;
+  for (int i = 0; i < 5; ++i) rented.push_back(pool.rent(256));
+  for (auto a : rented) pool.give_back(a);
+  EXPECT_EQ(log.live_count(), 5u);
+  EXPECT_EQ(pool.trim(TrimPressure::high), 4u) << "four in partitions";
+  EXPECT_EQ(log.live_count(), 0u) << "and this thread's slot at once";
+  EXPECT_EQ(pool.stats().trimmed, 5u);
+}
+
+TEST(SharedArrayPool, TrimUnderLowPressureKeepsRecentArrays) {
+  AllocationLog log;
+  auto options = small_shared(2, 8);
+  options.trim_after = std::chrono::hours(1);
+  CountedShared pool(options, CountingAllocator(&log));
+  auto a = pool.rent(256), b = pool.rent(256);
+  pool.give_back(a);
+  pool.give_back(b);
+  EXPECT_EQ(pool.trim(TrimPressure::low), 0u);
+  EXPECT_EQ(log.live_count(), 2u);
+}
+
+TEST(SharedArrayPool, TrimReachesOtherThreadsSlotsAtTheirNextCall) {
+  AllocationLog log;
+  CountedShared pool(small_shared(), CountingAllocator(&log));
+  std::atomic<int> phase{0};
+  std::thread worker([&] {
+    pool.give_back(pool.rent(512));
+    phase.store(1);
+    while (phase.load() != 2) std::this_thread::yield();
+    (void)pool.rent(16);  // honours the trim: frees its slot first
+    phase.store(3);
+    while (phase.load() != 4) std::this_thread::yield();
+  });
+  while (phase.load() != 1) std::this_thread::yield();
+  pool.trim(TrimPressure::high);
+  EXPECT_EQ(log.live_of_bytes(512), 1u) << "still in the worker's slot";
+  phase.store(2);
+  while (phase.load() != 3) std::this_thread::yield();
+  EXPECT_EQ(log.live_of_bytes(512), 0u);
+  phase.store(4);
+  worker.join();
+}
+
+TEST(SharedArrayPool, EnvironmentOverridesPartitionsAndArraysPerPartition) {
+  ::setenv("BUFPOOL_SHARED_PARTITIONS", "3", 1);
+  ::setenv("BUFPOOL_SHARED_ARRAYS_PER_PARTITION", "5", 1);
+  const auto o = SharedPoolOptions::from_environment();
+  EXPECT_EQ(o.partitions, 3u);
+  EXPECT_EQ(o.arrays_per_partition, 5u);
+  SharedArrayPool<int> pool(o);
+  EXPECT_EQ(pool.stats().buckets[0].cap, 15u);
+  ::setenv("BUFPOOL_SHARED_PARTITIONS", "lots", 1);
+  ::setenv("BUFPOOL_SHARED_ARRAYS_PER_PARTITION", "0", 1);
+  const auto ignored = SharedPoolOptions::from_environment();
+  EXPECT_EQ(ignored.partitions, 0u) << "invalid values are ignored";
+  EXPECT_EQ(ignored.arrays_per_partition, 32u);
+  ::unsetenv("BUFPOOL_SHARED_PARTITIONS");
+  ::unsetenv("BUFPOOL_SHARED_ARRAYS_PER_PARTITION");
+}
+
+TEST(SharedArrayPool, InvalidOptionsThrowInvalidArgument) {
+  auto o = small_shared();
+  o.arrays_per_partition = 0;
+  EXPECT_THROW(SharedArrayPool<int>{o}, std::invalid_argument);
+  o = small_shared();
+  o.partitions = 1'000'000;
+  EXPECT_THROW(SharedArrayPool<int>{o}, std::invalid_argument);
+}
+
+TEST(SharedArrayPool, ProcessWidePoolIsOnePerElementType) {
+  EXPECT_EQ(&shared_pool<char>(), &shared_pool<char>());
+  auto a = shared_pool<float>().rent(10);
+  EXPECT_EQ(a.size(), 16u);
+  shared_pool<float>().give_back(a);
+}
+
+TEST(SharedArrayPool, PolicyWithWrappedAtomicAndMutexTypesWorks) {
+  SharedArrayPool<double, testing::WrappedPolicy> pool(small_shared());
+  auto a = pool.rent(40);
+  pool.give_back(a);
+  EXPECT_EQ(pool.rent(40).data(), a.data());
+}
+
+// --- both flavours, every element type -----------------------------------------------------------
+
+template <class T>
+class EveryElementType : public ::testing::Test {};
+using ElementTypes = ::testing::Types<char, std::byte, std::uint8_t, std::int32_t, float, double>;
+TYPED_TEST_SUITE(EveryElementType, ElementTypes);
+
+template <class Pool>
+void expect_aligned_and_sized(Pool& pool) {
+  using T = typename Pool::value_type;
+  for (std::size_t n : {1u, 16u, 17u, 100u, 4096u}) {
+    auto a = pool.rent(n);
+    EXPECT_GE(a.size(), n);
+    const auto addr = reinterpret_cast<std::uintptr_t>(a.data());
+    EXPECT_EQ(addr % alignof(std::max_align_t), 0u);
+    if (a.size_bytes() >= 64) {
+      EXPECT_EQ(addr % 64, 0u) << n * sizeof(T) << " bytes";
+    }
+    std::fill(a.begin(), a.end(), T{});
+    pool.give_back(a);
+  }
+}
+
+TYPED_TEST(EveryElementType, BothFlavoursHandOutAlignedArraysOfBucketSize) {
+  LockedArrayPool<TypeParam> locked(PoolOptions{8192, 4});
+  SharedArrayPool<TypeParam> shared(small_shared());
+  expect_aligned_and_sized(locked);
+  expect_aligned_and_sized(shared);
+}
+
+}  // namespace
+}  // namespace bufpool

@@ -279,10 +279,11 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
 
   [[gnu::noinline]] Cache* cache_slow() noexcept {
     if (thread_caches_gone_) return nullptr;
-    Cache* cache = thread_caches_.find(id_);
+    ThreadCacheList& thread_caches = this_thread_caches();
+    Cache* cache = thread_caches.find(id_);
     const std::uint64_t epoch = trim_epoch_.load(std::memory_order_relaxed);
     if (cache == nullptr) {
-      cache = thread_caches_.add(id_, registry_);
+      cache = thread_caches.add(id_, registry_);
       if (cache == nullptr) return nullptr;
       cache->seen_trim_epoch = epoch;
     }
@@ -348,7 +349,12 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   static inline thread_local constinit FastEntry fast_entry_{};
   // Set once this thread's ThreadCacheList is destroyed: later calls bypass the slots.
   static inline thread_local constinit bool thread_caches_gone_ = false;
-  static inline thread_local ThreadCacheList thread_caches_;
+  // Function-local rather than a static data member: gcc 12 emits one `__tls_guard` per TU for
+  // every instantiation's dynamic thread_local member and then rejects the redefinition.
+  static ThreadCacheList& this_thread_caches() {
+    thread_local ThreadCacheList list;
+    return list;
+  }
 
   const SharedPoolOptions options_;
   const std::uint64_t id_ = internal::next_pool_id();

@@ -1,0 +1,102 @@
+// Test helpers for bufpool: an allocator that counts every array from outside the pool, and the
+// policies that use it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <new>
+
+#include "bufpool/array_pool.hpp"
+
+namespace bufpool::testing {
+
+// What a CountingAllocator saw. Thread-safe (one mutex: tests only).
+struct AllocationLog {
+  std::mutex mu;
+  std::map<const void*, std::size_t> live;  // pointer -> bytes
+  std::size_t allocations = 0;
+  std::size_t frees = 0;
+  std::size_t bad_frees = 0;  // freed something not live (double free, foreign)
+
+  std::size_t live_count() {
+    std::lock_guard l(mu);
+    return live.size();
+  }
+  std::size_t live_of_bytes(std::size_t bytes) {
+    std::lock_guard l(mu);
+    std::size_t n = 0;
+    for (auto& [p, b] : live) n += b == bytes;
+    return n;
+  }
+};
+
+class CountingAllocator {
+ public:
+  CountingAllocator() = default;
+  explicit CountingAllocator(AllocationLog* log) : log_(log) {}
+  void* allocate(std::size_t bytes, std::size_t alignment) {
+    void* p = ::operator new(bytes, std::align_val_t{alignment});
+    if (log_ != nullptr) {
+      std::lock_guard l(log_->mu);
+      log_->live[p] = bytes;
+      ++log_->allocations;
+    }
+    return p;
+  }
+  void deallocate(void* p, std::size_t, std::size_t alignment) noexcept {
+    if (log_ != nullptr) {
+      std::lock_guard l(log_->mu);
+      if (log_->live.erase(p) == 0) {
+        ++log_->bad_frees;
+        return;  // do not corrupt the heap on a double free: the test reports it
+      }
+      ++log_->frees;
+    }
+    ::operator delete(p, std::align_val_t{alignment});
+  }
+
+ private:
+  AllocationLog* log_ = nullptr;
+};
+
+struct CountedPolicy : DefaultPoolPolicy {
+  using allocator = CountingAllocator;
+};
+struct CheckedCountedPolicy : CountedPolicy {
+  static constexpr bool checked = true;
+};
+template <Fault F>
+using CountedMutant = WithFaults<CountedPolicy, static_cast<std::uint32_t>(F)>;
+
+// A policy whose atomic and mutex are thin wrappers: proves the Atom idiom plugs in.
+template <class T>
+struct WrappedAtomic : std::atomic<T> {
+  using std::atomic<T>::atomic;
+  WrappedAtomic() noexcept : std::atomic<T>(T{}) {}
+};
+struct WrappedMutex {
+  std::mutex m;
+  static inline std::atomic<std::uint64_t> locks{0};
+  void lock() {
+    locks.fetch_add(1, std::memory_order_relaxed);
+    m.lock();
+  }
+  void unlock() { m.unlock(); }
+};
+struct WrappedPolicy : DefaultPoolPolicy {
+  template <class U>
+  using atomic = WrappedAtomic<U>;
+  using mutex = WrappedMutex;
+};
+
+inline SharedPoolOptions small_shared(std::size_t partitions = 2, std::size_t per_partition = 4) {
+  SharedPoolOptions o;
+  o.partitions = partitions;
+  o.arrays_per_partition = per_partition;
+  return o;
+}
+
+}  // namespace bufpool::testing
