@@ -1,1 +1,159 @@
+#include "bufpool/checked_mode.hpp"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "bufpool/array_pool.hpp"
+#include "bufpool/internal/sanitizers.hpp"
+
+namespace bufpool {
+namespace {
+
+// Records violations instead of aborting; restores the default handler afterwards.
+class RecordingHandler {
+ public:
+  RecordingHandler() { previous_ = set_checked_violation_handler(&record); }
+  ~RecordingHandler() {
+    set_checked_violation_handler(previous_);
+    std::lock_guard l(mu());
+    seen().clear();
+  }
+  static std::vector<CheckedViolation> violations() {
+    std::lock_guard l(mu());
+    return seen();
+  }
+
+ private:
+  static void record(const CheckedViolation& v) {
+    std::lock_guard l(mu());
+    seen().push_back(v);
+  }
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<CheckedViolation>& seen() {
+    static std::vector<CheckedViolation> v;
+    return v;
+  }
+  CheckedViolationHandler previous_;
+};
+
+using CheckedLocked = LockedArrayPool<std::uint8_t, CheckedPoolPolicy>;
+using CheckedShared = SharedArrayPool<std::uint8_t, CheckedPoolPolicy>;
+
+template <class Pool>
+Pool make_pool() {
+  if constexpr (std::is_same_v<Pool, CheckedShared>) {
+    SharedPoolOptions o;
+    o.partitions = 2;
+    o.arrays_per_partition = 4;
+    return Pool(o);
+  } else {
+    return Pool(PoolOptions{4096, 4});
+  }
+}
+
+template <class Pool>
+class CheckedModeOfEveryFlavour : public ::testing::Test {};
+using Flavours = ::testing::Types<CheckedLocked, CheckedShared>;
+TYPED_TEST_SUITE(CheckedModeOfEveryFlavour, Flavours);
+
+TYPED_TEST(CheckedModeOfEveryFlavour, RentedMemoryIsFilledWithThePoisonPattern) {
+  auto pool = make_pool<TypeParam>();
+  auto a = pool.rent(100);
+  std::fill(a.begin(), a.end(), 0);
+  pool.give_back(a);
+  auto b = pool.rent(100);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_TRUE(std::all_of(b.begin(), b.end(), [](std::uint8_t v) { return v == kPoisonByte; }))
+      << "code that assumes clean memory sees 0xCB, not the last user's zeros";
+  pool.give_back(b);
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, DoubleGiveBackIsReportedWithBothCallSitesAndIgnored) {
+  RecordingHandler handler;
+  auto pool = make_pool<TypeParam>();
+  auto a = pool.rent(64);
+  pool.give_back(a);
+  pool.give_back(a);
+  const auto seen = RecordingHandler::violations();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, CheckedViolation::Kind::double_give_back);
+  EXPECT_EQ(seen[0].array, a.data());
+  EXPECT_NE(seen[0].message.find("first given back"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("given back again"), std::string::npos) << seen[0].message;
+  // The second give_back was refused: the array is handed out once, not twice.
+  auto x = pool.rent(64);
+  auto y = pool.rent(64);
+  EXPECT_NE(x.data(), y.data());
+  pool.give_back(x);
+  pool.give_back(y);
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, GivingBackAnArrayThePoolNeverHandedOutIsReported) {
+  RecordingHandler handler;
+  auto pool = make_pool<TypeParam>();
+  alignas(64) static std::uint8_t foreign[64];
+  pool.give_back(std::span<std::uint8_t>(foreign));
+  const auto seen = RecordingHandler::violations();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, CheckedViolation::Kind::foreign_array);
+  EXPECT_NE(seen[0].message.find("never handed out"), std::string::npos) << seen[0].message;
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, CorrectUseReportsNothing) {
+  RecordingHandler handler;
+  auto pool = make_pool<TypeParam>();
+  for (int i = 0; i < 100; ++i) {
+    auto lease = pool.lease(static_cast<std::size_t>(1 + i * 13));
+    std::fill(lease.begin(), lease.end(), std::uint8_t{1});
+  }
+  EXPECT_TRUE(RecordingHandler::violations().empty());
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, DefaultHandlerAbortsWithTheReport) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto pool = make_pool<TypeParam>();
+        auto a = pool.rent(16);
+        pool.give_back(a);
+        pool.give_back(a);
+      },
+      "double give_back");
+}
+
+// Under AddressSanitizer the slack past a lease's length and every resting array trap.
+TYPED_TEST(CheckedModeOfEveryFlavour, ReadingPastALeasesLengthTrapsUnderAsan) {
+  if (!BUFPOOL_ASAN) GTEST_SKIP() << "needs AddressSanitizer";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto pool = make_pool<TypeParam>();
+        auto lease = pool.lease(20);  // capacity 32
+        volatile std::uint8_t sink = lease.data()[25];
+        (void)sink;
+      },
+      "use-after-poison");
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, UsingAnArrayAfterGivingItBackTrapsUnderAsan) {
+  if (!BUFPOOL_ASAN) GTEST_SKIP() << "needs AddressSanitizer";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto pool = make_pool<TypeParam>();
+        auto a = pool.rent(32);
+        pool.give_back(a);
+        a[3] = 7;
+      },
+      "use-after-poison");
+}
+
+}  // namespace
+}  // namespace bufpool
