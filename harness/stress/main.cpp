@@ -20,6 +20,7 @@
 #include "poolcheck/scenario_catalog.hpp"
 #include "poolcheck/tag_pattern.hpp"
 #include "report_writer.hpp"
+#include "self_test.hpp"
 #include "stress_driver.hpp"
 #include "stress_settings.hpp"
 
@@ -90,6 +91,7 @@ void write_reports(const StressSettings& s, const poolcheck::StressReport& r) {
 // The command line: StressSettings plus the raw values that need checking after parsing.
 struct CommandLine {
   StressSettings s;
+  bool self_test = false;
   std::string pool_name = "shared";
   std::uint32_t rounds = 0;
   bool list = false;
@@ -124,6 +126,9 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--junit", s.junit_path, "write a JUnit XML report to FILE");
   app.add_flag("--quiet", s.quiet, "no progress line");
   app.add_flag("--list", c.list, "list scenarios, pools and mutants, then exit");
+  app.add_flag("--self-test", c.self_test,
+               "run every mutant (and the correct pools) in child processes and print this build's column of the "
+               "kill matrix; --duration is per case (default here 10 s), --json writes the column");
   app.add_flag("--deterministic", s.deterministic,
                "one thread at a time, switching at every atomic and lock of the pool: a seed fixes the schedule "
                "(defaults to 4 threads x 32 ops)");
@@ -204,6 +209,16 @@ int main(int argc, char** argv) {
   if (list) {
     list_catalog();
     return 0;
+  }
+  if (c.self_test) {
+    poolcheck::SelfTestOptions o;
+    o.self = "/proc/self/exe";
+    char exe[4096];
+    if (const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1); n > 0) o.self.assign(exe, static_cast<std::size_t>(n));
+    if (app.count("--duration") != 0) o.seconds_per_case = s.duration_seconds;
+    if (app.count("--threads") != 0) o.threads = s.threads;
+    o.json_path = s.json_path;
+    return poolcheck::run_self_test(o);
   }
   if (poolcheck::find_scenario(s.scenario) == nullptr) {
     std::string names;

@@ -54,14 +54,14 @@ TEST(LockedArrayPool, MaximumBelowSixteenGivesOneBucketOfSixteen) {
   LockedArrayPool<int> pool(PoolOptions{3, 2});
   EXPECT_EQ(pool.bucket_count(), 1u);
   EXPECT_EQ(pool.largest_bucket(), 16u);
-  EXPECT_EQ(pool.rent(3).size(), 16u);
-  EXPECT_EQ(pool.rent(17).size(), 17u) << "above the only bucket: exact size";
+  EXPECT_EQ(pool.lease(3).capacity(), 16u);
+  EXPECT_EQ(pool.lease(17).capacity(), 17u) << "above the only bucket: exact size";
 }
 
 TEST(LockedArrayPool, MaximumRoundsUpToAPowerOfTwo) {
   LockedArrayPool<int> pool(PoolOptions{1000, 2});
   EXPECT_EQ(pool.largest_bucket(), 1024u);
-  EXPECT_EQ(pool.rent(1000).size(), 1024u);
+  EXPECT_EQ(pool.lease(1000).capacity(), 1024u);
 }
 
 TEST(LockedArrayPool, RentAfterGiveBackReusesArray) {
@@ -196,7 +196,7 @@ TEST(LockedArrayPool, PolicyWithWrappedAtomicAndMutexTypesWorks) {
   LockedArrayPool<float, testing::WrappedPolicy> pool(PoolOptions{256, 2});
   auto a = pool.rent(40);
   pool.give_back(a);
-  EXPECT_EQ(pool.rent(40).data(), a.data());
+  EXPECT_EQ(pool.lease(40).data(), a.data());
   EXPECT_GT(testing::WrappedMutex::locks.load(), before) << "the pool locked through the policy's mutex";
 }
 

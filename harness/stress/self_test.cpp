@@ -1,0 +1,179 @@
+#include "self_test.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bufpool/internal/sanitizers.hpp"
+#include "poolcheck/mutant_catalog.hpp"
+
+extern char** environ;
+
+namespace poolcheck {
+namespace {
+
+struct Child {
+  int exit_code = -1;  // 128 + signal when killed by one
+  std::string output;  // stdout and stderr
+  double seconds = 0;
+};
+
+Child run_child(const std::vector<std::string>& args) {
+  char path[] = "/tmp/poolcheck-selftest-XXXXXX";
+  const int fd = ::mkstemp(path);
+  Child child;
+  if (fd < 0) return child;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, fd, 2);
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = 0;
+  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    child.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  child.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fd);
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  child.output = text.str();
+  ::unlink(path);
+  return child;
+}
+
+struct Verdict {
+  bool caught = false;
+  std::string by;     // oracle name, "asan", "tsan", "crash"
+  std::string detail; // ops and time
+};
+
+Verdict classify(const Child& c, const std::string& json_path) {
+  Verdict v;
+  if (c.output.find("ThreadSanitizer") != std::string::npos) {
+    v.caught = true;
+    v.by = "tsan";
+  } else if (c.output.find("AddressSanitizer") != std::string::npos ||
+             c.output.find("UndefinedBehaviorSanitizer") != std::string::npos ||
+             c.output.find("runtime error:") != std::string::npos) {
+    v.caught = true;
+    v.by = "asan";
+  } else if (c.exit_code == 1) {
+    std::ifstream in(json_path);
+    nlohmann::json j;
+    try {
+      in >> j;
+      v.caught = true;
+      v.by = j["violations"].empty() ? std::string(j.value("end", "failure")) : j["violations"][0]["oracle"].get<std::string>();
+      std::ostringstream d;
+      d << j["ops_done"].get<std::uint64_t>() << " ops";
+      v.detail = d.str();
+    } catch (const std::exception&) {
+      v.caught = true;
+      v.by = "failure";
+    }
+  } else if (c.exit_code != 0) {
+    v.caught = true;
+    v.by = "crash";
+  }
+  std::ostringstream d;
+  if (!v.detail.empty()) d << v.detail << ", ";
+  d.setf(std::ios::fixed);
+  d.precision(2);
+  d << c.seconds << " s";
+  v.detail = d.str();
+  return v;
+}
+
+// Mutants a build cannot catch: the racy counter is invisible without TSan.
+bool expected_in_this_build(const Mutant& m) {
+  return m.expected != "tsan" || bufpool::internal::kTsan;
+}
+
+}  // namespace
+
+const char* build_flavour() noexcept {
+  if (bufpool::internal::kTsan) return "tsan";
+  if (bufpool::internal::kAsan) return "asan";
+  return "release";
+}
+
+int run_self_test(const SelfTestOptions& o) {
+  const std::string json_path = "/tmp/poolcheck-selftest-" + std::to_string(::getpid()) + ".json";
+  const std::string seconds = std::to_string(o.seconds_per_case);
+  const std::string threads = std::to_string(o.threads);
+  nlohmann::json column = nlohmann::json::object();
+  column["build"] = build_flavour();
+  column["rows"] = nlohmann::json::array();
+  bool ok = true;
+  std::ostream& out = std::cout;
+  out << "poolcheck self-test (" << build_flavour() << " build): every mutant must be caught, every correct pool clean\n";
+  out << "  row                                 result\n";
+
+  auto report = [&](const std::string& row, bool pass, const std::string& cell, const nlohmann::json& extra) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %-34s  %s%s\n", row.c_str(), cell.c_str(), pass ? "" : "   <-- FAIL");
+    out << line << std::flush;
+    nlohmann::json r = extra;
+    r["row"] = row;
+    r["cell"] = cell;
+    r["pass"] = pass;
+    column["rows"].push_back(r);
+    ok = ok && pass;
+  };
+
+  // Small caps: drops and exhaustion happen all the time, so a cap the pool ignores shows at once.
+  const std::vector<std::string> small_caps = {"--max-per-bucket", "4", "--arrays-per-partition", "4"};
+  for (const char* pool : {"shared", "locked"}) {
+    std::vector<std::string> args = {o.self, "--quiet", "--pool", pool, "--threads", threads, "--duration", seconds,
+                                     "--json", json_path};
+    args.insert(args.end(), small_caps.begin(), small_caps.end());
+    const Child c = run_child(args);
+    const Verdict v = classify(c, json_path);
+    report(std::string("correct ") + pool + " pool", !v.caught,
+           v.caught ? "FLAGGED by " + v.by + " (" + v.detail + ")" : "clean (" + v.detail + ")", {{"kind", "correct"}});
+  }
+  for (const Mutant& m : mutant_catalog()) {
+    for (const char* pool : {"locked", "shared"}) {
+      const bool shared = std::string(pool) == "shared";
+      if ((shared && !m.shared) || (!shared && !m.locked)) continue;
+      std::vector<std::string> args = {o.self, "--quiet", "--mutant", std::string(m.name), "--pool", pool,
+                                        "--threads", threads, "--duration", seconds, "--json", json_path};
+      args.insert(args.end(), small_caps.begin(), small_caps.end());
+      if (m.fault == bufpool::Fault::ignore_clear) args.insert(args.end(), {"--scenario", "clear-sensitive"});
+      const Child c = run_child(args);
+      const Verdict v = classify(c, json_path);
+      const bool expected = expected_in_this_build(m);
+      const std::string cell = v.caught ? "caught by " + v.by + " (" + v.detail + ")"
+                                        : std::string(expected ? "MISSED" : "missed (needs tsan)") + " (" + v.detail + ")";
+      report(std::string(m.name) + " / " + pool, v.caught || !expected, cell,
+             {{"kind", "mutant"}, {"expected", std::string(m.expected)}, {"caught", v.caught}, {"by", v.by}});
+    }
+  }
+  ::unlink(json_path.c_str());
+  out << (ok ? "self-test: PASS\n" : "self-test: FAIL\n");
+  if (!o.json_path.empty()) {
+    std::ofstream f(o.json_path);
+    f << column.dump(2) << "\n";
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace poolcheck
