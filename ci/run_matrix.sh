@@ -28,6 +28,11 @@ for preset in "${presets[@]}"; do
   fi
 done
 
+# The kill matrix, merged from the columns each preset's `stress --self-test` wrote.
+columns=()
+for preset in "${presets[@]}"; do columns+=("build/${preset}/kill-matrix.json"); done
+python3 ci/kill_matrix.py "${columns[@]}" || true
+
 if ((${#failed[@]})); then
   echo "ci/run_matrix.sh: failed presets: ${failed[*]}"
   exit 1
