@@ -67,8 +67,9 @@ def main():
                             entry["schedules"] = j["deterministic"]["schedules"]
                     if found and mode != "free" and os.path.exists(trace):
                         rcode, _, rout = run([stress, "--replay", trace, "--quiet", "--repeat", "20"])
-                        entry["replays_matching"] = 20 if "recurred in 20 of 20" in rout else \
-                            int(rout.split("recurred in ")[1].split(" ")[0]) if "recurred in " in rout else 0
+                        marker = "repeat: "
+                        exact = [l for l in rout.splitlines() if l.startswith(marker) and "replays hit" in l]
+                        entry["replays_matching"] = int(exact[0][len(marker):].split(" ")[0]) if exact else 0
                         entry["replays"] = 20
                     row["runs"].append(entry)
             results["mutants"].append(row)

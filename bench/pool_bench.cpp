@@ -24,9 +24,10 @@ LockedArrayPool<std::byte>& locked() {
   return pool;
 }
 
-void BM_SharedPool(benchmark::State& state) {
+template <class Pool, Pool& (*pool_of)()>
+void rent_give_back_pairs(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  auto& pool = shared();
+  Pool& pool = pool_of();
   for (auto _ : state) {
     std::span<std::byte> a = pool.rent(n);
     a[0] = std::byte{1};
@@ -36,17 +37,8 @@ void BM_SharedPool(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 
-void BM_LockedPool(benchmark::State& state) {
-  const auto n = static_cast<std::size_t>(state.range(0));
-  auto& pool = locked();
-  for (auto _ : state) {
-    std::span<std::byte> a = pool.rent(n);
-    a[0] = std::byte{1};
-    benchmark::DoNotOptimize(a.data());
-    pool.give_back(a);
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
-}
+void BM_SharedPool(benchmark::State& state) { rent_give_back_pairs<SharedArrayPool<std::byte>, shared>(state); }
+void BM_LockedPool(benchmark::State& state) { rent_give_back_pairs<LockedArrayPool<std::byte>, locked>(state); }
 
 void BM_Malloc(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));

@@ -3,6 +3,7 @@
 // 130/143 interrupted by SIGINT/SIGTERM.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 #include "poolcheck/tag_pattern.hpp"
+#include "child_process.hpp"
 #include "report_writer.hpp"
 #include "self_test.hpp"
 #include "stress_driver.hpp"
@@ -86,6 +88,55 @@ class ProgressPrinter {
 void write_reports(const StressSettings& s, const poolcheck::StressReport& r) {
   if (!s.json_path.empty()) poolcheck::write_json(s.json_path, s, r);
   if (!s.junit_path.empty()) poolcheck::write_junit(s.junit_path, s, r);
+}
+
+// --repeat N: runs the same command N times, each in a fresh process (a mutant may corrupt the heap
+// or a sanitizer may end the process), and reports how often it failed and, for --replay, how often
+// it hit the recorded violation at the recorded step.
+int repeat_in_children(int argc, char** argv, std::uint32_t repeat) {
+  std::vector<std::string> args = {poolcheck::self_path()};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--repeat" || a == "--json" || a == "--junit") {
+      ++i;  // drop the flag and its value: children must not overwrite one report N times
+      continue;
+    }
+    if (a.rfind("--repeat=", 0) == 0 || a.rfind("--json=", 0) == 0 || a.rfind("--junit=", 0) == 0) continue;
+    args.push_back(a);
+  }
+  // For --replay: the recorded finding, as the child prints it (in its summary, or in the crash
+  // guard's last words when the mutant corrupted the heap after the finding).
+  std::string needle, step_needle;
+  const auto replay = std::find(args.begin(), args.end(), "--replay");
+  if (replay != args.end() && replay + 1 != args.end()) {
+    try {
+      const auto trace = poolcheck::det::load_trace(*(replay + 1));
+      if (trace.violation) {
+        needle = std::string(poolcheck::oracle_name(trace.violation->oracle)) + ": " + trace.violation->what;
+        // Findings after the run (accounting, statistics) carry no step.
+        if (trace.violation->step != 0) step_needle = " at schedule step " + std::to_string(trace.violation->step);
+      }
+    } catch (const std::exception&) {
+    }
+  }
+  std::uint32_t failed = 0, exact = 0;
+  std::string shown;
+  for (std::uint32_t i = 0; i < repeat; ++i) {
+    const poolcheck::Child c = poolcheck::run_child(args);
+    const bool bad = c.exit_code != 0;
+    failed += bad;
+    // The step is part of the printed finding ("... at schedule step N").
+    const auto at = needle.empty() ? std::string::npos : c.output.find(needle);
+    exact += at != std::string::npos && c.output.find(step_needle, at) != std::string::npos;
+    if (shown.empty() || (bad && failed == 1)) shown = c.output;
+  }
+  std::cout << shown;
+  std::cout << "repeat: the failure recurred in " << failed << " of " << repeat << " runs (each a fresh process)\n";
+  if (replay != args.end()) {
+    std::cout << "repeat: " << exact << " of " << repeat
+              << " replays hit the recorded violation at the recorded step\n";
+  }
+  return failed != 0 ? 1 : 0;
 }
 
 // The command line: StressSettings plus the raw values that need checking after parsing.
@@ -212,9 +263,7 @@ int main(int argc, char** argv) {
   }
   if (c.self_test) {
     poolcheck::SelfTestOptions o;
-    o.self = "/proc/self/exe";
-    char exe[4096];
-    if (const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1); n > 0) o.self.assign(exe, static_cast<std::size_t>(n));
+    o.self = poolcheck::self_path();
     if (app.count("--duration") != 0) o.seconds_per_case = s.duration_seconds;
     if (app.count("--threads") != 0) o.threads = s.threads;
     o.json_path = s.json_path;
@@ -255,38 +304,29 @@ int main(int argc, char** argv) {
     poolcheck::set_crash_replay_line(replay_line);
   };
 
-  std::uint32_t failed_runs = 0;
+  if (s.repeat > 1) return repeat_in_children(argc, argv, s.repeat);
+
   poolcheck::StressReport shown;
-  for (std::uint32_t run = 0; run < s.repeat; ++run) {
-    poolcheck::StressReport report;
+  try {
+    shown = s.deterministic || !s.replay_path.empty() ? poolcheck::run_deterministic_campaign(s, hooks)
+                                                      : poolcheck::run_stress(s, hooks);
+  } catch (const std::exception& e) {
+    std::cerr << "stress: " << e.what() << "\n";
+    return 1;
+  }
+  progress.finish();
+  if (shown.total.end == poolcheck::RunEnd::stalled) {
+    // Stuck workers cannot be joined: report and leave without running destructors.
+    poolcheck::print_summary(std::cout, s, shown);
     try {
-      report = s.deterministic || !s.replay_path.empty() ? poolcheck::run_deterministic_campaign(s, hooks)
-                                                          : poolcheck::run_stress(s, hooks);
+      write_reports(s, shown);
     } catch (const std::exception& e) {
       std::cerr << "stress: " << e.what() << "\n";
-      return 1;
     }
-    progress.finish();
-    const int code = poolcheck::exit_code(report);
-    if (code == 1) ++failed_runs;
-    if (run == 0 || (code != 0 && poolcheck::exit_code(shown) == 0)) shown = std::move(report);
-    if (shown.total.end == poolcheck::RunEnd::stalled) {
-      // Stuck workers cannot be joined: report and leave without running destructors.
-      poolcheck::print_summary(std::cout, s, shown);
-      try {
-        write_reports(s, shown);
-      } catch (const std::exception& e) {
-        std::cerr << "stress: " << e.what() << "\n";
-      }
-      std::cout.flush();
-      std::_Exit(1);
-    }
-    if (code == 130) break;
+    std::cout.flush();
+    std::_Exit(1);
   }
   poolcheck::print_summary(std::cout, s, shown);
-  if (s.repeat > 1) {
-    std::cout << "repeat: the failure recurred in " << failed_runs << " of " << s.repeat << " runs\n";
-  }
   try {
     write_reports(s, shown);
   } catch (const std::exception& e) {

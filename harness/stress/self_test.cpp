@@ -1,8 +1,7 @@
 #include "self_test.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include "child_process.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -18,46 +17,8 @@
 #include "bufpool/internal/sanitizers.hpp"
 #include "poolcheck/mutant_catalog.hpp"
 
-extern char** environ;
-
 namespace poolcheck {
 namespace {
-
-struct Child {
-  int exit_code = -1;  // 128 + signal when killed by one
-  std::string output;  // stdout and stderr
-  double seconds = 0;
-};
-
-Child run_child(const std::vector<std::string>& args) {
-  char path[] = "/tmp/poolcheck-selftest-XXXXXX";
-  const int fd = ::mkstemp(path);
-  Child child;
-  if (fd < 0) return child;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, fd, 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const auto t0 = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    child.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  child.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fd);
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  child.output = text.str();
-  ::unlink(path);
-  return child;
-}
 
 struct Verdict {
   bool caught = false;

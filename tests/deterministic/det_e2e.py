@@ -46,7 +46,8 @@ def find(stress, mutant, pool, max_schedules):
         code, out = run([stress, "--replay", trace, "--quiet", "--repeat", "100"])
         if code != 1:
             fail(f"replay exited {code}", out)
-        if "recurred in 100 of 100 runs" not in out or "same violation at the same step, same schedule" not in out:
+        if "recurred in 100 of 100 runs" not in out or \
+                "repeat: 100 of 100 replays hit the recorded violation at the recorded step" not in out:
             fail("replay did not reproduce 100 of 100 times", out)
         # The printed seed replay line must reproduce it too.
         code, out = run(j["replay"].replace("stress", stress, 1).split() + ["--quiet"])

@@ -149,8 +149,11 @@ TEST(DeterministicExecutor, RapidCheckShrinksAFailingRunToAMinimalProgram) {
   });
   ASSERT_FALSE(result) << "the mutant was never caught";
   ASSERT_TRUE(smallest.has_value());
-  // rent, write, clearing give_back, rent again: one thread and a handful of ops.
-  EXPECT_EQ(smallest->threads.size(), 1u) << to_string(*smallest);
+  // rent, clearing give_back, rent again: one busy thread and a handful of ops (RapidCheck may
+  // keep an empty thread: shrinking the thread count regenerates every program).
+  std::size_t busy = 0;
+  for (const auto& t : smallest->threads) busy += !t.ops.empty();
+  EXPECT_EQ(busy, 1u) << to_string(*smallest);
   EXPECT_LE(smallest->total_ops(), 5u) << to_string(*smallest);
   std::cout << "shrunk to:\n" << to_string(*smallest);
 }

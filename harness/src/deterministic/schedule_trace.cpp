@@ -40,7 +40,7 @@ void save_trace(const std::string& path, const ScheduleTrace& trace) {
     const Violation& v = *trace.violation;
     f << "violation: " << oracle_name(v.oracle) << ' ' << tag_field(v.lease) << ' ' << tag_field(v.other) << ' '
       << v.offset << ' ' << v.step << "\n";
-    f << "text: " << to_string(v).substr(0, to_string(v).find('\n')) << "\n";
+    f << "what: " << v.what.substr(0, v.what.find('\n')) << "\n";
   }
   f << "steps: " << trace.steps.size() << "\n";
   for (const Step& s : trace.steps) f << s.thread << ' ' << s.at << ' ' << to_string(s.kind) << "\n";
@@ -74,7 +74,7 @@ ScheduleTrace load_trace(const std::string& path) {
       v.offset = offset;
       v.step = step;
       trace.violation = v;
-    } else if (line.rfind("text: ", 0) == 0) {
+    } else if (line.rfind("what: ", 0) == 0) {
       if (trace.violation) trace.violation->what = line.substr(6);
     } else if (line.rfind("steps: ", 0) == 0) {
       expected_steps = std::stoull(line.substr(7));

@@ -71,24 +71,11 @@ class LockedArrayPool {
   // std::invalid_argument (naming the size) when array.size() is not a bucket capacity of this
   // pool; nothing changes then.
   void give_back(std::span<T> array, bool clear_array = false) {
-    if (array.empty()) return;
-    const std::size_t length = array.size();
-    if (length > largest_bucket()) {
-      internal::give_back_oversize(storage_, oversize_, array, clear_array);
-      return;
-    }
-    internal::require_bucket_capacity(length, bucket_count_, largest_bucket());
-    if (!storage_.accept_give_back(array.data(), length)) return;
-    constexpr bool kClearLate = has_fault<Policy>(Fault::clear_after_publish);
-    if (clear_array && !has_fault<Policy>(Fault::ignore_clear) && !kClearLate) storage_.clear(array.data(), length);
-    storage_.poison_resting(array.data(), length);
-    std::size_t b = internal::bucket_index(length);
-    if constexpr (has_fault<Policy>(Fault::off_by_one_bucket)) {
-      if (b + 1 < bucket_count_) ++b;
-    }
-    const bool kept = buckets_[b].put(array.data());
-    if (clear_array && kClearLate) internal::zero_array(array);  // mutant: already published
-    if (!kept) storage_.free(array.data(), length);
+    const auto b = internal::prepare_give_back(storage_, oversize_, array, clear_array, bucket_count_, largest_bucket());
+    if (!b) return;
+    const bool kept = buckets_[*b].put(array.data());
+    internal::clear_after_publish<T, Policy>(array, clear_array);
+    if (!kept) storage_.free(array.data(), array.size());
   }
 
   // A lease of exactly `length` elements, given back (zeroed if clear_on_give_back) when it ends.

@@ -91,32 +91,19 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   // the array is freed. Throws std::invalid_argument (naming the size) when array.size() is not a
   // bucket capacity; nothing changes then.
   void give_back(std::span<T> array, bool clear_array = false) {
-    if (array.empty()) return;
-    const std::size_t length = array.size();
-    if (length > internal::kMaxBucketLength) {
-      internal::give_back_oversize(storage_, oversize_, array, clear_array);
-      return;
-    }
-    internal::require_bucket_capacity(length, kBuckets, internal::kMaxBucketLength);
-    if (!storage_.accept_give_back(array.data(), length)) return;
-    constexpr bool kClearLate = has_fault<Policy>(Fault::clear_after_publish);
-    if (clear_array && !has_fault<Policy>(Fault::ignore_clear) && !kClearLate) storage_.clear(array.data(), length);
-    storage_.poison_resting(array.data(), length);
-    std::size_t b = internal::bucket_index(length);
-    if constexpr (has_fault<Policy>(Fault::off_by_one_bucket)) {
-      if (b + 1 < kBuckets) ++b;
-    }
+    const auto b = internal::prepare_give_back(storage_, oversize_, array, clear_array, kBuckets, internal::kMaxBucketLength);
+    if (!b) return;
     Cache* cache = cache_for_this_thread();
     T* spill = array.data();
     if (cache != nullptr) [[likely]] {
-      spill = cache->slots[b].load(std::memory_order_relaxed);
-      cache->slots[b].store(array.data(), std::memory_order_relaxed);
+      spill = cache->slots[*b].load(std::memory_order_relaxed);
+      cache->slots[*b].store(array.data(), std::memory_order_relaxed);
       Counters::bump(cache->counters.give_backs);
     } else {
       Counters::bump_shared(orphan_.give_backs);
     }
-    if (spill != nullptr) push_or_free(b, spill, cache);
-    if (clear_array && kClearLate) internal::zero_array(array);  // mutant: already published
+    if (spill != nullptr) push_or_free(*b, spill, cache);
+    internal::clear_after_publish<T, Policy>(array, clear_array);
   }
 
   // A lease of exactly `length` elements, given back (zeroed if clear_on_give_back) when it ends.

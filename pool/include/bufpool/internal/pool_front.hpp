@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <stdexcept>
 
@@ -68,6 +69,41 @@ void give_back_oversize(ArrayStorage<T, Policy>& storage, OversizeCounters<Polic
 inline void require_bucket_capacity(std::size_t length, std::size_t bucket_count, std::size_t largest) {
   if (!is_bucket_capacity(length, bucket_count)) {
     throw std::invalid_argument(not_a_bucket_message(length, largest));
+  }
+}
+
+// The part of give_back both flavours share, up to the point of publishing the array: empty and
+// over-size arrays are handled here, foreign sizes throw std::invalid_argument, checked mode may
+// refuse the array; otherwise the array is cleared if asked, poisoned, and the bucket to file it in
+// is returned.
+template <class T, class Policy>
+std::optional<std::size_t> prepare_give_back(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& oversize,
+                                             std::span<T> array, bool clear_array, std::size_t bucket_count,
+                                             std::size_t largest_bucket) {
+  if (array.empty()) return std::nullopt;
+  const std::size_t length = array.size();
+  if (length > largest_bucket) {
+    give_back_oversize(storage, oversize, array, clear_array);
+    return std::nullopt;
+  }
+  require_bucket_capacity(length, bucket_count, largest_bucket);
+  if (!storage.accept_give_back(array.data(), length)) return std::nullopt;
+  constexpr bool kClearNow =
+      !has_fault<Policy>(Fault::ignore_clear) && !has_fault<Policy>(Fault::clear_after_publish);
+  if (clear_array && kClearNow) storage.clear(array.data(), length);
+  storage.poison_resting(array.data(), length);
+  std::size_t b = bucket_index(length);
+  if constexpr (has_fault<Policy>(Fault::off_by_one_bucket)) {
+    if (b + 1 < bucket_count) ++b;
+  }
+  return b;
+}
+
+// The clear_after_publish mutant zeroes only here, after the array is back in the pool.
+template <class T, class Policy>
+void clear_after_publish(std::span<T> array, bool clear_array) noexcept {
+  if constexpr (has_fault<Policy>(Fault::clear_after_publish)) {
+    if (clear_array) zero_array(array);
   }
 }
 
