@@ -39,7 +39,9 @@ def pool_section(g):
     contenders = [("BM_SharedPool", "shared pool"), ("BM_LockedPool", "locked pool"), ("BM_Malloc", "malloc/free"),
                   ("BM_NewValueInit", "new T[n]()")]
     lines = ["## Pool: one rent + give_back pair", "",
-             "Median real time per pair and per thread (std::byte arrays; each contender writes one byte).", "",
+             "Median wall-clock time per rent + give_back pair (std::byte arrays; each contender writes one byte). "
+             "With 2 threads it is the wall time divided by the pairs both threads completed, so it measures "
+             "throughput: half the 1-thread figure means perfect scaling.", "",
              "| size | threads | " + " | ".join(c[1] for c in contenders) + " |",
              "|---|---|" + "---|" * len(contenders)]
     goal_single, goal_two = [], []
@@ -130,7 +132,8 @@ def main():
            f"- date: {ctx.get('date', '?')}",
            f"- machine: {ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, "
            f"load average before the run {ctx.get('load_avg', '?')}",
-           f"- build: release preset (g++ -O2), library build type {ctx.get('library_build_type', '?')}",
+           f"- build: release preset (g++ -O2); Debian's Google Benchmark library reports build type "
+           f"{ctx.get('library_build_type', '?')}",
            ""]
     out += pool_lines + [""] + harness_section(load(harness_json)) + [""] + mutant_section(load(mutant_json))
     print("\n".join(out))

@@ -62,6 +62,11 @@ void ThreadLauncher::release(bool abort_start) {
   gate_.notify_all();
 }
 
+void ThreadLauncher::detach() {
+  for (pthread_t t : threads_) pthread_detach(t);
+  joined_ = true;
+}
+
 void ThreadLauncher::join() {
   for (pthread_t t : threads_) pthread_join(t, nullptr);
   joined_ = true;

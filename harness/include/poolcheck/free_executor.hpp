@@ -107,48 +107,42 @@ class FreeExecutor {
   RunOutcome run(const ProgramSet& programs, const FreeRunConfig& config) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto n = static_cast<std::uint32_t>(programs.threads.size());
-    config_stop_ = config.stop_on_first_violation;
-    step_fn_ = config.step_of_violation;
-    RunState state(n, programs.total_ops());
-    mailboxes_ = std::make_unique<std::atomic<Parcel*>[]>(n);
-    for (std::uint32_t i = 0; i < n; ++i) mailboxes_[i].store(nullptr, std::memory_order_relaxed);
-    std::vector<WorkerLog> logs(n);
-
-    RunOutcome out;
-    out.threads_requested = n;
-    out.ops_total = programs.total_ops();
-
-    ThreadLauncher launcher;
-    const bool started = launcher.start(
+    // Everything the workers touch lives here, on the heap: after a stall they are still running,
+    // so it is kept alive (leaked) rather than destroyed under them.
+    auto ctx = std::make_unique<FreeRunContext>(programs, config);
+    RunOutcome out = prepare(programs, config);
+    const bool started = ctx->launcher.start(
         n, config.stack_bytes != 0 ? config.stack_bytes : default_worker_stack_bytes(),
-        [&](std::uint32_t i, bool abort_start) {
+        [this, c = ctx.get()](std::uint32_t i, bool abort_start) {
           if (abort_start) return;
-          Worker w{*this, programs.threads[i], i, state, logs[i], config,
-                   SeededRandom(programs.seed ^ config.chaos_seed ^ 0xC4A05ull, i)};
+          Worker w{*this, c->programs.threads[i], i, c->state, c->logs[i], c->config,
+                   SeededRandom(c->programs.seed ^ c->config.chaos_seed ^ 0xC4A05ull, i)};
           w.run();
         });
-    out.threads_started = launcher.started();
+    out.threads_started = ctx->launcher.started();
     if (!started) {
-      launcher.release(/*abort_start=*/true);
-      launcher.join();
+      ctx->launcher.release(/*abort_start=*/true);
+      ctx->launcher.join();
       out.end = RunEnd::thread_limit;
-      out.error = launcher.error();
+      out.error = ctx->launcher.error();
       out.seconds = seconds_since(t0);
       return out;
     }
-    launcher.release();
+    ctx->launcher.release();
 
     WorkerLog main_log;
-    const RunEnd end = supervise(state, n, config, main_log, t0);
+    const RunEnd end = supervise(ctx->state, n, config, main_log, t0);
     if (end == RunEnd::stalled) {
       out.end = end;
-      out.stall_report = state.stall_report(programs);
-      collect_published(state, out);
+      out.stall_report = ctx->state.stall_report(programs);
+      collect_published(ctx->state, out);
       out.seconds = seconds_since(t0);
-      return out;  // workers still stuck: the caller exits the process
+      ctx->launcher.detach();
+      (void)ctx.release();  // stuck workers still use it; this executor and the pool must live on too
+      return out;
     }
-    launcher.join();
-    finish(state, logs, main_log, out, end, t0);
+    ctx->launcher.join();
+    finish(ctx->state, ctx->logs, main_log, out, end, t0);
     return out;
   }
 
@@ -159,16 +153,10 @@ class FreeExecutor {
   RunOutcome run_scheduled(const ProgramSet& programs, const FreeRunConfig& config, RunAll&& run_all) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto n = static_cast<std::uint32_t>(programs.threads.size());
-    config_stop_ = config.stop_on_first_violation;
-    step_fn_ = config.step_of_violation;
     RunState state(n, programs.total_ops());
-    mailboxes_ = std::make_unique<std::atomic<Parcel*>[]>(n);
-    for (std::uint32_t i = 0; i < n; ++i) mailboxes_[i].store(nullptr, std::memory_order_relaxed);
     std::vector<WorkerLog> logs(n);
-    RunOutcome out;
-    out.threads_requested = n;
+    RunOutcome out = prepare(programs, config);
     out.threads_started = n;
-    out.ops_total = programs.total_ops();
     FreeRunConfig quiet = config;
     quiet.chaos = false;
     run_all([&](std::uint32_t i) {
@@ -181,7 +169,39 @@ class FreeExecutor {
   }
 
  private:
-  struct WorkerLog;
+  struct WorkerLog {
+    std::vector<Violation> violations;
+    std::array<std::uint64_t, kOracleCount> checks{};
+    std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};
+    std::uint64_t rents = 0;
+    std::uint64_t hand_overs = 0;
+    std::uint64_t ops_done = 0;
+  };
+
+  // A free run's worker-side state (see run()).
+  struct FreeRunContext {
+    FreeRunContext(const ProgramSet& p, const FreeRunConfig& c)
+        : programs(p), config(c), state(static_cast<std::uint32_t>(p.threads.size()), p.total_ops()),
+          logs(p.threads.size()) {}
+    const ProgramSet programs;
+    const FreeRunConfig config;
+    RunState state;
+    std::vector<WorkerLog> logs;
+    ThreadLauncher launcher;  // last: destroyed (joined) first
+  };
+
+  // Per-run settings shared by both drivers: one mailbox per thread, an empty outcome.
+  RunOutcome prepare(const ProgramSet& programs, const FreeRunConfig& config) {
+    const auto n = static_cast<std::uint32_t>(programs.threads.size());
+    config_stop_ = config.stop_on_first_violation;
+    step_fn_ = config.step_of_violation;
+    mailboxes_ = std::make_unique<std::atomic<Parcel*>[]>(n);
+    for (std::uint32_t i = 0; i < n; ++i) mailboxes_[i].store(nullptr, std::memory_order_relaxed);
+    RunOutcome out;
+    out.threads_requested = n;
+    out.ops_total = programs.total_ops();
+    return out;
+  }
 
   // Quiescent: leases still in mailboxes come back on this thread, then the exact cap check, then
   // every log merges into `out`.
@@ -204,14 +224,6 @@ class FreeExecutor {
     out.seconds = seconds_since(t0);
   }
 
-  struct WorkerLog {
-    std::vector<Violation> violations;
-    std::array<std::uint64_t, kOracleCount> checks{};
-    std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};
-    std::uint64_t rents = 0;
-    std::uint64_t hand_overs = 0;
-    std::uint64_t ops_done = 0;
-  };
 
   static double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

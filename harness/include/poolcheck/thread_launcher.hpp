@@ -40,6 +40,9 @@ class ThreadLauncher {
   // Opens the barrier. After a failed start, the parked threads see abort_start = true.
   void release(bool abort_start = false);
   void join();
+  // Gives up on joining (the threads are stuck): they are detached and the launcher forgets them.
+  // The Body and everything it references must then outlive them.
+  void detach();
 
   std::uint32_t started() const noexcept { return static_cast<std::uint32_t>(threads_.size()); }
   const std::string& error() const noexcept { return error_; }

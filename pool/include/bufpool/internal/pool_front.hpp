@@ -76,8 +76,9 @@ inline void require_bucket_capacity(std::size_t length, std::size_t bucket_count
 // over-size arrays are handled here, foreign sizes throw std::invalid_argument, checked mode may
 // refuse the array; otherwise the array is cleared if asked, poisoned, and the bucket to file it in
 // is returned.
+// Always inlined: it is most of give_back's fast path.
 template <class T, class Policy>
-std::optional<std::size_t> prepare_give_back(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& oversize,
+[[gnu::always_inline]] inline std::optional<std::size_t> prepare_give_back(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& oversize,
                                              std::span<T> array, bool clear_array, std::size_t bucket_count,
                                              std::size_t largest_bucket) {
   if (array.empty()) return std::nullopt;

@@ -1,0 +1,58 @@
+#include "poolcheck/oracles/dirty_read_oracle.hpp"
+
+#include <gtest/gtest.h>
+
+#include "harness/oracle_fixtures.hpp"
+
+namespace poolcheck {
+namespace {
+
+TEST(DirtyReadOracle, ReadingOnlyWhatTheLeaseWroteIsClean) {
+  testing::CountedArray a(256);
+  auto lease = a.lease(Tag{1, 1}, 200);
+  write_pattern(lease.bytes, 0, 100, lease.tag);
+  lease.written.add(0, 100);
+  EXPECT_FALSE(DirtyReadOracle::check_read(lease, 10, 100).has_value());
+}
+
+TEST(DirtyReadOracle, ReadingUnwrittenBytesNamesWhatTheyHold) {
+  testing::CountedArray a(256);
+  auto lease = a.lease(Tag{1, 1}, 200);
+  write_pattern(lease.bytes, 0, 256, Tag{9, 4});  // the previous renter's data
+  write_pattern(lease.bytes, 0, 64, lease.tag);
+  lease.written.add(0, 64);
+  const auto v = DirtyReadOracle::check_read(lease, 0, 128);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->oracle, OracleKind::dirty_read);
+  EXPECT_EQ(v->offset, 64u);
+  EXPECT_EQ(v->other, (Tag{9, 4}));
+  EXPECT_NE(v->what.find("assumes rented memory is clean"), std::string::npos) << v->what;
+}
+
+TEST(DirtyReadOracle, ReadingPastTheRequestedLengthIsReported) {
+  testing::CountedArray a(256);
+  auto lease = a.lease(Tag{1, 1}, 200);
+  write_pattern(lease.bytes, 0, 200, lease.tag);
+  lease.written.add(0, 200);
+  const auto v = DirtyReadOracle::check_read(lease, 0, 256);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->offset, 200u);
+  EXPECT_NE(v->what.find("past its requested length"), std::string::npos) << v->what;
+}
+
+TEST(WrittenRanges, MergeAndCover) {
+  WrittenRanges w;
+  w.add(10, 20);
+  w.add(30, 40);
+  w.add(15, 35);
+  ASSERT_EQ(w.ranges().size(), 1u);
+  EXPECT_EQ(w.ranges()[0], (std::pair<std::size_t, std::size_t>{10, 40}));
+  EXPECT_TRUE(w.covers(10, 40));
+  EXPECT_FALSE(w.covers(5, 12));
+  EXPECT_EQ(w.first_unwritten(12, 50), 40u);
+  w.add(50, 60);
+  EXPECT_EQ(w.ranges().size(), 2u);
+}
+
+}  // namespace
+}  // namespace poolcheck
