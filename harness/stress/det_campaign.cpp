@@ -29,26 +29,21 @@ std::optional<Violation> first_violation(const RunOutcome& out) {
   return first;
 }
 
-bool same_steps(const std::vector<det::Step>& a, const std::vector<det::Step>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].thread != b[i].thread || a[i].at != b[i].at || a[i].kind != b[i].kind) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 StressReport run_deterministic_campaign(const StressSettings& settings, const StressHooks& hooks) {
   StressSettings s = settings;
-  const ProgramSet programs = generate_programs(s.seed, program_shape(s));
+  std::optional<det::ScheduleTrace> recorded;
+  if (!s.replay_path.empty()) recorded = det::load_trace(s.replay_path);
+  // A trace carries its programs; without them they come from the seed.
+  const ProgramSet programs = recorded && recorded->programs ? *recorded->programs
+                                                             : generate_programs(s.seed, program_shape(s));
   StressReport report;
   report.partitions = static_cast<std::uint32_t>(s.partitions);
   DeterministicInfo info;
 
-  if (!s.replay_path.empty()) {
-    const det::ScheduleTrace recorded = det::load_trace(s.replay_path);
-    auto strategy = det::make_replay(recorded.choices(), &info.replay_divergences);
+  if (recorded) {
+    auto strategy = det::make_replay(recorded->choices(), &info.replay_divergences);
     info.strategy = strategy->describe();
     det::ScheduleResult schedule;
     if (hooks.on_round_start) hooks.on_round_start("stress --replay " + s.replay_path);
@@ -57,8 +52,9 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     info.longest_schedule = schedule.steps;
     const auto found = first_violation(out);
     const bool same_violation =
-        recorded.violation.has_value() == found.has_value() && (!found || same_finding(*found, *recorded.violation));
-    info.replay_matched = same_violation && info.replay_divergences == 0 && same_steps(schedule.trace, recorded.steps);
+        recorded->violation.has_value() == found.has_value() && (!found || same_finding(*found, *recorded->violation));
+    info.replay_matched =
+        same_violation && info.replay_divergences == 0 && det::same_steps(schedule.trace, recorded->steps);
     report.rounds.push_back(RoundRecord{0, s.seed, out.end, out.violations.size(), out.seconds});
     if (failed(out)) {
       report.failing_seed = s.seed;
@@ -90,7 +86,8 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
       report.replay_line = replay_command(calibration, s.seed, seed);
       info.trace_file = !s.trace_path.empty() ? s.trace_path
                                               : "poolcheck-trace-" + std::to_string(s.seed) + "-" + std::to_string(seed) + ".txt";
-      det::save_trace(info.trace_file, det::ScheduleTrace{report.replay_line, first_violation(out), std::move(schedule.trace)});
+      det::save_trace(info.trace_file,
+                      det::ScheduleTrace{report.replay_line, first_violation(out), std::move(schedule.trace), programs});
       report.det = info;
       return report;
     }
@@ -118,7 +115,7 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     info.failing_schedule_seed = schedule_seed;
     report.failing_seed = s.seed;
     report.replay_line = replay_command(s, s.seed, schedule_seed);
-    det::ScheduleTrace trace{report.replay_line, first_violation(out), std::move(schedule.trace)};
+    det::ScheduleTrace trace{report.replay_line, first_violation(out), std::move(schedule.trace), programs};
     // The trace's command names the schedule seed; --replay follows the recorded steps instead.
     info.trace_file = !s.trace_path.empty() ? s.trace_path
                                             : "poolcheck-trace-" + std::to_string(s.seed) + "-" +

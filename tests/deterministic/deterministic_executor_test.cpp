@@ -1,13 +1,17 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <sys/wait.h>
+
 #include <atomic>
+#include <cstdio>
 #include <optional>
 #include <string>
 
 #include "deterministic/deterministic_support.hpp"
 #include "deterministic/program_generators.hpp"
 #include "poolcheck/deterministic/det_mutex.hpp"
+#include "poolcheck/deterministic/schedule_trace.hpp"
 #include "poolcheck/deterministic/schedule.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
 
@@ -29,14 +33,6 @@ ProgramShape small_shape() {
   return shape;
 }
 
-bool same_steps(const std::vector<det::Step>& a, const std::vector<det::Step>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].thread != b[i].thread || a[i].at != b[i].at || a[i].kind != b[i].kind) return false;
-  }
-  return true;
-}
-
 TEST(DeterministicSchedule, SameSeedGivesTheSameScheduleStepForStep) {
   const ProgramSet programs = generate_programs(7, small_shape());
   for (std::uint64_t seed : {1u, 2u, 3u}) {
@@ -46,7 +42,7 @@ TEST(DeterministicSchedule, SameSeedGivesTheSameScheduleStepForStep) {
     const auto second = testing::run_det<SharedDet>(programs, *b);
     ASSERT_EQ(first.outcome.schedule.end, det::ScheduleResult::End::completed);
     EXPECT_GT(first.outcome.schedule.steps, 100u);
-    EXPECT_TRUE(same_steps(first.outcome.schedule.trace, second.outcome.schedule.trace)) << "seed " << seed;
+    EXPECT_TRUE(det::same_steps(first.outcome.schedule.trace, second.outcome.schedule.trace)) << "seed " << seed;
   }
 }
 
@@ -56,7 +52,7 @@ TEST(DeterministicSchedule, DifferentSeedsExploreDifferentInterleavings) {
   auto b = det::make_random_walk(2);
   const auto first = testing::run_det<LockedDet>(programs, *a);
   const auto second = testing::run_det<LockedDet>(programs, *b);
-  EXPECT_FALSE(same_steps(first.outcome.schedule.trace, second.outcome.schedule.trace));
+  EXPECT_FALSE(det::same_steps(first.outcome.schedule.trace, second.outcome.schedule.trace));
 }
 
 TEST(DeterministicSchedule, ReplayOfARecordedTraceFollowsItExactly) {
@@ -69,7 +65,7 @@ TEST(DeterministicSchedule, ReplayOfARecordedTraceFollowsItExactly) {
   auto replay = det::make_replay(choices, &divergences);
   const auto again = testing::run_det<LockedDet>(programs, *replay);
   EXPECT_EQ(divergences, 0u);
-  EXPECT_TRUE(same_steps(recorded.outcome.schedule.trace, again.outcome.schedule.trace));
+  EXPECT_TRUE(det::same_steps(recorded.outcome.schedule.trace, again.outcome.schedule.trace));
 }
 
 TEST(DeterministicSchedule, LockOrderInversionIsReportedAsDeadlock) {
@@ -156,6 +152,27 @@ TEST(DeterministicExecutor, RapidCheckShrinksAFailingRunToAMinimalProgram) {
   EXPECT_EQ(busy, 1u) << to_string(*smallest);
   EXPECT_LE(smallest->total_ops(), 5u) << to_string(*smallest);
   std::cout << "shrunk to:\n" << to_string(*smallest);
+
+  // The minimal program and its schedule become a trace file that `stress --replay` runs.
+  auto walk = det::make_random_walk(7);
+  const auto run = testing::run_det<IgnoreClearDet>(*smallest, *walk);
+  ASSERT_FALSE(run.outcome.run.violations.empty());
+  const std::string path = "shrunk-ignore-clear.trace";
+  det::save_trace(path, det::ScheduleTrace{
+                            "stress --seed 0 --rounds 1 --threads 1 --ops 1 --pool locked --scenario mixed "
+                            "--max-array-length 65536 --max-per-bucket 4 --mutant ignore-clear --watchdog 10000 "
+                            "--deterministic --strategy random --schedule-seed 7 --max-steps 200000",
+                            run.outcome.run.violations.front(), run.outcome.schedule.trace, *smallest});
+  const std::string command = std::string(POOLCHECK_STRESS) + " --replay " + path + " --quiet 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
+  const int status = ::pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << output;
+  EXPECT_NE(output.find("same violation at the same step, same schedule"), std::string::npos) << output;
+  EXPECT_NE(output.find("leakage"), std::string::npos) << output;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "bufpool/array_pool.hpp"
+#include "bufpool/internal/sanitizers.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
 
 namespace poolcheck {
@@ -48,11 +49,16 @@ Run run(const ProgramSet& programs, std::size_t cap = 4) {
   FreeExecutor<P> executor(*pool, facts, &ledger);
   Run r;
   r.outcome = executor.run(programs, FreeRunConfig{});
-  if (r.outcome.violations.empty()) {
+  // Pools that share or lose arrays once caught may free one twice when destroyed: those are kept.
+  constexpr bool kCorrupting = bufpool::has_fault<Policy>(bufpool::Fault::double_push) ||
+                               bufpool::has_fault<Policy>(bufpool::Fault::tls_slot_kept) ||
+                               bufpool::has_fault<Policy>(bufpool::Fault::no_lock);
+  if (r.outcome.violations.empty() || !kCorrupting) {
+    const bool clean = r.outcome.violations.empty();
     pool.reset();
-    r.accounting = AccountingOracle::check_after_destroy(ledger);
+    if (clean) r.accounting = AccountingOracle::check_after_destroy(ledger);
   } else {
-    (void)pool.release();  // a pool caught misbehaving may free an array twice: keep it
+    (void)pool.release();
   }
   return r;
 }
@@ -90,18 +96,24 @@ std::optional<OracleKind> first_catch(ProgramShape s, int max_seeds = 20) {
 
 TEST(FreeExecutor, MutantsAreCaughtByTheirOracle) {
   const auto s = shape(16, 200);
-  EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::double_push>>(s)), OracleKind::aliasing);
-  EXPECT_EQ((first_catch<bufpool::SharedArrayPool, Mutant<bufpool::Fault::tls_slot_kept>>(s)), OracleKind::aliasing);
-  EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::off_by_one_bucket>>(s)),
-            OracleKind::size_contract);
+  if (!bufpool::internal::kAsan && !bufpool::internal::kTsan) {
+    // These pools free an array twice, lose it, or touch memory past an array once caught (exiting
+    // threads still return their slots); the sanitizers would end this process. `stress --self-test`
+    // runs them in child processes instead.
+    EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::double_push>>(s)), OracleKind::aliasing);
+    EXPECT_EQ((first_catch<bufpool::SharedArrayPool, Mutant<bufpool::Fault::tls_slot_kept>>(s)), OracleKind::aliasing);
+    // A wrong-bucket array's slack is (un)poisoned past its real end under ASan.
+    EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::off_by_one_bucket>>(s)),
+              OracleKind::size_contract);
+    const auto lost = first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::lose_array>>(s);
+    ASSERT_TRUE(lost.has_value());
+    EXPECT_TRUE(*lost == OracleKind::accounting || *lost == OracleKind::bucket_cap) << oracle_name(*lost);
+  }
   EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::ignore_cap>>(s)), OracleKind::bucket_cap);
   auto clearing = s;
   clearing.clear_percent = 100;
   EXPECT_EQ((first_catch<bufpool::SharedArrayPool, Mutant<bufpool::Fault::ignore_clear>>(clearing)),
             OracleKind::leakage);
-  const auto lost = first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::lose_array>>(s);
-  ASSERT_TRUE(lost.has_value());
-  EXPECT_TRUE(*lost == OracleKind::accounting || *lost == OracleKind::bucket_cap) << oracle_name(*lost);
 }
 
 // A pool whose rent blocks until released: the watchdog must call it a stall and say who is stuck.
@@ -117,17 +129,18 @@ struct BlockingPool {
 };
 
 TEST(FreeExecutor, NoProgressIsAStallThatNamesTheStuckThreads) {
-  static BlockingPool pool;  // outlives the stuck workers
-  static FreeExecutor<BlockingPool> executor(pool, PoolFacts{1 << 20, 17, 50, 0, false, false}, nullptr);
+  // Never destroyed: the stuck workers are detached and may still touch both at exit.
+  static auto* pool = new BlockingPool;
+  static auto* executor = new FreeExecutor<BlockingPool>(*pool, PoolFacts{1 << 20, 17, 50, 0, false, false}, nullptr);
   auto programs = generate_programs(1, shape(2, 8));
   for (auto& t : programs.threads) t.ops.insert(t.ops.begin(), Op{OpKind::rent, 0, false, false, 0, 0, 0, 0, 64});
   FreeRunConfig config;
   config.watchdog = std::chrono::milliseconds(300);
-  const RunOutcome out = executor.run(programs, config);
+  const RunOutcome out = executor->run(programs, config);
   EXPECT_EQ(out.end, RunEnd::stalled);
   EXPECT_NE(out.stall_report.find("thread 0: op 0 of"), std::string::npos) << out.stall_report;
   EXPECT_NE(out.stall_report.find("rent slot 0 size 64"), std::string::npos) << out.stall_report;
-  pool.release.store(true);  // the workers finish on their own; the executor does not join them
+  pool->release.store(true);  // the workers finish on their own; the executor does not join them
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 }
 

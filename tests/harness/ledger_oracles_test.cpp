@@ -1,6 +1,7 @@
 // The oracles that count from outside the pool: bucket cap and accounting.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "poolcheck/counting_allocator.hpp"
@@ -18,10 +19,12 @@ struct Ledgered {
     arrays.push_back(allocator.allocate(bytes, 64));
     return arrays.back();
   }
+  void free(void* p, std::size_t bytes) {
+    allocator.deallocate(p, bytes, 64);
+    arrays.erase(std::find(arrays.begin(), arrays.end(), p));
+  }
   ~Ledgered() {
-    for (void* p : arrays) {
-      if (CountingAllocator::header_of(p) != nullptr) allocator.deallocate(p, CountingAllocator::header_of(p)->bytes, 64);
-    }
+    for (void* p : arrays) allocator.deallocate(p, CountingAllocator::header_of(p)->bytes, 64);
   }
 };
 
@@ -47,8 +50,7 @@ TEST(BucketCapOracle, LeasedArraysDoNotCountAsResting) {
 
 TEST(AccountingOracle, AllFreedIsCleanAndALostArrayIsReportedByBucket) {
   Ledgered clean;
-  void* p = clean.allocate(64);
-  clean.allocator.deallocate(p, 64, 64);
+  clean.free(clean.allocate(64), 64);
   EXPECT_FALSE(AccountingOracle::check_after_destroy(clean.ledger));
 
   Ledgered lost;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bufpool/array_pool.hpp"
@@ -106,6 +107,40 @@ TYPED_TEST(CheckedModeOfEveryFlavour, GivingBackAnArrayThePoolNeverHandedOutIsRe
   EXPECT_NE(seen[0].message.find("never handed out"), std::string::npos) << seen[0].message;
 }
 
+TYPED_TEST(CheckedModeOfEveryFlavour, LeasedMemoryIsPoisonedToo) {
+  auto pool = make_pool<TypeParam>();
+  {
+    auto lease = pool.lease(20);
+    std::fill(lease.begin(), lease.end(), std::uint8_t{0});
+  }
+  auto lease = pool.lease(20);
+  EXPECT_TRUE(std::all_of(lease.begin(), lease.end(), [](std::uint8_t v) { return v == kPoisonByte; }));
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, ReportNamesTheArrayAndItsLength) {
+  RecordingHandler handler;
+  auto pool = make_pool<TypeParam>();
+  auto a = pool.rent(100);  // bucket of 128
+  pool.give_back(a);
+  pool.give_back(a);
+  const auto seen = RecordingHandler::violations();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].length, 128u);
+  EXPECT_NE(seen[0].message.find("128 elements"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("on thread"), std::string::npos) << seen[0].message;
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, DoubleGiveBackOnAnotherThreadIsReportedToo) {
+  RecordingHandler handler;
+  auto pool = make_pool<TypeParam>();
+  auto a = pool.rent(64);
+  pool.give_back(a);
+  std::thread([&] { pool.give_back(a); }).join();
+  const auto seen = RecordingHandler::violations();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, CheckedViolation::Kind::double_give_back);
+}
+
 TYPED_TEST(CheckedModeOfEveryFlavour, CorrectUseReportsNothing) {
   RecordingHandler handler;
   auto pool = make_pool<TypeParam>();
@@ -142,6 +177,23 @@ TYPED_TEST(CheckedModeOfEveryFlavour, ReadingPastALeasesLengthTrapsUnderAsan) {
       "use-after-poison");
 }
 
+TYPED_TEST(CheckedModeOfEveryFlavour, ReadingAnArrayRestingInThePoolTrapsUnderAsan) {
+  if (!BUFPOOL_ASAN) GTEST_SKIP() << "needs AddressSanitizer";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto pool = make_pool<TypeParam>();
+        std::uint8_t* stale = nullptr;
+        {
+          auto lease = pool.lease(64);
+          stale = lease.data();
+        }
+        volatile std::uint8_t sink = stale[0];
+        (void)sink;
+      },
+      "use-after-poison");
+}
+
 TYPED_TEST(CheckedModeOfEveryFlavour, UsingAnArrayAfterGivingItBackTrapsUnderAsan) {
   if (!BUFPOOL_ASAN) GTEST_SKIP() << "needs AddressSanitizer";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -153,6 +205,57 @@ TYPED_TEST(CheckedModeOfEveryFlavour, UsingAnArrayAfterGivingItBackTrapsUnderAsa
         a[3] = 7;
       },
       "use-after-poison");
+}
+
+TEST(CheckedMode, InstallingAHandlerReturnsThePreviousOneAndNullRestoresTheDefault) {
+  const auto mine = +[](const CheckedViolation&) {};
+  const CheckedViolationHandler original = set_checked_violation_handler(mine);
+  ASSERT_NE(original, nullptr);
+  EXPECT_EQ(set_checked_violation_handler(nullptr), mine);
+  EXPECT_EQ(set_checked_violation_handler(original), original) << "null installed the default";
+  EXPECT_EQ(set_checked_violation_handler(original), original);
+}
+
+TEST(CheckedMode, APoolThatHandsOutALiveArrayIsReported) {
+  RecordingHandler handler;
+  // The tls_slot_kept mutant leaves the array in the slot: the next rent hands it out again.
+  SharedPoolOptions o;
+  o.partitions = 1;
+  SharedArrayPool<std::uint8_t, WithFaults<CheckedPoolPolicy, static_cast<std::uint32_t>(Fault::tls_slot_kept)>> pool(o);
+  pool.give_back(pool.rent(16));
+  auto x = pool.rent(16);
+  auto y = pool.rent(16);
+  EXPECT_EQ(x.data(), y.data());
+  const auto seen = RecordingHandler::violations();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, CheckedViolation::Kind::handed_out_twice);
+  EXPECT_NE(seen[0].message.find("handed out before"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("handed out again"), std::string::npos) << seen[0].message;
+}
+
+TEST(CheckedMode, UncheckedLeaseSlackTrapsUnderAsanToo) {
+  if (!BUFPOOL_ASAN) GTEST_SKIP() << "needs AddressSanitizer";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        LockedArrayPool<std::uint8_t> pool(PoolOptions{1024, 2});
+        auto lease = pool.lease(20);
+        volatile std::uint8_t sink = lease.data()[20];
+        (void)sink;
+      },
+      "use-after-poison");
+}
+
+TEST(CheckedMode, UncheckedPoolNeverOverwritesWhatTheLastUserLeft) {
+  // Only checked mode fills rented memory; the default policy hands back the last user's bytes.
+  LockedArrayPool<std::uint8_t> pool(PoolOptions{1024, 2});
+  auto a = pool.rent(32);
+  std::fill(a.begin(), a.end(), std::uint8_t{7});
+  pool.give_back(a);
+  auto b = pool.rent(32);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_TRUE(std::all_of(b.begin(), b.end(), [](std::uint8_t v) { return v == 7; }));
+  pool.give_back(b);
 }
 
 }  // namespace

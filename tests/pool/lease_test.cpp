@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "bufpool/array_pool.hpp"
@@ -126,6 +127,53 @@ TYPED_TEST(LeaseOfEveryFlavour, ResetGivesBackNowAndIsSafeTwice) {
   lease.reset();
   EXPECT_TRUE(lease.empty());
   EXPECT_EQ(pool.stats().give_backs, 1u);
+}
+
+TYPED_TEST(LeaseOfEveryFlavour, CapacityIsTheBucketAndNeverBelowTheLength) {
+  AllocationLog log;
+  auto pool = TestFixture::make(&log);
+  for (std::size_t n : {1u, 15u, 16u, 17u, 63u, 64u, 65u, 4095u, 4096u}) {
+    auto lease = pool.lease(n);
+    EXPECT_EQ(lease.span().size(), n);
+    EXPECT_GE(lease.capacity(), n);
+    std::size_t bucket = 16;
+    while (bucket < n) bucket *= 2;
+    EXPECT_EQ(lease.capacity(), bucket) << n;
+    EXPECT_FALSE(lease.clears_on_give_back());
+  }
+}
+
+TYPED_TEST(LeaseOfEveryFlavour, LeaseMovedToAnotherThreadIsGivenBackThere) {
+  AllocationLog log;
+  auto pool = TestFixture::make(&log);
+  auto lease = pool.lease(100);
+  std::fill(lease.begin(), lease.end(), 3);
+  std::thread([l = std::move(lease)]() mutable {
+    EXPECT_EQ(l[99], 3);
+    l.reset();
+  }).join();
+  EXPECT_TRUE(lease.empty());
+  const auto s = pool.stats();
+  EXPECT_EQ(s.give_backs, 1u);
+  EXPECT_EQ(s.rents, s.hits + s.fresh_allocations);
+  EXPECT_EQ(log.bad_free_count(), 0u);
+}
+
+TYPED_TEST(LeaseOfEveryFlavour, ClearOnGiveBackCanBeSetAfterTheLeaseIsTaken) {
+  AllocationLog log;
+  auto pool = TestFixture::make(&log);
+  int* data = nullptr;
+  {
+    auto lease = pool.lease(30);
+    data = lease.data();
+    std::fill(lease.begin(), lease.end(), 4);
+    lease.clear_on_give_back(true);
+    EXPECT_TRUE(lease.clears_on_give_back());
+  }
+  auto again = pool.rent(30);
+  ASSERT_EQ(again.data(), data);
+  EXPECT_TRUE(std::all_of(again.begin(), again.end(), [](int v) { return v == 0; })) << "all 32, slack too";
+  pool.give_back(again);
 }
 
 TYPED_TEST(LeaseOfEveryFlavour, OversizeLeaseIsFreedWhenItEnds) {

@@ -144,9 +144,54 @@ TEST(LockedArrayPool, ImpossibleRequestThrowsBadAllocAndThePoolStillWorks) {
   LockedArrayPool<std::uint64_t> pool(PoolOptions{64, 2});
   EXPECT_THROW((void)pool.rent(std::numeric_limits<std::size_t>::max() / sizeof(std::uint64_t)), std::bad_alloc);
   EXPECT_THROW((void)pool.rent(std::size_t{1} << 62), std::bad_alloc);
+  EXPECT_THROW((void)pool.rent((std::size_t{1} << 50) / sizeof(std::uint64_t)), std::bad_alloc) << "2^50 bytes";
+  EXPECT_THROW((void)pool.lease((std::size_t{1} << 50) / sizeof(std::uint64_t)), std::bad_alloc);
+  EXPECT_EQ(pool.stats().rents, 0u) << "a rent that threw is not counted";
   auto a = pool.rent(10);
   EXPECT_EQ(a.size(), 16u);
   pool.give_back(a);
+  LockedArrayPool<char> chars(PoolOptions{64, 2});
+  EXPECT_THROW((void)chars.rent(std::numeric_limits<std::size_t>::max()), std::bad_alloc);
+  EXPECT_THROW((void)chars.rent(std::size_t{1} << 50), std::bad_alloc);
+  EXPECT_EQ(chars.lease(64).capacity(), 64u);
+}
+
+TEST(LockedArrayPool, AllocatorFailureThrowsAndLeavesThePoolAndItsStatsUnchanged) {
+  AllocationLog log;
+  LockedArrayPool<int, CountedPolicy> pool(PoolOptions{32, 1}, CountingAllocator(&log));
+  const auto expect_consistent = [&](std::uint64_t rents) {
+    const auto s = pool.stats();
+    EXPECT_EQ(s.rents, rents);
+    EXPECT_EQ(s.hits + s.fresh_allocations, s.rents);
+    EXPECT_EQ(s.fresh_allocations, log.allocation_count());
+  };
+  // Lazy allocation of the request's own bucket fails.
+  log.fail_next_allocations(1);
+  EXPECT_THROW((void)pool.rent(16), std::bad_alloc);
+  expect_consistent(0);
+  auto a = pool.rent(16);  // the quota slot was handed back: bucket 16 still serves
+  EXPECT_EQ(a.size(), 16u);
+  // The 16s are exhausted (cap 1): the fallback to the 32s fails to allocate.
+  log.fail_next_allocations(1);
+  EXPECT_THROW((void)pool.rent(16), std::bad_alloc);
+  expect_consistent(1);
+  auto b = pool.rent(16);
+  EXPECT_EQ(b.size(), 32u) << "the 32 bucket's quota was not lost";
+  // Both exhausted: the fresh array of the original size fails too.
+  log.fail_next_allocations(1);
+  EXPECT_THROW((void)pool.rent(16), std::bad_alloc);
+  expect_consistent(2);
+  // An over-size request whose allocation fails.
+  log.fail_next_allocations(1);
+  EXPECT_THROW((void)pool.rent(100), std::bad_alloc);
+  expect_consistent(2);
+  auto c = pool.rent(16);
+  EXPECT_EQ(c.size(), 16u);
+  expect_consistent(3);
+  pool.give_back(a);
+  pool.give_back(b);
+  pool.give_back(c);
+  EXPECT_EQ(log.live_count(), 2u) << "c was beyond the 16s' quota: dropped";
 }
 
 TEST(LockedArrayPool, GivingBackANonBucketSizeThrowsNamingTheSize) {
@@ -191,6 +236,52 @@ TEST(LockedArrayPool, StatsCountRentsHitsAndFreshAllocations) {
   EXPECT_EQ(s.buckets[3].cap, 4u);
 }
 
+TEST(LockedArrayPool, ExhaustionServesFromTheNextBucketAndCountsEveryRentInTheRequestedBucket) {
+  AllocationLog log;
+  LockedArrayPool<int, CountedPolicy> pool(PoolOptions{64, 2}, CountingAllocator(&log));
+  std::vector<std::span<int>> rented;
+  for (int i = 0; i < 5; ++i) rented.push_back(pool.rent(15));
+  auto s = pool.stats();
+  EXPECT_EQ(s.rents, 5u);
+  EXPECT_EQ(s.fresh_allocations, 5u);
+  EXPECT_EQ(s.buckets[0].rents, 5u);
+  EXPECT_EQ(s.buckets[0].fresh, 3u) << "two of its own, one overflow";
+  EXPECT_EQ(s.buckets[1].fresh, 2u);
+  for (auto a : rented) pool.give_back(a);  // 16, 16 rest; the overflow 16 is dropped; 32, 32 rest
+  s = pool.stats();
+  EXPECT_EQ(s.buckets[0].resting, 2u);
+  EXPECT_EQ(s.buckets[1].resting, 2u);
+  EXPECT_EQ(s.drops, 1u);
+  EXPECT_EQ(log.free_count(), 1u);
+  EXPECT_EQ(s.rents, s.hits + s.fresh_allocations);
+  for (const auto& b : s.buckets) EXPECT_LE(b.high_water, b.cap);
+}
+
+TEST(LockedArrayPool, OversizeArrayGivenBackWithClearIsFreedNotKept) {
+  AllocationLog log;
+  CountedPool pool(PoolOptions{16, 1}, CountingAllocator(&log));
+  auto a = pool.rent(17);
+  EXPECT_EQ(a.size(), 17u);
+  pool.give_back(a, /*clear_array=*/true);
+  EXPECT_EQ(log.live_count(), 0u);
+  auto b = pool.rent(17);
+  EXPECT_EQ(pool.stats().hits, 0u) << "over-size arrays are never served again";
+  pool.give_back(b);
+}
+
+TEST(LockedArrayPool, DestructorFreesEveryRestingArray) {
+  AllocationLog log;
+  {
+    CountedPool pool(PoolOptions{1024, 4}, CountingAllocator(&log));
+    std::vector<std::span<std::byte>> rented;
+    for (std::size_t n : {16u, 16u, 100u, 1000u}) rented.push_back(pool.rent(n));
+    for (auto a : rented) pool.give_back(a);
+    EXPECT_EQ(log.live_count(), 4u);
+  }
+  EXPECT_EQ(log.live_count(), 0u);
+  EXPECT_EQ(log.free_count(), 4u);
+}
+
 TEST(LockedArrayPool, PolicyWithWrappedAtomicAndMutexTypesWorks) {
   const auto before = testing::WrappedMutex::locks.load();
   LockedArrayPool<float, testing::WrappedPolicy> pool(PoolOptions{256, 2});
@@ -198,6 +289,93 @@ TEST(LockedArrayPool, PolicyWithWrappedAtomicAndMutexTypesWorks) {
   pool.give_back(a);
   EXPECT_EQ(pool.lease(40).data(), a.data());
   EXPECT_GT(testing::WrappedMutex::locks.load(), before) << "the pool locked through the policy's mutex";
+}
+
+// --- fault switches: each mutant hook is live (the harness's mutants depend on it) ---------------
+
+static_assert(DefaultPoolPolicy::faults == 0 && CheckedPoolPolicy::faults == 0, "production policies have no faults");
+static_assert(!has_fault<DefaultPoolPolicy>(Fault::ignore_cap));
+static_assert(has_fault<testing::CountedMutant<Fault::ignore_cap>>(Fault::ignore_cap));
+
+TEST(LockedArrayPoolFaults, DefaultPolicyDropsAtTheCapWhereIgnoreCapKeepsMore) {
+  const auto resting_after_three = [](auto& pool) {
+    auto a = pool.rent(16), b = pool.rent(16), c = pool.rent(16);  // 16, 32, fresh 16
+    pool.give_back(a), pool.give_back(b), pool.give_back(c);
+    return pool.stats().buckets[0].resting;
+  };
+  LockedArrayPool<int> correct(PoolOptions{32, 1});
+  EXPECT_EQ(resting_after_three(correct), 1u);
+  AllocationLog log;
+  LockedArrayPool<int, testing::CountedMutant<Fault::ignore_cap>> mutant(PoolOptions{32, 1}, CountingAllocator(&log));
+  EXPECT_GT(resting_after_three(mutant), 1u) << "ignore_cap rests more than the cap";
+}
+
+TEST(LockedArrayPoolFaults, IgnoreClearLeavesTheOldBytes) {
+  LockedArrayPool<int, WithFaults<DefaultPoolPolicy, static_cast<std::uint32_t>(Fault::ignore_clear)>> pool;
+  auto a = pool.rent(16);
+  std::fill(a.begin(), a.end(), 5);
+  pool.give_back(a, true);
+  auto b = pool.rent(16);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_EQ(b[0], 5) << "ignore_clear does not zero";
+  pool.give_back(b);
+}
+
+TEST(LockedArrayPoolFaults, DoublePushHandsOneArrayOutTwice) {
+  AllocationLog log;  // refuses double frees, so the corrupt pool cannot corrupt the heap
+  {
+    LockedArrayPool<int, testing::CountedMutant<Fault::double_push>> pool(PoolOptions{64, 4}, CountingAllocator(&log));
+    auto a = pool.rent(16), b = pool.rent(16);
+    pool.give_back(a);  // two of the bucket's quota out: the fault pushes it twice
+    auto x = pool.rent(16);
+    auto y = pool.rent(16);
+    EXPECT_EQ(x.data(), y.data()) << "double_push hands one array out twice";
+    pool.give_back(x);
+    pool.give_back(b);
+  }
+  EXPECT_GT(log.bad_free_count(), 0u) << "the pool freed an array twice";
+  log.release_leftovers();
+}
+
+TEST(LockedArrayPoolFaults, OffByOneBucketFilesTheArrayOneBucketTooHigh) {
+  LockedArrayPool<int, WithFaults<DefaultPoolPolicy, static_cast<std::uint32_t>(Fault::off_by_one_bucket)>> pool;
+  auto c = pool.rent(32);  // the 32-bucket has quota out, so it accepts what comes back
+  auto a = pool.rent(16);
+  pool.give_back(a);       // filed with the 32s
+  EXPECT_EQ(pool.stats().buckets[1].resting, 1u);
+  EXPECT_EQ(pool.stats().buckets[0].resting, 0u);
+  auto b = pool.rent(32);
+  EXPECT_EQ(b.data(), a.data()) << "a 16-element array now answers a rent of 32";
+  pool.give_back(b);
+  pool.give_back(c);
+}
+
+TEST(LockedArrayPoolFaults, LoseArrayNeverFreesADroppedArray) {
+  AllocationLog log;
+  {
+    LockedArrayPool<int, testing::CountedMutant<Fault::lose_array>> pool(PoolOptions{16, 1}, CountingAllocator(&log));
+    auto a = pool.rent(16), b = pool.rent(16);
+    pool.give_back(a);
+    pool.give_back(b);  // full: dropped, and lost instead of freed
+    EXPECT_EQ(pool.stats().drops, 1u);
+    EXPECT_EQ(log.free_count(), 0u) << "lose_array never frees";
+  }
+  EXPECT_EQ(log.free_count(), 0u);
+  EXPECT_EQ(log.live_count(), 2u);
+  log.release_leftovers();
+}
+
+TEST(LockedArrayPoolFaults, CorrectPoolFreesEveryDroppedArray) {
+  AllocationLog log;
+  {
+    LockedArrayPool<int, CountedPolicy> pool(PoolOptions{16, 1}, CountingAllocator(&log));
+    auto a = pool.rent(16), b = pool.rent(16);
+    pool.give_back(a);
+    pool.give_back(b);
+    EXPECT_EQ(log.free_count(), 1u);
+  }
+  EXPECT_EQ(log.live_count(), 0u);
+  EXPECT_EQ(log.bad_free_count(), 0u);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // checking it before giving the array back (exclusivity), some handing arrays to a neighbour to be
 // given back there. Clean under TSan and ASan.
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "bufpool/array_pool.hpp"
+#include "generators.hpp"
 #include "pool/test_support.hpp"
 
 namespace bufpool {
@@ -113,6 +116,148 @@ TEST(PoolConcurrency, TrimAndStatsRunSafelyWhileThreadsRentAndGiveBack) {
   stop.store(true);
   janitor.join();
   EXPECT_EQ(corrupt.load(), 0);
+}
+
+TEST(PoolConcurrency, CheckedPoolsReportNothingForCorrectCrossThreadUse) {
+  // Checked mode's registry and ASan poisoning follow each array across threads: a correct program
+  // with hand-offs must produce no violation (the default handler would abort).
+  std::atomic<int> corrupt{0};
+  LockedArrayPool<std::uint32_t, CheckedPoolPolicy> locked(PoolOptions{4096, 4});
+  hammer(locked, corrupt);
+  SharedArrayPool<std::uint32_t, CheckedPoolPolicy> shared(testing::small_shared(2, 4));
+  hammer(shared, corrupt);
+  EXPECT_EQ(corrupt.load(), 0);
+  const auto s = shared.stats();
+  EXPECT_EQ(s.rents, s.hits + s.fresh_allocations);
+}
+
+TEST(PoolConcurrency, ShortLivedThreadsReturnTheirSlotsAndLoseNoArray) {
+  AllocationLog log;
+  {
+    SharedArrayPool<std::uint32_t, CountedPolicy> pool(testing::small_shared(2, 8), CountingAllocator(&log));
+    for (int wave = 0; wave < 4; ++wave) {
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&pool, t] {
+          for (std::size_t n : {16u, 64u, 64u, 500u}) {
+            auto a = pool.rent(n + static_cast<std::size_t>(t));
+            a[0] = static_cast<std::uint32_t>(t);
+            pool.give_back(a);
+          }
+        });
+      }
+      for (auto& th : threads) th.join();
+      // Every thread has exited: nothing rests in a slot, and the books balance.
+      const auto s = pool.stats();
+      std::size_t in_slots = 0, resting = 0;
+      for (const auto& b : s.buckets) {
+        in_slots += b.resting_thread_local;
+        resting += b.resting;
+        EXPECT_LE(b.resting, b.cap);
+      }
+      EXPECT_EQ(in_slots, 0u);
+      EXPECT_EQ(log.live_count(), resting) << "wave " << wave;
+      EXPECT_EQ(log.allocation_count(), log.free_count() + resting);
+      EXPECT_EQ(s.rents, static_cast<std::uint64_t>((wave + 1) * 8 * 4));
+      EXPECT_EQ(s.rents, s.hits + s.fresh_allocations);
+    }
+  }
+  EXPECT_EQ(log.live_count(), 0u);
+  EXPECT_EQ(log.bad_free_count(), 0u);
+}
+
+TEST(PoolConcurrency, PoolDestroyedWhileItsThreadsLiveOnLeaksNothingAndTheyExitCleanly) {
+  AllocationLog log;
+  constexpr int kWorkers = 6;
+  std::atomic<int> used{0};
+  std::atomic<bool> destroyed{false};
+  std::atomic<int> corrupt{0};
+  auto pool = std::make_unique<SharedArrayPool<std::uint32_t, CountedPolicy>>(testing::small_shared(2, 2),
+                                                                              CountingAllocator(&log));
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kWorkers; ++t) {
+    workers.emplace_back([&, t] {
+      for (std::size_t n : {16u, 32u, 200u}) pool->give_back(pool->rent(n));  // slots filled
+      used.fetch_add(1);
+      while (!destroyed.load()) std::this_thread::yield();
+      // A new pool of the same type on a thread whose cache list still names the dead one.
+      AllocationLog mine;
+      {
+        SharedArrayPool<std::uint32_t, CountedPolicy> next(testing::small_shared(1, 1), CountingAllocator(&mine));
+        auto a = next.rent(16);
+        a[0] = static_cast<std::uint32_t>(t);
+        next.give_back(a);
+        auto b = next.rent(16);
+        if (b.data() != a.data() || b[0] != static_cast<std::uint32_t>(t)) corrupt.fetch_add(1);
+        next.give_back(b);
+      }
+      if (mine.live_count() != 0 || mine.bad_free_count() != 0) corrupt.fetch_add(1);
+    });
+  }
+  while (used.load() != kWorkers) std::this_thread::yield();
+  pool.reset();
+  EXPECT_EQ(log.live_count(), 0u) << "the destructor freed every thread's slots and the partitions";
+  destroyed.store(true);
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(corrupt.load(), 0);
+  EXPECT_EQ(log.bad_free_count(), 0u);
+}
+
+// RapidCheck is not thread-safe: the per-thread size lists are generated here, the workers get plain
+// vectors, and every RC_ASSERT runs on this thread after join.
+RC_GTEST_PROP(PoolConcurrency, GeneratedWorkloadsNeverShareAnArrayAcrossThreads, ()) {
+  const std::size_t threads = *rc::gen::inRange<std::size_t>(4, 9);
+  std::vector<std::vector<std::size_t>> sizes(threads);
+  for (auto& list : sizes) {
+    list = *rc::gen::container<std::vector<std::size_t>>(20, poolcheck::gen::bucket_edge_size(1024, 10));
+  }
+  const bool shared_flavour = *rc::gen::arbitrary<bool>();
+  AllocationLog log;
+  std::vector<int> corrupt(threads, 0);
+  const auto run = [&](auto& pool) {
+    std::vector<std::thread> workers;
+    for (std::size_t t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        std::vector<std::span<std::uint32_t>> held;
+        const auto mark = static_cast<std::uint32_t>(0xC0000000u | t);
+        for (std::size_t n : sizes[t]) {
+          auto a = pool.rent(n);
+          std::fill(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), mark);
+          held.push_back(a);
+          if (held.size() == 3) {  // hold a few at once, then check and give them all back
+            for (auto h : held) {
+              if (h[0] != mark || h[h.size() / 2 < n ? h.size() / 2 : 0] != mark) ++corrupt[t];
+              pool.give_back(h);
+            }
+            held.clear();
+          }
+        }
+        for (auto h : held) {
+          if (h[0] != mark) ++corrupt[t];
+          pool.give_back(h);
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+  };
+  std::size_t rents = 0;
+  for (const auto& list : sizes) rents += list.size();
+  PoolStats s;
+  if (shared_flavour) {
+    SharedArrayPool<std::uint32_t, CountedPolicy> pool(testing::small_shared(2, 2), CountingAllocator(&log));
+    run(pool);
+    s = pool.stats();
+  } else {
+    LockedArrayPool<std::uint32_t, CountedPolicy> pool(PoolOptions{1024, 2}, CountingAllocator(&log));
+    run(pool);
+    s = pool.stats();
+  }
+  for (int c : corrupt) RC_ASSERT(c == 0);
+  RC_ASSERT(s.rents == rents);
+  RC_ASSERT(s.hits + s.fresh_allocations == s.rents);
+  for (const auto& b : s.buckets) RC_ASSERT(b.high_water <= b.cap);
+  RC_ASSERT(log.live_count() == 0u);
+  RC_ASSERT(log.bad_free_count() == 0u);
 }
 
 }  // namespace

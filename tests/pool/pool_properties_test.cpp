@@ -1,120 +1,378 @@
-// Properties: for any sequence of rents and give_backs on one thread, sizes and statistics match a
-// simple model, and the allocator (counted from outside) agrees with the pool.
+// Properties: for any single-thread sequence of rents and give-backs (sizes skewed to bucket edges),
+// each pool does exactly what a small model of its rules predicts (which size, which array, what
+// the array holds, every counter), never keeps more than its caps, and the allocator, counted from
+// outside the pool, agrees: every array allocated is live, resting or freed.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <map>
-#include <set>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "bufpool/array_pool.hpp"
+#include "generators.hpp"
 #include "pool/test_support.hpp"
 
 namespace bufpool {
 namespace {
 
+using poolcheck::gen::PoolOp;
 using testing::AllocationLog;
 using testing::CountedPolicy;
 using testing::CountingAllocator;
+using testing::PinnedCorePolicy;
 
-// A request size skewed to bucket edges: 0, 2^k - 1, 2^k, 2^k + 1, and a few above the maximum.
-rc::Gen<std::size_t> edge_size(std::size_t max_length) {
-  return rc::gen::oneOf(rc::gen::just<std::size_t>(0),
-                        rc::gen::map(rc::gen::inRange<unsigned>(1, 13), [](unsigned k) { return (std::size_t{1} << k) - 1; }),
-                        rc::gen::map(rc::gen::inRange<unsigned>(4, 13), [](unsigned k) { return std::size_t{1} << k; }),
-                        rc::gen::map(rc::gen::inRange<unsigned>(4, 13), [](unsigned k) { return (std::size_t{1} << k) + 1; }),
-                        rc::gen::inRange<std::size_t>(max_length + 1, max_length * 2));
-}
+using Array = std::span<std::byte>;
+using LockedPool = LockedArrayPool<std::byte, CountedPolicy>;
+using SharedPool = SharedArrayPool<std::byte, PinnedCorePolicy>;
 
-struct Step {
-  bool rent;          // else give back
-  std::size_t size;   // rent
-  std::size_t which;  // give back: index into the live rentals
-  bool clear;
-};
-
-rc::Gen<std::vector<Step>> programs(std::size_t max_length) {
-  return rc::gen::container<std::vector<Step>>(rc::gen::build<Step>(
-      rc::gen::set(&Step::rent, rc::gen::weightedElement<bool>({{3, true}, {2, false}})),
-      rc::gen::set(&Step::size, edge_size(max_length)), rc::gen::set(&Step::which, rc::gen::inRange<std::size_t>(0, 64)),
-      rc::gen::set(&Step::clear, rc::gen::arbitrary<bool>())));
-}
-
-std::size_t bucket_of(std::size_t n) {
+// The model's own bucket math, written the slow obvious way so it does not share the pool's bugs.
+std::size_t model_capacity(std::size_t n) {
   std::size_t c = 16;
   while (c < n) c *= 2;
   return c;
 }
+std::size_t model_index(std::size_t n) {
+  std::size_t i = 0;
+  for (std::size_t c = 16; c < n; c *= 2) ++i;
+  return i;
+}
 
+// Counters every model keeps, compared with PoolStats.
+struct ModelCounters {
+  std::uint64_t rents = 0, hits = 0, thread_local_hits = 0, fresh = 0, oversize = 0, give_backs = 0, drops = 0;
+  std::uint64_t freed = 0;  // arrays the allocator must have seen freed
+};
+
+// What a model expects of one rent: the size, and the array (null: a fresh one, any new address).
+struct Expected {
+  std::size_t size;
+  const std::byte* array;
+};
+
+// .NET's ConfigurableArrayPool: per bucket a quota of `cap` arrays out at once and a LIFO of resting
+// ones; an exhausted bucket tries the next one once, then allocates the original bucket's size.
+class LockedModel {
+ public:
+  LockedModel(std::size_t max_length, std::size_t cap) : cap_(cap) {
+    largest_ = model_capacity(std::max<std::size_t>(max_length, 16));
+    buckets_.resize(model_index(largest_) + 1);
+  }
+
+  Expected rent(std::size_t n) {
+    ++c.rents;
+    if (n > largest_) {
+      ++c.oversize;
+      ++c.fresh;
+      return {n, nullptr};
+    }
+    const std::size_t b = model_index(n);
+    for (std::size_t candidate : {b, b + 1}) {
+      if (candidate >= buckets_.size()) break;
+      Bucket& bucket = buckets_[candidate];
+      if (bucket.outstanding == cap_) continue;
+      ++bucket.outstanding;
+      const std::size_t size = std::size_t{16} << candidate;
+      if (bucket.resting.empty()) {
+        ++c.fresh;
+        return {size, nullptr};
+      }
+      const std::byte* array = bucket.resting.back();
+      bucket.resting.pop_back();
+      ++c.hits;
+      return {size, array};
+    }
+    ++c.fresh;
+    return {std::size_t{16} << b, nullptr};
+  }
+
+  // Returns true when the pool keeps the array.
+  bool give_back(const std::byte* array, std::size_t size) {
+    ++c.give_backs;
+    if (size > largest_) {
+      ++c.freed;
+      return false;
+    }
+    Bucket& bucket = buckets_[model_index(size)];
+    if (bucket.outstanding == 0) {
+      ++c.drops;
+      ++c.freed;
+      return false;
+    }
+    --bucket.outstanding;
+    bucket.resting.push_back(array);
+    return true;
+  }
+
+  std::size_t resting(std::size_t b) const { return buckets_[b].resting.size(); }
+  std::size_t resting_thread_local(std::size_t) const { return 0; }
+  std::size_t bucket_count() const { return buckets_.size(); }
+
+  ModelCounters c;
+
+ private:
+  struct Bucket {
+    std::size_t outstanding = 0;
+    std::vector<const std::byte*> resting;
+  };
+  std::size_t cap_;
+  std::size_t largest_ = 16;
+  std::vector<Bucket> buckets_;
+};
+
+// .NET's TlsOverPerCoreLockedStacksArrayPool for one thread that always starts at partition 0: one
+// slot per bucket, then partitions filled in order and popped in order.
+class SharedModel {
+ public:
+  SharedModel(std::size_t partitions, std::size_t per_partition)
+      : per_partition_(per_partition), buckets_(27, Bucket{nullptr, std::vector<Stack>(partitions)}) {}
+
+  Expected rent(std::size_t n) {
+    ++c.rents;
+    const std::size_t b = model_index(n);
+    const std::size_t size = std::size_t{16} << b;
+    Bucket& bucket = buckets_[b];
+    if (bucket.slot != nullptr) {
+      ++c.hits;
+      ++c.thread_local_hits;
+      return {size, std::exchange(bucket.slot, nullptr)};
+    }
+    for (Stack& p : bucket.partitions) {
+      if (p.empty()) continue;
+      const std::byte* array = p.back();
+      p.pop_back();
+      ++c.hits;
+      return {size, array};
+    }
+    ++c.fresh;
+    return {size, nullptr};
+  }
+
+  bool give_back(const std::byte* array, std::size_t size) {
+    ++c.give_backs;
+    Bucket& bucket = buckets_[model_index(size)];
+    const std::byte* spill = std::exchange(bucket.slot, array);
+    if (spill == nullptr) return true;
+    for (Stack& p : bucket.partitions) {
+      if (p.size() == per_partition_) continue;
+      p.push_back(spill);
+      return true;
+    }
+    ++c.drops;
+    ++c.freed;
+    return true;  // the array given back is kept (in the slot); the spilled one was freed
+  }
+
+  std::size_t resting(std::size_t b) const {
+    std::size_t n = 0;
+    for (const Stack& p : buckets_[b].partitions) n += p.size();
+    return n;
+  }
+  std::size_t resting_thread_local(std::size_t b) const { return buckets_[b].slot != nullptr ? 1 : 0; }
+  std::size_t bucket_count() const { return buckets_.size(); }
+
+  ModelCounters c;
+
+ private:
+  using Stack = std::vector<const std::byte*>;
+  struct Bucket {
+    const std::byte* slot;
+    std::vector<Stack> partitions;
+  };
+  std::size_t per_partition_;
+  std::vector<Bucket> buckets_;
+};
+
+bool all_bytes_are(Array a, std::byte value) {
+  return std::all_of(a.begin(), a.end(), [value](std::byte b) { return b == value; });
+}
+
+// Runs `program` on `pool` and `model` side by side and asserts, after every step, that the pool
+// did what the model predicts: the size and array of each rent, the bytes the array holds (what
+// its last user left, zeros after a clearing give_back), every counter, what rests in each bucket,
+// and what the allocator saw.
+template <class Pool, class Model>
+void check_against_model(Pool& pool, Model& model, AllocationLog& log, const std::vector<PoolOp>& program) {
+  std::vector<Array> live;
+  std::map<const std::byte*, std::byte> content;  // resting array -> the byte filling it
+  std::uint8_t next_fill = 1;
+  for (const PoolOp& op : program) {
+    if (op.kind == PoolOp::Kind::rent) {
+      const Array a = pool.rent(op.size);
+      if (op.size == 0) {
+        RC_ASSERT(a.empty());
+        continue;
+      }
+      const Expected e = model.rent(op.size);
+      RC_ASSERT(a.size() == e.size);
+      if (e.array != nullptr) {
+        RC_ASSERT(a.data() == e.array);
+        const auto it = content.find(a.data());
+        RC_ASSERT(it != content.end());
+        RC_ASSERT(all_bytes_are(a, it->second));  // rent never zeroes; a clear did
+        content.erase(it);
+      } else {
+        for (Array other : live) RC_ASSERT(other.data() != a.data());
+        RC_ASSERT(content.count(a.data()) == 0u);  // "fresh" must not be a resting array
+      }
+      const auto fill = static_cast<std::byte>(next_fill);
+      next_fill = static_cast<std::uint8_t>(next_fill % 250 + 1);  // never 0: zeros mean "cleared"
+      std::fill(a.begin(), a.end(), fill);
+      live.push_back(a);
+    } else {
+      if (live.empty()) continue;
+      const std::size_t i = op.pick % live.size();
+      const Array a = live[i];
+      live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
+      const std::byte left = a[0];
+      pool.give_back(a, op.clear);
+      if (model.give_back(a.data(), a.size())) content[a.data()] = op.clear ? std::byte{0} : left;
+      // The shared model's slot may have pushed out an older array that was freed: forget it.
+      for (auto it = content.begin(); it != content.end();) {
+        it = log.is_live(it->first) ? std::next(it) : content.erase(it);
+      }
+    }
+    const PoolStats s = pool.stats();
+    RC_ASSERT(s.rents == model.c.rents);
+    RC_ASSERT(s.hits == model.c.hits);
+    RC_ASSERT(s.thread_local_hits == model.c.thread_local_hits);
+    RC_ASSERT(s.fresh_allocations == model.c.fresh);
+    RC_ASSERT(s.oversize_rents == model.c.oversize);
+    RC_ASSERT(s.give_backs == model.c.give_backs);
+    RC_ASSERT(s.drops == model.c.drops);
+    RC_ASSERT(s.buckets.size() == model.bucket_count());
+    for (std::size_t b = 0; b < s.buckets.size(); ++b) {
+      RC_ASSERT(s.buckets[b].resting == model.resting(b));
+      RC_ASSERT(s.buckets[b].resting_thread_local == model.resting_thread_local(b));
+    }
+    RC_ASSERT(log.allocation_count() == model.c.fresh);
+    RC_ASSERT(log.free_count() == model.c.freed);
+  }
+  for (Array a : live) pool.give_back(a);
+}
+
+// Runs `program` and asserts, after every step, the rules that need no model: sizes, exclusivity,
+// caps, statistics adding up, and the allocator's books balancing.
 template <class Pool>
-void check_model(Pool& pool, AllocationLog& log, const std::vector<Step>& steps, std::size_t largest,
-                 std::size_t cap_per_bucket, bool may_serve_next) {
-  std::vector<std::span<typename Pool::value_type>> live;
+void check_invariants(Pool& pool, AllocationLog& log, const std::vector<PoolOp>& program, std::size_t largest) {
+  std::vector<Array> live;
   std::uint64_t rents = 0;
-  for (const Step& s : steps) {
-    if (s.rent) {
-      auto a = pool.rent(s.size);
-      if (s.size == 0) {
+  for (const PoolOp& op : program) {
+    if (op.kind == PoolOp::Kind::rent) {
+      const Array a = pool.rent(op.size);
+      if (op.size == 0) {
         RC_ASSERT(a.empty());
         continue;
       }
       ++rents;
-      RC_ASSERT(a.size() >= s.size);
-      if (s.size > largest) {
-        RC_ASSERT(a.size() == s.size);
+      RC_ASSERT(a.size() >= op.size);
+      if (op.size > largest) {
+        RC_ASSERT(a.size() == op.size);  // over-size: exact
       } else {
-        RC_ASSERT(a.size() == bucket_of(s.size) || (may_serve_next && a.size() == 2 * bucket_of(s.size)));
+        // A bucket capacity: a power of two from 16 up to the largest bucket.
+        RC_ASSERT(a.size() >= 16u);
+        RC_ASSERT((a.size() & (a.size() - 1)) == 0u);
+        RC_ASSERT(a.size() <= largest);
       }
-      for (auto other : live) RC_ASSERT(other.data() != a.data());
+      // Two live rentals never share a byte.
+      for (Array other : live) {
+        RC_ASSERT(a.data() + a.size() <= other.data() || other.data() + other.size() <= a.data());
+      }
       live.push_back(a);
-    } else if (!live.empty()) {
-      const std::size_t i = s.which % live.size();
-      pool.give_back(live[i], s.clear);
+    } else {
+      if (live.empty()) continue;
+      const std::size_t i = op.pick % live.size();
+      pool.give_back(live[i], op.clear);
       live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
     }
-    const PoolStats st = pool.stats();
-    for (const auto& b : st.buckets) {
+    const PoolStats s = pool.stats();
+    for (const BucketStats& b : s.buckets) {
       RC_ASSERT(b.resting <= b.cap);
       RC_ASSERT(b.high_water <= b.cap);
-      RC_ASSERT(b.cap == cap_per_bucket);
+      RC_ASSERT(b.resting_thread_local <= 1u);  // one slot per bucket, one thread
     }
+    RC_ASSERT(s.rents == rents);
+    RC_ASSERT(s.hits + s.fresh_allocations == s.rents);
+    // The allocator's books: allocated == freed + resting + live.
+    RC_ASSERT(log.allocation_count() == log.free_count() + testing::resting_arrays(s) + live.size());
+    RC_ASSERT(log.live_count() == testing::resting_arrays(s) + live.size());
   }
-  const PoolStats st = pool.stats();
-  RC_ASSERT(st.rents == rents);
-  RC_ASSERT(st.hits + st.fresh_allocations == st.rents);
-  RC_ASSERT(st.fresh_allocations == log.allocations);
-  // Every array allocated is leased, resting (shared stacks or this thread's slots) or freed.
-  std::size_t resting = 0;
-  for (const auto& b : st.buckets) resting += b.resting + b.resting_thread_local;
-  RC_ASSERT(log.allocations == log.frees + resting + live.size());
-  for (auto a : live) pool.give_back(a);
+  for (Array a : live) pool.give_back(a);
 }
 
-RC_GTEST_PROP(LockedPool, SizesAndStatsFollowTheModelAndNeverExceedTheCap, ()) {
-  const auto steps = *programs(1024);
-  AllocationLog log;
-  {
-    LockedArrayPool<std::byte, CountedPolicy> pool(PoolOptions{1024, 3}, CountingAllocator(&log));
-    check_model(pool, log, steps, 1024, 3, /*may_serve_next=*/true);
-  }
-  RC_ASSERT(log.live_count() == 0u);
-  RC_ASSERT(log.bad_frees == 0u);
+rc::Gen<std::size_t> locked_max_length() {
+  // Small maxima make over-size requests cheap; 1 << 16 covers deep bucket ranges.
+  return rc::gen::elementOf(std::vector<std::size_t>{1, 16, 100, 1024, std::size_t{1} << 16});
 }
 
-RC_GTEST_PROP(SharedPool, SizesAndStatsFollowTheModelAndNeverExceedTheCap, ()) {
-  const auto steps = *programs(std::size_t{1} << 12);
+RC_GTEST_PROP(LockedPool, ServesEveryRentAsTheDotNetModelPredicts, ()) {
+  const std::size_t max_length = *locked_max_length();
+  const std::size_t cap = *rc::gen::inRange<std::size_t>(1, 5);
+  const auto program = *poolcheck::gen::pool_program(max_length, 14);
   AllocationLog log;
   {
-    SharedArrayPool<std::byte, CountedPolicy> pool(testing::small_shared(2, 2), CountingAllocator(&log));
-    check_model(pool, log, steps, std::size_t{1} << 30, 4, /*may_serve_next=*/false);
+    LockedPool pool(PoolOptions{max_length, cap}, CountingAllocator(&log));
+    LockedModel model(max_length, cap);
+    check_against_model(pool, model, log, program);
   }
   RC_ASSERT(log.live_count() == 0u);
-  RC_ASSERT(log.bad_frees == 0u);
+  RC_ASSERT(log.bad_free_count() == 0u);
+}
+
+RC_GTEST_PROP(LockedPool, NeverKeepsMoreThanCapAndAccountsForEveryArray, ()) {
+  const std::size_t max_length = *locked_max_length();
+  const std::size_t cap = *rc::gen::inRange<std::size_t>(1, 5);
+  const auto program = *poolcheck::gen::pool_program(max_length, 14);
+  AllocationLog log;
+  {
+    LockedPool pool(PoolOptions{max_length, cap}, CountingAllocator(&log));
+    check_invariants(pool, log, program, pool.largest_bucket());
+    // Everything given back: what stays allocated is what rests, at most `cap` per bucket.
+    RC_ASSERT(log.live_count() <= pool.bucket_count() * cap);
+  }
+  RC_ASSERT(log.live_count() == 0u);
+  RC_ASSERT(log.bad_free_count() == 0u);
+}
+
+RC_GTEST_PROP(SharedPool, ServesEveryRentAsTheModelPredicts, ()) {
+  const std::size_t partitions = *rc::gen::inRange<std::size_t>(1, 4);
+  const std::size_t per_partition = *rc::gen::inRange<std::size_t>(1, 4);
+  // Over-size for the shared pool means more than 2^30 elements: sizes stay below 2^15 here.
+  const auto program = *poolcheck::gen::pool_program(std::size_t{1} << 14, 14);
+  AllocationLog log;
+  {
+    SharedPool pool(testing::small_shared(partitions, per_partition), CountingAllocator(&log));
+    SharedModel model(partitions, per_partition);
+    check_against_model(pool, model, log, program);
+  }
+  RC_ASSERT(log.live_count() == 0u);
+  RC_ASSERT(log.bad_free_count() == 0u);
+}
+
+RC_GTEST_PROP(SharedPool, NeverKeepsMoreThanCapAndAccountsForEveryArray, ()) {
+  const std::size_t partitions = *rc::gen::inRange<std::size_t>(1, 4);
+  const std::size_t per_partition = *rc::gen::inRange<std::size_t>(1, 4);
+  const auto program = *poolcheck::gen::pool_program(std::size_t{1} << 14, 14);
+  AllocationLog log;
+  {
+    SharedArrayPool<std::byte, CountedPolicy> pool(testing::small_shared(partitions, per_partition),
+                                                   CountingAllocator(&log));
+    check_invariants(pool, log, program, pool.largest_bucket());
+    // Everything given back: per bucket at most the partitions' cap plus this thread's slot.
+    const PoolStats s = pool.stats();
+    for (const BucketStats& b : s.buckets) RC_ASSERT(b.resting + b.resting_thread_local <= partitions * per_partition + 1);
+  }
+  RC_ASSERT(log.live_count() == 0u);
+  RC_ASSERT(log.bad_free_count() == 0u);
 }
 
 RC_GTEST_PROP(Lease, SpanIsAlwaysExactlyTheRequestedLength, ()) {
-  const auto sizes = *rc::gen::container<std::vector<std::size_t>>(edge_size(2048));
+  const auto sizes = *rc::gen::container<std::vector<std::size_t>>(poolcheck::gen::edge_size(2048, 13));
   LockedArrayPool<float> locked(PoolOptions{2048, 2});
   SharedArrayPool<float> shared(testing::small_shared());
   for (std::size_t n : sizes) {
@@ -124,80 +382,17 @@ RC_GTEST_PROP(Lease, SpanIsAlwaysExactlyTheRequestedLength, ()) {
     RC_ASSERT(b.span().size() == n);
     RC_ASSERT(a.capacity() >= n);
     RC_ASSERT(b.capacity() >= n);
+    RC_ASSERT(a.empty() == (n == 0));
   }
 }
 
-// Frees what a mutant left allocated (arrays of 16 ints: 64-byte aligned).
-void free_leftovers(AllocationLog& log) {
-  std::lock_guard l(log.mu);
-  for (auto& [p, bytes] : log.live) ::operator delete(const_cast<void*>(p), std::align_val_t{64});
-  log.live.clear();
-}
-
-// The mutant hooks are live: each fault changes what a single thread can observe.
-TEST(Faults, EachFaultSwitchChangesObservableBehaviour) {
-  {
-    AllocationLog log;
-    LockedArrayPool<int, testing::CountedMutant<Fault::ignore_cap>> pool(PoolOptions{64, 1}, CountingAllocator(&log));
-    auto a = pool.rent(16), b = pool.rent(16), c = pool.rent(16);
-    pool.give_back(a), pool.give_back(b), pool.give_back(c);
-    EXPECT_GT(pool.stats().buckets[0].resting, 1u) << "ignore_cap keeps more than the cap";
-  }
-  {
-    LockedArrayPool<int, WithFaults<DefaultPoolPolicy, static_cast<std::uint32_t>(Fault::ignore_clear)>> pool;
-    auto a = pool.rent(16);
-    std::fill(a.begin(), a.end(), 5);
-    pool.give_back(a, true);
-    auto b = pool.rent(16);
-    EXPECT_EQ(b[0], 5) << "ignore_clear does not zero";
-    pool.give_back(b);
-  }
-  {
-    // The counting allocator refuses double frees, so the corrupt pool cannot corrupt the heap.
-    AllocationLog log;
-    {
-      LockedArrayPool<int, testing::CountedMutant<Fault::double_push>> pool(PoolOptions{64, 4}, CountingAllocator(&log));
-      auto a = pool.rent(16), b = pool.rent(16);
-      pool.give_back(a);  // two of the bucket's quota out: the fault pushes it twice
-      auto x = pool.rent(16);
-      auto y = pool.rent(16);
-      EXPECT_EQ(x.data(), y.data()) << "double_push hands one array out twice";
-      pool.give_back(x);
-      pool.give_back(b);
-    }
-    EXPECT_GT(log.bad_frees, 0u) << "the pool freed an array twice";
-    free_leftovers(log);
-  }
-  {
-    LockedArrayPool<int, WithFaults<DefaultPoolPolicy, static_cast<std::uint32_t>(Fault::off_by_one_bucket)>> pool;
-    auto c = pool.rent(32);  // the 32-bucket has quota out, so it accepts what comes back
-    auto a = pool.rent(16);
-    pool.give_back(a);       // filed with the 32s
-    auto b = pool.rent(32);
-    EXPECT_EQ(b.data(), a.data()) << "a 16-element array now answers a rent of 32";
-    pool.give_back(b);
-    pool.give_back(c);
-  }
-  {
-    SharedArrayPool<int, WithFaults<DefaultPoolPolicy, static_cast<std::uint32_t>(Fault::tls_slot_kept)>> pool(
-        testing::small_shared());
-    pool.give_back(pool.rent(16));
-    auto x = pool.rent(16);
-    auto y = pool.rent(16);
-    EXPECT_EQ(x.data(), y.data()) << "tls_slot_kept hands the slot's array out twice";
-  }
-  {
-    AllocationLog log;
-    {
-      LockedArrayPool<int, testing::CountedMutant<Fault::lose_array>> pool(PoolOptions{64, 1}, CountingAllocator(&log));
-      auto a = pool.rent(16), b = pool.rent(16);
-      pool.give_back(a);
-      pool.give_back(b);  // full: dropped, and lost instead of freed
-    }
-    EXPECT_EQ(log.frees, 0u) << "lose_array never frees";
-    EXPECT_EQ(log.live_count(), 2u);
-    free_leftovers(log);
-  }
+RC_GTEST_PROP(EdgeSizes, StayWithinTheirBoundsAndHitBucketEdges, ()) {
+  const std::size_t max_length = *rc::gen::inRange<std::size_t>(16, 1 << 12);
+  const auto sizes = *rc::gen::container<std::vector<std::size_t>>(200, poolcheck::gen::edge_size(max_length, 12));
+  for (std::size_t n : sizes) RC_ASSERT(n <= 2 * max_length || n <= (std::size_t{1} << 12) + 1);
+  const auto in_bucket = *poolcheck::gen::bucket_edge_size(max_length, 12);
+  RC_ASSERT(in_bucket >= 1u);
+  RC_ASSERT(in_bucket <= max_length);
 }
 
 }  // namespace

@@ -110,7 +110,63 @@ TEST(SharedArrayPool, ImpossibleRequestThrowsBadAllocAndThePoolStillWorks) {
   SharedArrayPool<double> pool(small_shared());
   EXPECT_THROW((void)pool.rent(std::numeric_limits<std::size_t>::max() / sizeof(double)), std::bad_alloc);
   EXPECT_THROW((void)pool.rent(std::size_t{1} << 60), std::bad_alloc);
+  EXPECT_THROW((void)pool.rent((std::size_t{1} << 50) / sizeof(double)), std::bad_alloc) << "2^50 bytes";
+  EXPECT_THROW((void)pool.lease((std::size_t{1} << 50) / sizeof(double)), std::bad_alloc);
+  EXPECT_EQ(pool.stats().rents, 0u) << "a rent that threw is not counted";
   EXPECT_EQ(pool.lease(3).capacity(), 16u);
+  SharedArrayPool<char> chars(small_shared());
+  EXPECT_THROW((void)chars.rent(std::numeric_limits<std::size_t>::max()), std::bad_alloc);
+  EXPECT_THROW((void)chars.rent(std::size_t{1} << 50), std::bad_alloc);
+  EXPECT_EQ(chars.lease(17).capacity(), 32u);
+}
+
+TEST(SharedArrayPool, AllocatorFailureThrowsAndLeavesThePoolAndItsStatsUnchanged) {
+  AllocationLog log;
+  CountedShared pool(small_shared(1, 1), CountingAllocator(&log));
+  log.fail_next_allocations(1);
+  EXPECT_THROW((void)pool.rent(16), std::bad_alloc);
+  auto s = pool.stats();
+  EXPECT_EQ(s.rents, 0u);
+  EXPECT_EQ(s.fresh_allocations, 0u);
+  auto a = pool.rent(16);
+  pool.give_back(a);
+  log.fail_next_allocations(1);
+  auto b = pool.rent(16);  // a slot hit needs no allocation
+  EXPECT_EQ(b.data(), a.data());
+  EXPECT_THROW((void)pool.rent(16), std::bad_alloc);
+  log.fail_next_allocations(0);
+  pool.give_back(b);
+  s = pool.stats();
+  EXPECT_EQ(s.rents, 2u);
+  EXPECT_EQ(s.rents, s.hits + s.fresh_allocations);
+  EXPECT_EQ(log.allocation_count(), 1u);
+}
+
+TEST(SharedArrayPool, TwoLiveRentalsNeverShareAnArray) {
+  SharedArrayPool<int> pool(small_shared(2, 4));
+  // Warm the slots and partitions first so rents below come from every level.
+  for (std::size_t n : {16u, 16u, 16u, 100u, 100u, 3000u}) pool.give_back(pool.rent(n));
+  std::vector<std::span<int>> first;
+  for (int i = 0; i < 6; ++i) first.push_back(pool.rent(16));
+  for (auto a : first) pool.give_back(a);
+  std::vector<std::span<int>> live;
+  for (int i = 0; i < 200; ++i) live.push_back(pool.rent(static_cast<std::size_t>(1 + (i * 37) % 3000)));
+  std::vector<std::pair<const int*, const int*>> ranges;
+  for (auto a : live) ranges.emplace_back(a.data(), a.data() + a.size());
+  std::sort(ranges.begin(), ranges.end());
+  for (std::size_t i = 1; i < ranges.size(); ++i) EXPECT_LE(ranges[i - 1].second, ranges[i].first);
+  for (auto a : live) pool.give_back(a);
+}
+
+TEST(SharedArrayPool, RentReturnsTheSmallestBucketThatHoldsTheRequest) {
+  SharedArrayPool<int> pool(small_shared());
+  for (std::size_t n : {1u, 15u, 16u, 17u, 31u, 32u, 33u, 1000u, 1024u, 1025u, 65536u, 65537u}) {
+    auto a = pool.rent(n);
+    std::size_t expected = 16;
+    while (expected < n) expected *= 2;
+    EXPECT_EQ(a.size(), expected) << n;
+    pool.give_back(a);
+  }
 }
 
 TEST(SharedArrayPool, GivingBackANonBucketSizeThrowsNamingTheSize) {
@@ -213,6 +269,23 @@ TEST(SharedArrayPool, TrimUnderLowPressureKeepsRecentArrays) {
   EXPECT_EQ(log.live_count(), 2u);
 }
 
+TEST(SharedArrayPool, TrimUnderLowPressureFreesArraysOlderThanTrimAfter) {
+  AllocationLog log;
+  auto options = small_shared(2, 8);
+  options.trim_after = std::chrono::milliseconds(1);
+  CountedShared pool(options, CountingAllocator(&log));
+  std::vector<std::span<std::byte>> rented;
+  for (int i = 0; i < 3; ++i) rented.push_back(pool.rent(256));
+  for (auto a : rented) pool.give_back(a);  // one in this thread's slot, two in partitions
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(pool.trim(TrimPressure::low), 2u);
+  EXPECT_EQ(log.live_count(), 1u) << "low pressure leaves the slots alone";
+  const auto s = pool.stats();
+  EXPECT_EQ(s.trimmed, 2u);
+  EXPECT_EQ(s.buckets[4].resting, 0u);
+  EXPECT_EQ(s.buckets[4].resting_thread_local, 1u);
+}
+
 TEST(SharedArrayPool, TrimReachesOtherThreadsSlotsAtTheirNextCall) {
   AllocationLog log;
   CountedShared pool(small_shared(), CountingAllocator(&log));
@@ -243,13 +316,21 @@ TEST(SharedArrayPool, EnvironmentOverridesPartitionsAndArraysPerPartition) {
   EXPECT_EQ(o.arrays_per_partition, 5u);
   SharedArrayPool<int> pool(o);
   EXPECT_EQ(pool.stats().buckets[0].cap, 15u);
-  ::setenv("BUFPOOL_SHARED_PARTITIONS", "lots", 1);
-  ::setenv("BUFPOOL_SHARED_ARRAYS_PER_PARTITION", "0", 1);
-  const auto ignored = SharedPoolOptions::from_environment();
-  EXPECT_EQ(ignored.partitions, 0u) << "invalid values are ignored";
-  EXPECT_EQ(ignored.arrays_per_partition, 32u);
+  for (const char* bad : {"lots", "0", "-3", " -3", "3x", "", "99999999999999999999999", "5000"}) {
+    ::setenv("BUFPOOL_SHARED_PARTITIONS", bad, 1);
+    ::setenv("BUFPOOL_SHARED_ARRAYS_PER_PARTITION", bad, 1);
+    const auto ignored = SharedPoolOptions::from_environment();
+    EXPECT_EQ(ignored.partitions, 0u) << "invalid value \"" << bad << "\" is ignored";
+    EXPECT_EQ(ignored.arrays_per_partition, bad == std::string("5000") ? 5000u : 32u) << bad;
+  }
   ::unsetenv("BUFPOOL_SHARED_PARTITIONS");
   ::unsetenv("BUFPOOL_SHARED_ARRAYS_PER_PARTITION");
+  const auto defaults = SharedPoolOptions::from_environment();
+  EXPECT_EQ(defaults.partitions, 0u);
+  EXPECT_EQ(defaults.arrays_per_partition, 32u);
+  SharedArrayPool<int> by_cores(defaults);
+  EXPECT_GE(by_cores.options().partitions, 1u) << "0 resolves to the core count";
+  EXPECT_EQ(by_cores.stats().buckets[0].cap, by_cores.options().partitions * 32);
 }
 
 TEST(SharedArrayPool, InvalidOptionsThrowInvalidArgument) {
@@ -269,10 +350,37 @@ TEST(SharedArrayPool, ProcessWidePoolIsOnePerElementType) {
 }
 
 TEST(SharedArrayPool, PolicyWithWrappedAtomicAndMutexTypesWorks) {
+  const auto before = testing::WrappedMutex::locks.load();
   SharedArrayPool<double, testing::WrappedPolicy> pool(small_shared());
   auto a = pool.rent(40);
   pool.give_back(a);
   EXPECT_EQ(pool.lease(40).data(), a.data());
+  auto b = pool.rent(40), c = pool.rent(40);
+  pool.give_back(b);
+  pool.give_back(c);  // b goes down to a partition
+  EXPECT_EQ(pool.stats().buckets[2].resting, 1u);
+  EXPECT_GT(testing::WrappedMutex::locks.load(), before) << "the pool locked through the policy's mutex";
+}
+
+TEST(SharedArrayPool, StatsAddUpAtQuiescence) {
+  SharedArrayPool<int> pool(small_shared(2, 2));
+  std::vector<std::span<int>> rented;
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t n : {5u, 16u, 17u, 300u, 300u, 300u, 300u, 300u, 300u}) rented.push_back(pool.rent(n));
+    for (auto a : rented) pool.give_back(a);
+    rented.clear();
+  }
+  const auto s = pool.stats();
+  EXPECT_EQ(s.rents, 27u);
+  EXPECT_EQ(s.rents, s.hits + s.fresh_allocations);
+  EXPECT_LE(s.thread_local_hits, s.hits);
+  EXPECT_EQ(s.give_backs, 27u);
+  EXPECT_GT(s.drops, 0u) << "six 512s against one slot and 2 x 2 in partitions";
+  for (const auto& b : s.buckets) {
+    EXPECT_LE(b.resting, b.cap);
+    EXPECT_LE(b.high_water, b.cap);
+    EXPECT_EQ(b.cap, 4u);
+  }
 }
 
 // --- both flavours, every element type -----------------------------------------------------------
@@ -303,6 +411,126 @@ TYPED_TEST(EveryElementType, BothFlavoursHandOutAlignedArraysOfBucketSize) {
   SharedArrayPool<TypeParam> shared(small_shared());
   expect_aligned_and_sized(locked);
   expect_aligned_and_sized(shared);
+  auto oversize = locked.rent(10000);  // above the locked pool's 8192: exact, still aligned
+  EXPECT_EQ(oversize.size(), 10000u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(oversize.data()) % 64, 0u);
+  locked.give_back(oversize);
+}
+
+template <class Pool>
+void expect_content_kept_then_cleared(Pool& pool) {
+  using T = typename Pool::value_type;
+  const T marker = static_cast<T>(0x5A);
+  auto a = pool.rent(40);
+  std::fill(a.begin(), a.end(), marker);
+  pool.give_back(a);
+  auto b = pool.rent(40);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_TRUE(std::all_of(b.begin(), b.end(), [&](T v) { return v == marker; })) << "rent never zeroes";
+  pool.give_back(b, /*clear_array=*/true);
+  auto c = pool.rent(40);
+  ASSERT_EQ(c.data(), a.data());
+  EXPECT_TRUE(std::all_of(c.begin(), c.end(), [](T v) { return v == T{}; })) << "clear zeroes all 64";
+  pool.give_back(c);
+}
+
+TYPED_TEST(EveryElementType, BothFlavoursKeepContentUntilAClearingGiveBack) {
+  LockedArrayPool<TypeParam> locked(PoolOptions{1024, 2});
+  SharedArrayPool<TypeParam> shared(small_shared());
+  expect_content_kept_then_cleared(locked);
+  expect_content_kept_then_cleared(shared);
+}
+
+// --- fault switches: each mutant hook is live in the shared flavour too -------------------------
+
+template <Fault F>
+using SharedMutant = SharedArrayPool<int, testing::CountedMutant<F>>;
+
+TEST(SharedArrayPoolFaults, IgnoreCapRestsMoreThanThePartitionsHold) {
+  const auto resting_after_four = [](auto& pool) {
+    std::vector<std::span<int>> rented;
+    for (int i = 0; i < 4; ++i) rented.push_back(pool.rent(16));
+    for (auto a : rented) pool.give_back(a);
+    return pool.stats().buckets[0].resting;
+  };
+  SharedArrayPool<int> correct(small_shared(1, 1));
+  EXPECT_EQ(resting_after_four(correct), 1u);
+  AllocationLog log;
+  SharedMutant<Fault::ignore_cap> mutant(small_shared(1, 1), CountingAllocator(&log));
+  EXPECT_EQ(resting_after_four(mutant), 3u) << "ignore_cap grows past the cap of 1";
+}
+
+TEST(SharedArrayPoolFaults, IgnoreClearLeavesTheOldBytes) {
+  AllocationLog log;
+  SharedMutant<Fault::ignore_clear> pool(small_shared(), CountingAllocator(&log));
+  auto a = pool.rent(16);
+  std::fill(a.begin(), a.end(), 5);
+  pool.give_back(a, true);
+  auto b = pool.rent(16);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_EQ(b[0], 5);
+  pool.give_back(b);
+}
+
+TEST(SharedArrayPoolFaults, DoublePushHandsOneArrayOutTwice) {
+  AllocationLog log;
+  {
+    SharedMutant<Fault::double_push> pool(small_shared(1, 4), CountingAllocator(&log));
+    auto a = pool.rent(16), b = pool.rent(16);
+    pool.give_back(a);  // slot
+    pool.give_back(b);  // slot; a goes down, twice
+    auto from_slot = pool.rent(16);
+    auto x = pool.rent(16), y = pool.rent(16);
+    EXPECT_EQ(from_slot.data(), b.data());
+    EXPECT_EQ(x.data(), a.data());
+    EXPECT_EQ(y.data(), a.data()) << "double_push hands one array out twice";
+  }
+  log.release_leftovers();
+}
+
+TEST(SharedArrayPoolFaults, OffByOneBucketFilesTheArrayOneBucketTooHigh) {
+  AllocationLog log;
+  SharedMutant<Fault::off_by_one_bucket> pool(small_shared(), CountingAllocator(&log));
+  auto a = pool.rent(16);
+  pool.give_back(a);
+  const auto s = pool.stats();
+  EXPECT_EQ(s.buckets[0].resting_thread_local, 0u);
+  EXPECT_EQ(s.buckets[1].resting_thread_local, 1u) << "a 16 sits in the 32s' slot";
+  auto b = pool.rent(32);
+  EXPECT_EQ(b.data(), a.data());
+  EXPECT_EQ(b.size(), 32u) << "and is handed out as 32 long";
+  // b is really 16 long: never touch it; give the array back under its true size.
+  pool.give_back(a);
+}
+
+TEST(SharedArrayPoolFaults, TlsSlotKeptHandsTheSlotsArrayOutTwice) {
+  AllocationLog log;
+  SharedMutant<Fault::tls_slot_kept> pool(small_shared(), CountingAllocator(&log));
+  pool.give_back(pool.rent(16));
+  auto x = pool.rent(16);
+  auto y = pool.rent(16);
+  EXPECT_EQ(x.data(), y.data()) << "tls_slot_kept hands the slot's array out twice";
+  SharedArrayPool<int> correct(small_shared());
+  correct.give_back(correct.rent(16));
+  auto p = correct.rent(16), q = correct.rent(16);
+  EXPECT_NE(p.data(), q.data());
+  correct.give_back(p);
+  correct.give_back(q);
+}
+
+TEST(SharedArrayPoolFaults, LoseArrayNeverFreesADroppedArray) {
+  AllocationLog log;
+  {
+    SharedMutant<Fault::lose_array> pool(small_shared(1, 1), CountingAllocator(&log));
+    std::vector<std::span<int>> rented;
+    for (int i = 0; i < 3; ++i) rented.push_back(pool.rent(16));
+    for (auto a : rented) pool.give_back(a);  // slot, partition, dropped and lost
+    EXPECT_EQ(pool.stats().drops, 1u);
+    EXPECT_EQ(log.free_count(), 0u);
+  }
+  EXPECT_EQ(log.free_count(), 0u) << "lose_array never frees";
+  EXPECT_EQ(log.live_count(), 3u);
+  log.release_leftovers();
 }
 
 }  // namespace

@@ -17,9 +17,39 @@ namespace bufpool::testing {
 struct AllocationLog {
   std::mutex mu;
   std::map<const void*, std::size_t> live;  // pointer -> bytes
+  std::map<const void*, std::size_t> alignments;  // pointer -> alignment it was allocated with
   std::size_t allocations = 0;
   std::size_t frees = 0;
   std::size_t bad_frees = 0;  // freed something not live (double free, foreign)
+  std::size_t fail_next = 0;  // the next this many allocations throw std::bad_alloc
+
+  void fail_next_allocations(std::size_t n) {
+    std::lock_guard l(mu);
+    fail_next = n;
+  }
+  std::size_t allocation_count() {
+    std::lock_guard l(mu);
+    return allocations;
+  }
+  std::size_t free_count() {
+    std::lock_guard l(mu);
+    return frees;
+  }
+  // Frees what a mutant pool leaked (lose_array) or still held, so the test itself does not leak.
+  void release_leftovers() {
+    std::lock_guard l(mu);
+    for (auto& [p, bytes] : live) ::operator delete(const_cast<void*>(p), std::align_val_t{alignments[p]});
+    live.clear();
+    alignments.clear();
+  }
+  bool is_live(const void* p) {
+    std::lock_guard l(mu);
+    return live.count(p) != 0;
+  }
+  std::size_t bad_free_count() {
+    std::lock_guard l(mu);
+    return bad_frees;
+  }
 
   std::size_t live_count() {
     std::lock_guard l(mu);
@@ -38,10 +68,18 @@ class CountingAllocator {
   CountingAllocator() = default;
   explicit CountingAllocator(AllocationLog* log) : log_(log) {}
   void* allocate(std::size_t bytes, std::size_t alignment) {
+    if (log_ != nullptr) {
+      std::lock_guard l(log_->mu);
+      if (log_->fail_next > 0) {
+        --log_->fail_next;
+        throw std::bad_alloc();
+      }
+    }
     void* p = ::operator new(bytes, std::align_val_t{alignment});
     if (log_ != nullptr) {
       std::lock_guard l(log_->mu);
       log_->live[p] = bytes;
+      log_->alignments[p] = alignment;
       ++log_->allocations;
     }
     return p;
@@ -49,6 +87,7 @@ class CountingAllocator {
   void deallocate(void* p, std::size_t, std::size_t alignment) noexcept {
     if (log_ != nullptr) {
       std::lock_guard l(log_->mu);
+      log_->alignments.erase(p);
       if (log_->live.erase(p) == 0) {
         ++log_->bad_frees;
         return;  // do not corrupt the heap on a double free: the test reports it
@@ -70,6 +109,18 @@ struct CheckedCountedPolicy : CountedPolicy {
 };
 template <Fault F>
 using CountedMutant = WithFaults<CountedPolicy, static_cast<std::uint32_t>(F)>;
+// Every thread starts at partition 0, so a single-thread model of the shared pool's partitions is
+// exact (pushes fill partition 0, then 1, ...; pops take from partition 0 first).
+struct PinnedCorePolicy : CountedPolicy {
+  static unsigned current_core() noexcept { return 0; }
+};
+
+// Total arrays resting in a pool (shared stacks and, for the shared flavour, threads' slots).
+inline std::size_t resting_arrays(const PoolStats& s) {
+  std::size_t n = 0;
+  for (const auto& b : s.buckets) n += b.resting + b.resting_thread_local;
+  return n;
+}
 
 // A policy whose atomic and mutex are thin wrappers: proves the Atom idiom plugs in.
 template <class T>

@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <exception>
 #include <sstream>
 #include <thread>
@@ -33,6 +34,12 @@ const char* to_string(PointKind kind) noexcept {
     case PointKind::plain: return "plain";
   }
   return "?";
+}
+
+bool same_steps(const std::vector<Step>& a, const std::vector<Step>& b) noexcept {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Step& x, const Step& y) {
+    return x.thread == y.thread && x.at == y.at && x.kind == y.kind;
+  });
 }
 
 struct Schedule::Slot {

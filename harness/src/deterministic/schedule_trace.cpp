@@ -42,6 +42,16 @@ void save_trace(const std::string& path, const ScheduleTrace& trace) {
       << v.offset << ' ' << v.step << "\n";
     f << "what: " << v.what.substr(0, v.what.find('\n')) << "\n";
   }
+  if (trace.programs) {
+    f << "programs: " << trace.programs->seed << ' ' << trace.programs->threads.size() << "\n";
+    for (const ThreadProgram& t : trace.programs->threads) {
+      f << "thread: " << t.ops.size() << "\n";
+      for (const Op& op : t.ops) {
+        f << "op " << int(op.kind) << ' ' << int(op.slot) << ' ' << int(op.via_lease) << ' ' << int(op.clear) << ' '
+          << op.lo << ' ' << op.hi << ' ' << op.target << ' ' << op.delay << ' ' << op.size << "\n";
+      }
+    }
+  }
   f << "steps: " << trace.steps.size() << "\n";
   for (const Step& s : trace.steps) f << s.thread << ' ' << s.at << ' ' << to_string(s.kind) << "\n";
   if (!f) throw std::runtime_error("cannot write schedule trace '" + path + "'");
@@ -76,6 +86,32 @@ ScheduleTrace load_trace(const std::string& path) {
       trace.violation = v;
     } else if (line.rfind("what: ", 0) == 0) {
       if (trace.violation) trace.violation->what = line.substr(6);
+    } else if (line.rfind("programs: ", 0) == 0) {
+      std::istringstream in(line.substr(10));
+      ProgramSet programs;
+      std::size_t threads = 0;
+      if (!(in >> programs.seed >> threads)) throw std::runtime_error(where() + ": bad programs line");
+      trace.programs = std::move(programs);
+      trace.programs->threads.reserve(threads);
+    } else if (line.rfind("thread: ", 0) == 0) {
+      if (!trace.programs) throw std::runtime_error(where() + ": thread before programs");
+      trace.programs->threads.emplace_back();
+    } else if (line.rfind("op ", 0) == 0) {
+      if (!trace.programs || trace.programs->threads.empty()) throw std::runtime_error(where() + ": op before thread");
+      std::istringstream in(line.substr(3));
+      unsigned kind = 0, slot = 0, lease = 0, clear = 0, lo = 0, hi = 0;
+      Op op;
+      if (!(in >> kind >> slot >> lease >> clear >> lo >> hi >> op.target >> op.delay >> op.size) ||
+          kind > static_cast<unsigned>(OpKind::give_back) || slot >= kLeaseSlots || lo > 65535 || hi > 65535) {
+        throw std::runtime_error(where() + ": bad op line '" + line + "'");
+      }
+      op.kind = static_cast<OpKind>(kind);
+      op.slot = static_cast<std::uint8_t>(slot);
+      op.via_lease = lease != 0;
+      op.clear = clear != 0;
+      op.lo = static_cast<std::uint16_t>(lo);
+      op.hi = static_cast<std::uint16_t>(hi);
+      trace.programs->threads.back().ops.push_back(op);
     } else if (line.rfind("steps: ", 0) == 0) {
       expected_steps = std::stoull(line.substr(7));
       trace.steps.reserve(expected_steps);

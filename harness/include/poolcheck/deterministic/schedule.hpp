@@ -40,6 +40,9 @@ struct Step {
   PointKind kind;
 };
 
+// Step-for-step equality of two traces (the exact-replay check).
+bool same_steps(const std::vector<Step>& a, const std::vector<Step>& b) noexcept;
+
 // Thrown at a scheduling point of an aborted schedule (deadlock or step limit), to unwind workers.
 struct ScheduleAborted : std::runtime_error {
   ScheduleAborted() : std::runtime_error("deterministic schedule aborted") {}

@@ -9,14 +9,18 @@
 #include <vector>
 
 #include "poolcheck/deterministic/schedule.hpp"
+#include "poolcheck/program.hpp"
 #include "poolcheck/violation.hpp"
 
 namespace poolcheck::det {
 
 struct ScheduleTrace {
-  std::string command;                 // stress flags that rebuild the programs and the pool
+  std::string command;                 // stress flags that rebuild the pool (and the programs, from the seed)
   std::optional<Violation> violation;  // the first one found (oracle, leases, offset, step)
   std::vector<Step> steps;
+  // The programs themselves, op by op: a replay runs these rather than regenerating them from the
+  // seed, so programs that never came from a seed (RapidCheck's shrunk ones) replay too.
+  std::optional<ProgramSet> programs;
 
   std::vector<std::uint32_t> choices() const;
 };
