@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bufpool/array_pool.hpp"
@@ -218,24 +219,25 @@ RC_GTEST_PROP(PoolConcurrency, GeneratedWorkloadsNeverShareAnArrayAcrossThreads,
     std::vector<std::thread> workers;
     for (std::size_t t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
-        std::vector<std::span<std::uint32_t>> held;
+        // Each array holds `mark` over its requested length until it is given back.
+        std::vector<std::pair<std::span<std::uint32_t>, std::size_t>> held;  // (array, requested)
         const auto mark = static_cast<std::uint32_t>(0xC0000000u | t);
+        const auto give_back_all = [&] {
+          for (auto [a, n] : held) {
+            const auto mine = a.first(n);
+            if (!std::all_of(mine.begin(), mine.end(), [mark](std::uint32_t v) { return v == mark; })) ++corrupt[t];
+            pool.give_back(a);
+          }
+          held.clear();
+        };
         for (std::size_t n : sizes[t]) {
           auto a = pool.rent(n);
+          if (a.size() < n) ++corrupt[t];
           std::fill(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), mark);
-          held.push_back(a);
-          if (held.size() == 3) {  // hold a few at once, then check and give them all back
-            for (auto h : held) {
-              if (h[0] != mark || h[h.size() / 2 < n ? h.size() / 2 : 0] != mark) ++corrupt[t];
-              pool.give_back(h);
-            }
-            held.clear();
-          }
+          held.emplace_back(a, n);
+          if (held.size() == 3) give_back_all();  // hold a few at once
         }
-        for (auto h : held) {
-          if (h[0] != mark) ++corrupt[t];
-          pool.give_back(h);
-        }
+        give_back_all();
       });
     }
     for (auto& w : workers) w.join();

@@ -17,7 +17,7 @@
 // | rent(0)                   | an empty span; give_back of an empty span does nothing                 |
 // | rent above largest bucket | a fresh array of exactly n, never kept; given back, it is freed        |
 // | impossible rent           | throws std::bad_alloc (std::bad_array_new_length above 2^63 bytes, or  |
-// |                           | 2^40 under ASan) (C++: no crash); the pool is unchanged               |
+// |                           | 2^40 - 2^20 under ASan/TSan) (C++: no crash); the pool is unchanged   |
 // | contents                  | never zeroed on rent: whatever the last user left (checked mode: 0xCB) |
 // | locked exhaustion         | at most max_arrays_per_bucket of a bucket's own arrays out at once;    |
 // |                           | then the next larger bucket once, then a fresh array of the original   |

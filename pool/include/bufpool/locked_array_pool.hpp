@@ -114,18 +114,26 @@ class LockedArrayPool {
       served = b + 1;
     }
     T* array = taken.array;
-    if (!taken.granted) {
-      // Both buckets exhausted: a fresh array of the original bucket's size (.NET's rule).
-      served = b;
-      array = storage_.allocate(buckets_[b].capacity());
-      buckets_[b].count_overflow_fresh();
-    } else if (array == nullptr) {
-      try {
-        array = storage_.allocate(buckets_[served].capacity());
-      } catch (...) {
-        buckets_[served].cancel_take();
-        throw;
+    // A rent that throws returned no array, so it must not stay counted: take() counted it in
+    // bucket b up front, and stats() promises rents == hits + fresh_allocations at quiescence.
+    // (Fix: a failed allocation used to leave the rent counted, breaking that invariant.)
+    try {
+      if (!taken.granted) {
+        // Both buckets exhausted: a fresh array of the original bucket's size (.NET's rule).
+        served = b;
+        array = storage_.allocate(buckets_[b].capacity());
+        buckets_[b].count_overflow_fresh();
+      } else if (array == nullptr) {
+        try {
+          array = storage_.allocate(buckets_[served].capacity());
+        } catch (...) {
+          buckets_[served].cancel_take();
+          throw;
+        }
       }
+    } catch (...) {
+      buckets_[b].uncount_rent();
+      throw;
     }
     const std::size_t capacity = buckets_[served].capacity();
     try {

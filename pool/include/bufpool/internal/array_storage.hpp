@@ -25,10 +25,14 @@
 
 namespace bufpool::internal {
 
-// Largest array the pool asks its allocator for. Under ASan the runtime aborts above 2^40 bytes
-// instead of throwing (its operator new never throws), so the pool refuses first.
+// Largest array the pool asks its allocator for. Under ASan and TSan the runtime aborts instead of
+// throwing (its operator new never throws) when a request reaches 2^40 bytes *after* it adds its
+// own redzone and alignment padding, so the pool refuses first, leaving 1 MiB for that padding.
+// (Fix: the limit was exactly 2^40 and ASan only, so rent(2^40 bytes) aborted under ASan and any
+// impossible request, e.g. 2^50 bytes, aborted under TSan instead of throwing std::bad_alloc.)
 inline constexpr std::size_t kMaxArrayBytes =
-    kAsan ? (std::size_t{1} << 40) : static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
+    (kAsan || kTsan) ? (std::size_t{1} << 40) - (std::size_t{1} << 20)
+                     : static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
 
 template <class T, class Policy>
 class ArrayStorage {

@@ -64,6 +64,12 @@ class LockedBucket {
     --fresh_;
   }
 
+  // Undoes the counting of a rent (primary take) that ended in an exception: it served nothing.
+  void uncount_rent() {
+    Lock lock(mu_);
+    --rents_;
+  }
+
   // A fresh array of this bucket's size, allocated because this bucket and the next were exhausted.
   void count_overflow_fresh() {
     Lock lock(mu_);
