@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -13,7 +15,7 @@ extern char** environ;
 
 namespace poolcheck {
 
-Child run_child(const std::vector<std::string>& args) {
+Child run_child(const std::vector<std::string>& args, double timeout_seconds) {
   char path[] = "/tmp/poolcheck-child-XXXXXX";
   const int fd = ::mkstemp(path);
   Child child;
@@ -29,7 +31,16 @@ Child run_child(const std::vector<std::string>& args) {
   pid_t pid = 0;
   if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) == 0) {
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    const auto deadline = t0 + std::chrono::duration<double>(timeout_seconds);
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        child.timed_out = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     child.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   child.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -28,6 +28,12 @@ struct Verdict {
 
 Verdict classify(const Child& c, const std::string& json_path) {
   Verdict v;
+  const bool sanitizer = c.output.find("Sanitizer") != std::string::npos;
+  if (c.timed_out && !sanitizer) {
+    v.by = "hang";  // neither an oracle nor the watchdog ended it: the harness failed
+    v.detail = "killed after " + std::to_string(static_cast<int>(c.seconds)) + " s";
+    return v;
+  }
   if (c.output.find("ThreadSanitizer") != std::string::npos) {
     v.caught = true;
     v.by = "tsan";
@@ -106,7 +112,7 @@ int run_self_test(const SelfTestOptions& o) {
     std::vector<std::string> args = {o.self, "--quiet", "--pool", pool, "--threads", threads, "--duration", seconds,
                                      "--json", json_path};
     args.insert(args.end(), small_caps.begin(), small_caps.end());
-    const Child c = run_child(args);
+    const Child c = run_child(args, o.seconds_per_case + 120);
     const Verdict v = classify(c, json_path);
     report(std::string("correct ") + pool + " pool", !v.caught,
            v.caught ? "FLAGGED by " + v.by + " (" + v.detail + ")" : "clean (" + v.detail + ")", {{"kind", "correct"}});
@@ -119,12 +125,14 @@ int run_self_test(const SelfTestOptions& o) {
                                         "--threads", threads, "--duration", seconds, "--json", json_path};
       args.insert(args.end(), small_caps.begin(), small_caps.end());
       if (m.fault == bufpool::Fault::ignore_clear) args.insert(args.end(), {"--scenario", "clear-sensitive"});
-      const Child c = run_child(args);
+      const Child c = run_child(args, o.seconds_per_case + 120);
       const Verdict v = classify(c, json_path);
       const bool expected = expected_in_this_build(m);
-      const std::string cell = v.caught ? "caught by " + v.by + " (" + v.detail + ")"
-                                        : std::string(expected ? "MISSED" : "missed (needs tsan)") + " (" + v.detail + ")";
-      report(std::string(m.name) + " / " + pool, v.caught || !expected, cell,
+      const std::string cell = v.caught   ? "caught by " + v.by + " (" + v.detail + ")"
+                               : v.by == "hang" ? "HUNG (" + v.detail + ")"
+                                                : std::string(expected ? "MISSED" : "missed (needs tsan)") + " (" +
+                                                      v.detail + ")";
+      report(std::string(m.name) + " / " + pool, v.caught || (!expected && v.by != "hang"), cell,
              {{"kind", "mutant"}, {"expected", std::string(m.expected)}, {"caught", v.caught}, {"by", v.by}});
     }
   }

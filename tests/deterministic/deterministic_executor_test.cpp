@@ -145,11 +145,11 @@ TEST(DeterministicExecutor, RapidCheckShrinksAFailingRunToAMinimalProgram) {
   });
   ASSERT_FALSE(result) << "the mutant was never caught";
   ASSERT_TRUE(smallest.has_value());
-  // rent, clearing give_back, rent again: one busy thread and a handful of ops (RapidCheck may
-  // keep an empty thread: shrinking the thread count regenerates every program).
+  // rent, clearing give_back, rent again, on one thread or across two: a handful of ops. (RapidCheck
+  // may keep an empty thread: shrinking the thread count regenerates every program.)
   std::size_t busy = 0;
   for (const auto& t : smallest->threads) busy += !t.ops.empty();
-  EXPECT_EQ(busy, 1u) << to_string(*smallest);
+  EXPECT_LE(busy, 2u) << to_string(*smallest);
   EXPECT_LE(smallest->total_ops(), 5u) << to_string(*smallest);
   std::cout << "shrunk to:\n" << to_string(*smallest);
 
