@@ -65,6 +65,29 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     return report;
   }
 
+  // Runs one schedule and records it; on failure writes its trace and the replay line (a trace's
+  // command names the schedule seed; --replay follows the recorded steps instead). True if it failed.
+  auto run_schedule = [&](const StressSettings& settings_of_run, std::uint32_t round, std::uint64_t schedule_seed,
+                          det::Strategy& strategy, det::ScheduleResult& schedule) {
+    const std::string replay = replay_command(settings_of_run, s.seed, schedule_seed);
+    if (hooks.on_round_start) hooks.on_round_start(replay);
+    RunOutcome out = run_deterministic_round(settings_of_run, programs, strategy, schedule, report.last_pool_stats);
+    ++info.schedules;
+    info.longest_schedule = std::max(info.longest_schedule, schedule.steps);
+    report.rounds.push_back(RoundRecord{round, schedule_seed, out.end, out.violations.size(), out.seconds});
+    const bool bad = failed(out);
+    accumulate(report.total, out);
+    if (!bad) return false;
+    info.failing_schedule_seed = schedule_seed;
+    report.failing_seed = s.seed;
+    report.replay_line = replay;
+    info.trace_file = !s.trace_path.empty() ? s.trace_path
+                                            : "poolcheck-trace-" + std::to_string(s.seed) + "-" +
+                                                  std::to_string(schedule_seed) + ".txt";
+    det::save_trace(info.trace_file, det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace), programs});
+    return true;
+  };
+
   if (s.strategy == "pct" && s.pct_steps == 0) {
     // PCT needs k, the length of a schedule: measure it with one random-walk schedule (which is
     // also a search schedule; if it fails, its replay line names the random strategy).
@@ -72,22 +95,9 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     calibration.strategy = "random";
     const std::uint64_t seed = schedule_seed_for(s.seed, ~0u);
     auto strategy = det::make_random_walk(seed);
-    if (hooks.on_round_start) hooks.on_round_start(replay_command(calibration, s.seed, seed));
     det::ScheduleResult schedule;
-    RunOutcome out = run_deterministic_round(calibration, programs, *strategy, schedule, report.last_pool_stats);
-    ++info.schedules;
-    info.longest_schedule = schedule.steps;
-    report.rounds.push_back(RoundRecord{0, seed, out.end, out.violations.size(), out.seconds});
-    accumulate(report.total, out);
-    if (failed(out)) {
+    if (run_schedule(calibration, 0, seed, *strategy, schedule)) {
       info.strategy = strategy->describe() + " (PCT calibration)";
-      info.failing_schedule_seed = seed;
-      report.failing_seed = s.seed;
-      report.replay_line = replay_command(calibration, s.seed, seed);
-      info.trace_file = !s.trace_path.empty() ? s.trace_path
-                                              : "poolcheck-trace-" + std::to_string(s.seed) + "-" + std::to_string(seed) + ".txt";
-      det::save_trace(info.trace_file,
-                      det::ScheduleTrace{report.replay_line, first_violation(out), std::move(schedule.trace), programs});
       report.det = info;
       return report;
     }
@@ -103,25 +113,8 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     const std::uint64_t schedule_seed = s.schedule_seed ? *s.schedule_seed : schedule_seed_for(s.seed, i);
     auto strategy = make_strategy(s, schedule_seed, programs);
     if (i == 0) info.strategy = strategy->describe();
-    if (hooks.on_round_start) hooks.on_round_start(replay_command(s, s.seed, schedule_seed));
     det::ScheduleResult schedule;
-    RunOutcome out = run_deterministic_round(s, programs, *strategy, schedule, report.last_pool_stats);
-    ++info.schedules;
-    info.longest_schedule = std::max(info.longest_schedule, schedule.steps);
-    report.rounds.push_back(RoundRecord{i, schedule_seed, out.end, out.violations.size(), out.seconds});
-    const bool bad = failed(out);
-    accumulate(report.total, out);
-    if (!bad) continue;
-    info.failing_schedule_seed = schedule_seed;
-    report.failing_seed = s.seed;
-    report.replay_line = replay_command(s, s.seed, schedule_seed);
-    det::ScheduleTrace trace{report.replay_line, first_violation(out), std::move(schedule.trace), programs};
-    // The trace's command names the schedule seed; --replay follows the recorded steps instead.
-    info.trace_file = !s.trace_path.empty() ? s.trace_path
-                                            : "poolcheck-trace-" + std::to_string(s.seed) + "-" +
-                                                  std::to_string(schedule_seed) + ".txt";
-    det::save_trace(info.trace_file, trace);
-    break;
+    if (run_schedule(s, i, schedule_seed, *strategy, schedule)) break;
   }
   if (s.strategy == "pct" && !info.failing_schedule_seed) {
     info.miss_bound = det::pct_miss_bound(static_cast<std::uint32_t>(programs.threads.size()), info.pct_steps,
