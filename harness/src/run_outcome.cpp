@@ -1,5 +1,7 @@
 #include "poolcheck/run_outcome.hpp"
 
+#include <algorithm>
+
 namespace poolcheck {
 
 const char* to_string(RunEnd end) noexcept {
@@ -27,6 +29,10 @@ void accumulate(RunOutcome& a, const RunOutcome& b) {
   a.hand_overs += b.hand_overs;
   if (a.error.empty()) a.error = b.error;
   if (a.stall_report.empty()) a.stall_report = b.stall_report;
+  a.longest_hold_ms = std::max(a.longest_hold_ms, b.longest_hold_ms);
+  a.peak_thread_bytes = std::max(a.peak_thread_bytes, b.peak_thread_bytes);
+  a.fresh_allocations += b.fresh_allocations;
+  if (!b.notes.empty()) a.notes = b.notes;
 }
 
 }  // namespace poolcheck

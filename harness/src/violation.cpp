@@ -7,7 +7,8 @@ namespace poolcheck {
 namespace {
 constexpr std::array<std::string_view, kOracleCount> kNames = {
     "exclusivity", "aliasing", "leakage", "dirty-read", "bucket-cap",
-    "size-contract", "accounting", "stats", "pool-error", "stall"};
+    "size-contract", "accounting", "stats", "pool-error", "stall",
+    "overflow", "use-after-give-back", "starvation", "workload"};
 }
 
 std::string_view oracle_name(OracleKind kind) noexcept { return kNames[static_cast<std::size_t>(kind)]; }

@@ -36,9 +36,19 @@ int usage_error(const std::string& message) {
 }
 
 void list_catalog() {
-  std::cout << "scenarios (--scenario NAME):\n";
-  for (const auto& s : poolcheck::scenario_catalog()) {
-    std::cout << "  " << s.name << std::string(18 - std::min<std::size_t>(17, s.name.size()), ' ') << s.summary << "\n";
+  using poolcheck::ScenarioKind;
+  const std::pair<ScenarioKind, const char*> sections[] = {
+      {ScenarioKind::program, "scenarios: generated thread programs (--scenario NAME; also --deterministic, --mutant)"},
+      {ScenarioKind::workload, "scenarios: workloads, real consumer code that must pass clean (--scenario NAME)"},
+      {ScenarioKind::pitfall, "scenarios: pitfalls, buggy consumers the harness must catch (--scenario NAME)"}};
+  for (const auto& [kind, title] : sections) {
+    std::cout << title << ":\n";
+    for (const auto& s : poolcheck::scenario_catalog()) {
+      if (s.kind != kind) continue;
+      std::cout << "  " << s.name << std::string(23 - std::min<std::size_t>(22, s.name.size()), ' ') << s.summary;
+      if (kind == ScenarioKind::pitfall) std::cout << " [caught by " << s.expected << "]";
+      std::cout << "\n";
+    }
   }
   std::cout << "pools (--pool NAME):\n"
                "  shared            bufpool::SharedArrayPool (thread-local slots + per-core partitions)\n"
@@ -171,6 +181,9 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
   app.add_option("--watchdog", s.watchdog_ms, "milliseconds without progress that count as a stall")
       ->check(CLI::Range(100u, 3'600'000u));
+  app.add_option("--hold-limit", s.hold_limit_ms,
+                 "workloads: milliseconds of blocking wait with pooled arrays held that count as starvation")
+      ->check(CLI::Range(1u, 3'600'000u));
   app.add_option("--repeat", s.repeat, "run the whole campaign N times and report how often a failure recurs")
       ->check(CLI::Range(1u, 1'000'000u));
   app.add_option("--json", s.json_path, "write a JSON report to FILE");
@@ -273,6 +286,16 @@ int main(int argc, char** argv) {
     std::string names;
     for (const auto& sc : poolcheck::scenario_catalog()) names += (names.empty() ? "" : ", ") + std::string(sc.name);
     return usage_error("--scenario: unknown scenario '" + s.scenario + "' (known: " + names + ")");
+  }
+  if (const auto* scenario = poolcheck::find_scenario(s.scenario); scenario->kind != poolcheck::ScenarioKind::program) {
+    if (s.deterministic || !s.replay_path.empty()) {
+      return usage_error("--deterministic: '" + s.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+                         " (free-running only); the deterministic executor runs program scenarios");
+    }
+    if (!s.mutant.empty()) {
+      return usage_error("--mutant: '" + s.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+                         "; mutant pools run program scenarios");
+    }
   }
   if (!s.mutant.empty()) {
     const poolcheck::Mutant* m = poolcheck::find_mutant(s.mutant);

@@ -77,7 +77,14 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   for (std::size_t i = 0; i < kOracleCount; ++i) {
     if (t.checks[i] != 0) out << ' ' << oracle_name(static_cast<OracleKind>(i)) << ' ' << t.checks[i];
   }
-  out << "\n  violations: " << t.violations.size() << "\n";
+  out << "\n";
+  if (t.peak_thread_bytes != 0) {
+    out << std::setprecision(1) << "  workload: longest lease held " << t.longest_hold_ms
+        << " ms, most pooled bytes one thread held " << t.peak_thread_bytes << ", fresh allocations "
+        << t.fresh_allocations << " (all rounds)\n";
+  }
+  for (const auto& note : t.notes) out << "  " << note << "\n";
+  out << "  violations: " << t.violations.size() << "\n";
   for (std::size_t i = 0; i < t.violations.size() && i < 20; ++i) out << "    " << to_string(t.violations[i]) << "\n";
   if (t.violations.size() > 20) out << "    ... and " << (t.violations.size() - 20) << " more\n";
   if (!t.error.empty()) out << "  error: " << t.error << "\n";
@@ -111,7 +118,7 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
                    {"scenario", s.scenario}, {"max_array_length", s.max_array_length},
                    {"max_per_bucket", s.max_per_bucket}, {"partitions", s.partitions},
                    {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
-                   {"watchdog_ms", s.watchdog_ms}};
+                   {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms}};
   j["result"] = verdict(r);
   j["end"] = to_string(t.end);
   j["exit_code"] = exit_code(r);
@@ -119,6 +126,10 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   j["ops_done"] = t.ops_done;
   j["rents"] = t.rents;
   j["hand_overs"] = t.hand_overs;
+  if (t.peak_thread_bytes != 0) {
+    j["workload"] = {{"longest_hold_ms", t.longest_hold_ms}, {"peak_thread_bytes", t.peak_thread_bytes},
+                     {"fresh_allocations", t.fresh_allocations}, {"notes", t.notes}};
+  }
   json checks = json::object();
   for (std::size_t i = 0; i < kOracleCount; ++i) checks[std::string(oracle_name(static_cast<OracleKind>(i)))] = t.checks[i];
   j["checks"] = checks;

@@ -13,40 +13,12 @@
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/free_executor.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
+#include "poolcheck/workload/counted_pool.hpp"
 #include "stress_driver.hpp"
 
 namespace poolcheck {
 
 using Element = std::byte;
-
-// The pool's own statistics must agree with what the harness saw from outside.
-inline std::optional<Violation> check_stats(const bufpool::PoolStats& s, const RunOutcome& run, const AllocationLedger& ledger) {
-  Violation v;
-  v.oracle = OracleKind::stats;
-  if (s.hits + s.fresh_allocations != s.rents) {
-    v.what = "the pool reports " + std::to_string(s.rents) + " rents but " + std::to_string(s.hits) + " hits + " +
-             std::to_string(s.fresh_allocations) + " fresh allocations";
-    return v;
-  }
-  if (s.rents != run.rents) {
-    v.what = "the pool counted " + std::to_string(s.rents) + " rents; the harness made " + std::to_string(run.rents);
-    return v;
-  }
-  const auto allocated = ledger.allocations.load(std::memory_order_relaxed);
-  if (s.fresh_allocations != allocated) {
-    v.what = "the pool reports " + std::to_string(s.fresh_allocations) + " fresh allocations; its allocator made " +
-             std::to_string(allocated);
-    return v;
-  }
-  for (const auto& b : s.buckets) {
-    if (b.high_water > b.cap) {
-      v.what = "the pool reports a high-water mark of " + std::to_string(b.high_water) + " arrays in the bucket of " +
-               std::to_string(b.capacity) + ", above its cap of " + std::to_string(b.cap);
-      return v;
-    }
-  }
-  return std::nullopt;
-}
 
 // `execute(pool, facts, ledger)` runs the programs (free-running or deterministic) and returns the
 // outcome; this adds the quiescent checks and the accounting check after destroying the pool.
@@ -69,7 +41,7 @@ RunOutcome run_round(std::unique_ptr<Pool> pool, AllocationLedger& ledger, const
   }
   if (out.end == RunEnd::completed) {
     ++out.checks[static_cast<std::size_t>(OracleKind::stats)];
-    if (auto v = check_stats(stats_out, out, ledger)) out.violations.push_back(*v);
+    if (auto v = check_pool_stats(stats_out, out.rents, ledger)) out.violations.push_back(*v);
   }
   pool.reset();
   ++out.checks[static_cast<std::size_t>(OracleKind::accounting)];
@@ -89,20 +61,6 @@ inline auto free_running(const ProgramSet& programs, const StressSettings& setti
     if (hooks.on_progress) config.on_progress = [&hooks, round](const Progress& p) { hooks.on_progress(p, round); };
     return executor.run(programs, config);
   };
-}
-
-// Facts of the locked and shared flavours as the oracles need them.
-template <class Pool>
-PoolFacts locked_pool_facts(const Pool& pool) {
-  return PoolFacts{pool.largest_bucket(), pool.bucket_count(), pool.options().max_arrays_per_bucket, 0, true,
-                   /*may_serve_next_bucket=*/true};
-}
-
-template <class Pool>
-PoolFacts shared_pool_facts(const Pool& pool) {
-  return PoolFacts{pool.largest_bucket(), pool.bucket_count(),
-                   pool.options().partitions * pool.options().arrays_per_partition, 1, true,
-                   /*may_serve_next_bucket=*/false};
 }
 
 // Runs one round against a fresh pool of type Pool built from the settings.

@@ -55,8 +55,30 @@ ProgramShape program_shape(const StressSettings& settings) {
   return shape;
 }
 
+namespace {
+
+WorkloadParams workload_params(const StressSettings& s, const StressHooks& hooks, std::uint64_t seed,
+                               std::uint32_t round) {
+  WorkloadParams p;
+  p.pool = s.pool;
+  p.pools = PoolSettings{s.max_array_length, s.max_per_bucket, s.partitions, s.arrays_per_partition};
+  p.ops = s.ops;
+  p.run.threads = s.threads;
+  p.run.seed = seed;
+  p.run.limits.hold_limit = std::chrono::milliseconds(s.hold_limit_ms);
+  p.run.watchdog = std::chrono::milliseconds(s.watchdog_ms);
+  p.run.interrupt = hooks.interrupt;
+  if (hooks.on_progress) p.run.on_progress = [&hooks, round](const Progress& pr) { hooks.on_progress(pr, round); };
+  return p;
+}
+
+}  // namespace
+
 StressReport run_stress(const StressSettings& settings, const StressHooks& hooks) {
-  const ProgramShape shape = program_shape(settings);
+  const Scenario* scenario = find_scenario(settings.scenario);
+  if (scenario == nullptr) throw std::invalid_argument("unknown scenario '" + settings.scenario + "'");
+  const bool programs_run = scenario->kind == ScenarioKind::program;
+  const ProgramShape shape = programs_run ? program_shape(settings) : ProgramShape{};
   StressReport report;
   report.partitions = static_cast<std::uint32_t>(settings.partitions);
   const auto t0 = std::chrono::steady_clock::now();
@@ -69,8 +91,13 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
     }
     const std::uint64_t seed = round_seed(settings.seed, round);
     if (hooks.on_round_start) hooks.on_round_start(replay_command(settings, seed));
-    const ProgramSet programs = generate_programs(seed, shape);
-    RunOutcome out = run_one(settings, programs, hooks, round, report.last_pool_stats);
+    RunOutcome out;
+    if (programs_run) {
+      const ProgramSet programs = generate_programs(seed, shape);
+      out = run_one(settings, programs, hooks, round, report.last_pool_stats);
+    } else {
+      out = scenario->run(workload_params(settings, hooks, seed, round));
+    }
     report.rounds.push_back(RoundRecord{round, seed, out.end, out.violations.size(), out.seconds});
     const bool failed = !out.violations.empty() || out.end == RunEnd::stalled;
     accumulate(report.total, out);

@@ -6,21 +6,6 @@
 
 namespace poolcheck {
 
-const std::vector<std::string>& pool_kind_names() {
-  static const std::vector<std::string> names = {"shared", "locked", "checked-shared", "checked-locked"};
-  return names;
-}
-
-std::string_view to_string(PoolKind kind) noexcept { return pool_kind_names()[static_cast<std::size_t>(kind)]; }
-
-std::optional<PoolKind> pool_kind_from_name(std::string_view name) noexcept {
-  const auto& names = pool_kind_names();
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return static_cast<PoolKind>(i);
-  }
-  return std::nullopt;
-}
-
 std::uint64_t round_seed(std::uint64_t seed, std::uint32_t round) noexcept {
   if (round == 0) return seed;
   return SeededRandom(seed, round).next();
@@ -37,6 +22,7 @@ std::string replay_command(const StressSettings& s, std::uint64_t seed) {
   }
   if (!s.mutant.empty()) out << " --mutant " << s.mutant;
   out << " --watchdog " << s.watchdog_ms;
+  if (s.hold_limit_ms != StressSettings{}.hold_limit_ms) out << " --hold-limit " << s.hold_limit_ms;
   return out.str();
 }
 

@@ -8,13 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "poolcheck/pool_kind.hpp"
+
 namespace poolcheck {
-
-enum class PoolKind { shared, locked, checked_shared, checked_locked };
-
-std::string_view to_string(PoolKind kind) noexcept;
-std::optional<PoolKind> pool_kind_from_name(std::string_view name) noexcept;
-const std::vector<std::string>& pool_kind_names();
 
 struct StressSettings {
   std::uint64_t seed = 1;
@@ -30,6 +26,7 @@ struct StressSettings {
   std::string scenario = "mixed";
   std::string mutant;                       // empty: the correct pool; else a mutant_catalog() name
   std::uint32_t watchdog_ms = 10'000;
+  std::uint32_t hold_limit_ms = 100;        // workloads: arrays held across a longer wait are starvation
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   bool quiet = false;
   // Deterministic executor (--deterministic): one thread runs at a time, a seed fixes the schedule.

@@ -35,6 +35,11 @@ struct RunOutcome {
   std::uint64_t hand_overs = 0;
   std::string error;         // thread_limit: what the system said
   std::string stall_report;  // stalled: what each stuck thread was doing
+  // Workloads (scenarios/): what they measured beyond pass/fail.
+  double longest_hold_ms = 0;           // longest any lease was held
+  std::uint64_t peak_thread_bytes = 0;  // most pooled bytes one thread held at once
+  std::uint64_t fresh_allocations = 0;  // the pools' fresh allocations (rents the pools could not serve)
+  std::vector<std::string> notes;       // the workload's own findings, one line each (last round's)
 
   bool clean() const noexcept { return violations.empty() && (end == RunEnd::completed); }
 };

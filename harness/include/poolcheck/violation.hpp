@@ -24,8 +24,13 @@ enum class OracleKind : std::uint8_t {
   stats,          // the pool's own statistics disagree with what the harness counted
   pool_error,     // the pool threw where it must not, or crashed a worker's program
   stall,          // no progress for the watchdog's time
+  // Checks on the code that uses the pool (workloads in scenarios/, through CheckedBuffer):
+  overflow,             // a consumer wrote past the length it requested (a token copied past the end)
+  use_after_give_back,  // a consumer touched an array after giving it back
+  starvation,           // a consumer held pooled arrays across a long blocking wait
+  workload,             // a workload's own result is wrong (a stream's output, its memory bound)
 };
-inline constexpr std::size_t kOracleCount = 10;
+inline constexpr std::size_t kOracleCount = 14;
 
 std::string_view oracle_name(OracleKind kind) noexcept;
 std::optional<OracleKind> oracle_from_name(std::string_view name) noexcept;

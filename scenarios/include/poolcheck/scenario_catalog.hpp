@@ -1,5 +1,10 @@
-// Named workloads: each is a shape of generated thread programs that models one way inference
-// servers use pooled buffers. `stress --scenario NAME` selects one; `stress --list` prints them.
+// Named scenarios for `stress --scenario NAME`, listed by `stress --list`. Three kinds:
+//   program   a shape of generated thread programs (rent/write/verify/read/hand-over/give_back ops);
+//             runs free or under the deterministic executor, and against mutant pools;
+//   workload  real consumer code an inference server runs (a token streamer, a grower, a handler
+//             that throws), written against CheckedBuffer; must pass clean on both correct pools;
+//   pitfall   a workload with one consumer bug switched in; the harness must catch it, with the
+//             oracle named in `expected`.
 // Pure data; thread-safe.
 #pragma once
 
@@ -7,14 +12,24 @@
 #include <string_view>
 
 #include "poolcheck/program.hpp"
+#include "poolcheck/workloads/workload_params.hpp"
 
 namespace poolcheck {
+
+enum class ScenarioKind { program, workload, pitfall };
+
+std::string_view to_string(ScenarioKind kind) noexcept;
 
 struct Scenario {
   std::string_view name;
   std::string_view summary;  // one line: what it models
-  // Adjusts the shape built from the command line (threads, ops, sizes) to this workload.
-  void (*shape)(ProgramShape&);
+  ScenarioKind kind = ScenarioKind::program;
+  // program: adjusts the shape built from the command line (threads, ops, sizes) to this workload.
+  void (*shape)(ProgramShape&) = nullptr;
+  // workload and pitfall: runs one round.
+  WorkloadFn run = nullptr;
+  // pitfall: the oracle that must catch it.
+  std::string_view expected;
 };
 
 std::span<const Scenario> scenario_catalog() noexcept;

@@ -1,0 +1,126 @@
+// A pool of either bufpool flavour (or a mutant of one) built over the harness's CountingAllocator,
+// with the facts the oracles need and the checks only the end of a run allows: the exact bucket cap
+// and no over-size array resting (at quiescence), the pool's statistics against its allocator,
+// and, once the pool is destroyed, accounting (every array it allocated was freed exactly once).
+//
+// Not thread-safe itself: built, finished and destroyed by the thread that runs the workload; the
+// pool inside is as thread-safe as its flavour.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "bufpool/pool_options.hpp"
+#include "bufpool/pool_stats.hpp"
+#include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/oracles/accounting_oracle.hpp"
+#include "poolcheck/oracles/bucket_cap_oracle.hpp"
+#include "poolcheck/pool_under_test.hpp"
+#include "poolcheck/run_outcome.hpp"
+#include "poolcheck/workload/checked_buffer.hpp"
+
+namespace poolcheck {
+
+// The options both flavours are built from (stress's --max-array-length, --max-per-bucket,
+// --partitions, --arrays-per-partition).
+struct PoolSettings {
+  std::uint64_t max_array_length = 1024 * 1024;
+  std::uint64_t max_per_bucket = 50;
+  std::uint64_t partitions = 0;  // 0: one per core
+  std::uint64_t arrays_per_partition = 32;
+};
+
+// Facts of the locked and shared flavours as the oracles need them.
+template <class Pool>
+PoolFacts locked_pool_facts(const Pool& pool) {
+  return PoolFacts{pool.largest_bucket(), pool.bucket_count(), pool.options().max_arrays_per_bucket, 0, true,
+                   /*may_serve_next_bucket=*/true};
+}
+
+template <class Pool>
+PoolFacts shared_pool_facts(const Pool& pool) {
+  return PoolFacts{pool.largest_bucket(), pool.bucket_count(),
+                   pool.options().partitions * pool.options().arrays_per_partition, 1, true,
+                   /*may_serve_next_bucket=*/false};
+}
+
+// The pool's own statistics must agree with what its allocator saw and with its caps, and, when
+// the harness counted the pool's rents itself (`harness_rents`), with that count.
+std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::optional<std::uint64_t> harness_rents,
+                                          const AllocationLedger& ledger);
+
+// At quiescence: the exact cap (plus one thread-local slot for the finishing thread), and no
+// over-size array resting in the pool. Adds the checks it ran to `out`.
+void check_quiescent_ledger(const AllocationLedger& ledger, const PoolFacts& facts, RunOutcome& out);
+
+template <PoolUnderTest Pool>
+class CountedPool {
+ public:
+  using T = typename Pool::value_type;
+  static constexpr bool kShared = std::is_constructible_v<Pool, bufpool::SharedPoolOptions, CountingAllocator>;
+
+  explicit CountedPool(const PoolSettings& s) : ledger_(std::make_unique<AllocationLedger>(sizeof(T))) {
+    CountingAllocator allocator(ledger_.get());
+    if constexpr (kShared) {
+      bufpool::SharedPoolOptions options;
+      options.partitions = static_cast<std::size_t>(s.partitions);
+      options.arrays_per_partition = static_cast<std::size_t>(s.arrays_per_partition);
+      pool_ = std::make_unique<Pool>(options, allocator);
+      facts_ = shared_pool_facts(*pool_);
+    } else {
+      pool_ = std::make_unique<Pool>(
+          bufpool::PoolOptions{static_cast<std::size_t>(s.max_array_length), static_cast<std::size_t>(s.max_per_bucket)},
+          allocator);
+      facts_ = locked_pool_facts(*pool_);
+    }
+  }
+  CountedPool(const CountedPool&) = delete;
+  CountedPool& operator=(const CountedPool&) = delete;
+
+  Pool& pool() noexcept { return *pool_; }
+  const PoolFacts& facts() const noexcept { return facts_; }
+  AllocationLedger& ledger() noexcept { return *ledger_; }
+  PoolRef<Pool> ref() noexcept { return PoolRef<Pool>{pool_.get(), facts_, ledger_.get()}; }
+
+  // The end of a run (all workers joined): quiescent checks, then destroy and account. A pool
+  // caught misbehaving, or one stalled workers may still be inside, is leaked with its ledger
+  // instead: it may free an array twice, and the process exits after the report.
+  // `harness_rents`: rents the workload made from this pool, when it is the only pool of the run.
+  void finish(RunOutcome& out, std::optional<std::uint64_t> harness_rents = std::nullopt) {
+    if (pool_ == nullptr) return;
+    if (out.end == RunEnd::stalled || out.end == RunEnd::thread_limit) return leak();
+    if (out.violations.empty() && out.end == RunEnd::completed) {
+      check_quiescent_ledger(*ledger_, facts_, out);
+      if constexpr (PoolWithStats<Pool>) {
+        ++out.checks[static_cast<std::size_t>(OracleKind::stats)];
+        if (auto v = check_pool_stats(pool_->stats(), harness_rents, *ledger_)) out.violations.push_back(*v);
+      }
+    }
+    if (!out.violations.empty()) {
+      if (out.end == RunEnd::completed) out.end = RunEnd::violation;
+      return leak();
+    }
+    pool_.reset();
+    ++out.checks[static_cast<std::size_t>(OracleKind::accounting)];
+    if (auto v = AccountingOracle::check_after_destroy(*ledger_)) {
+      out.violations.push_back(*v);
+      if (out.end == RunEnd::completed) out.end = RunEnd::violation;
+    }
+  }
+
+ private:
+  void leak() noexcept {
+    (void)pool_.release();
+    (void)ledger_.release();
+  }
+
+  std::unique_ptr<AllocationLedger> ledger_;  // the pool's allocator points into it: outlives the pool
+  std::unique_ptr<Pool> pool_;
+  PoolFacts facts_{};
+};
+
+}  // namespace poolcheck

@@ -1,0 +1,61 @@
+// What every workload is run with, and the flavour dispatch that builds its pools.
+//
+// A workload is real consumer code (a token streamer, a request that throws, a grower) written
+// against CheckedBuffer and run by run_workload(); a pitfall is the same code with one consumer bug
+// switched in. Each workload builds its own CountedPool(s) of the flavour `stress --pool` names,
+// of whatever element types it needs, and finishes them (quiescent checks, accounting).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "bufpool/array_pool.hpp"
+#include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/pool_kind.hpp"
+#include "poolcheck/run_outcome.hpp"
+#include "poolcheck/workload/counted_pool.hpp"
+#include "poolcheck/workload/workload_runner.hpp"
+
+namespace poolcheck {
+
+struct WorkloadParams {
+  PoolKind pool = PoolKind::shared;
+  PoolSettings pools;
+  WorkloadConfig run;     // threads, seed, limits, watchdog, progress; steps_total set by the workload
+  std::uint32_t ops = 64;  // per thread: tokens per stream, requests per thread, ...
+};
+
+using WorkloadFn = RunOutcome (*)(const WorkloadParams&);
+
+// A pool flavour as a template over the element type, so one workload can build char, uint8_t and
+// float pools of the same flavour.
+template <template <class> class PoolOf>
+struct Flavour {
+  template <class T>
+  using Pool = PoolOf<T>;
+};
+
+template <class T> using LockedOf = bufpool::LockedArrayPool<T, HarnessPolicy>;
+template <class T> using CheckedLockedOf = bufpool::LockedArrayPool<T, CheckedHarnessPolicy>;
+template <class T> using SharedOf = bufpool::SharedArrayPool<T, HarnessPolicy>;
+template <class T> using CheckedSharedOf = bufpool::SharedArrayPool<T, CheckedHarnessPolicy>;
+
+// Calls fn(Flavour<...>{}) for the flavour `kind` names.
+template <class Fn>
+RunOutcome with_flavour(PoolKind kind, Fn&& fn) {
+  switch (kind) {
+    case PoolKind::locked: return fn(Flavour<LockedOf>{});
+    case PoolKind::checked_locked: return fn(Flavour<CheckedLockedOf>{});
+    case PoolKind::shared: return fn(Flavour<SharedOf>{});
+    case PoolKind::checked_shared: return fn(Flavour<CheckedSharedOf>{});
+  }
+  return fn(Flavour<SharedOf>{});
+}
+
+// "12.5%" of part in whole (0% when whole is 0), for notes.
+std::string percent_text(std::uint64_t part, std::uint64_t whole);
+// The stats note every workload prints: rents, fresh allocations and their share.
+void add_pool_note(RunOutcome& out, const bufpool::PoolStats& s, const char* pool_name = "pool");
+
+}  // namespace poolcheck

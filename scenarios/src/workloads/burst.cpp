@@ -1,0 +1,69 @@
+// burst: a batch of requests lands at once. Every thread rents at the same instant (a barrier opens
+// them together), fills and verifies its buffers while all are out, then every thread gives back at
+// the same instant. The pool sees its worst contention twice per round: everyone popping an empty
+// bucket, then everyone pushing into a full one.
+#include <barrier>
+#include <string>
+
+#include "request_data.hpp"
+#include "poolcheck/workloads/workloads.hpp"
+
+namespace poolcheck {
+namespace {
+
+template <class F>
+RunOutcome burst(const WorkloadParams& p, F) {
+  using Pool = typename F::template Pool<std::byte>;
+  CountedPool<Pool> counted(p.pools);
+  const PoolRef<Pool> ref = counted.ref();
+  const std::size_t largest = std::min<std::size_t>(8 * 1024, ref.facts.largest_bucket);
+  constexpr std::size_t kPerThread = 2;
+  const std::uint32_t rounds = std::max<std::uint32_t>(1, p.ops / kPerThread);
+  // The instant everyone rents and the instant everyone gives back: the workload's own
+  // synchronisation, as a batch scheduler would provide. A stopping thread drops out of it.
+  std::barrier<> gate(static_cast<std::ptrdiff_t>(p.run.threads));
+  WorkloadConfig config = p.run;
+  config.steps_total = std::uint64_t{p.run.threads} * rounds;
+  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+    std::uint64_t sum = 0;
+    auto together = [&] {
+      if (ctx.stop_requested()) {
+        gate.arrive_and_drop();
+        return false;
+      }
+      gate.arrive_and_wait();
+      return true;
+    };
+    std::vector<CheckedBuffer<Pool>> held;
+    for (std::uint32_t r = 0; r < rounds; ++r) {
+      if (!together()) return;
+      for (std::size_t k = 0; k < kPerThread; ++k) held.push_back(CheckedBuffer<Pool>::rent(ctx, ref, request_size(ctx.rng(), 1, largest)));
+      bool ok = true;
+      for (auto& b : held) ok = ok && fill(b, ctx.rng(), b.size()) && consume(b, b.size(), sum);
+      if (!together()) return;  // after a failed check the stop flag is set: this drops out
+      for (auto& b : held) b.give_back();
+      held.clear();
+      ctx.step_done();
+      if (!ok) {
+        gate.arrive_and_drop();
+        return;
+      }
+    }
+    gate.arrive_and_drop();
+  });
+  if (out.end == RunEnd::completed && out.violations.empty()) {
+    out.notes.push_back(std::to_string(rounds) + " bursts of " + std::to_string(p.run.threads * kPerThread) +
+                        " rents at one instant, then as many give_backs");
+  }
+  add_pool_note(out, counted.pool().stats());
+  counted.finish(out, out.rents);
+  return out;
+}
+
+}  // namespace
+
+RunOutcome run_burst(const WorkloadParams& p) {
+  return with_flavour(p.pool, [&](auto flavour) { return burst(p, flavour); });
+}
+
+}  // namespace poolcheck
