@@ -6,6 +6,11 @@
 #include <new>
 
 namespace poolcheck {
+namespace {
+// Above this, only the first and last kEdgeFillBytes of a fresh array are filled (see allocate).
+constexpr std::size_t kFullFillBytes = std::size_t{64} << 20;
+constexpr std::size_t kEdgeFillBytes = std::size_t{64} << 10;
+}  // namespace
 
 std::size_t AllocationLedger::slot_of(std::size_t bytes) const noexcept {
   const std::size_t elements = bytes / element_size;
@@ -25,7 +30,14 @@ void* CountingAllocator::allocate(std::size_t bytes, std::size_t alignment) {
   auto* header = new (base + align - kHeaderBytes) ArrayHeader();
   header->bytes.store(bytes, std::memory_order_relaxed);
   header->magic.store(ArrayHeader::kMagic, std::memory_order_relaxed);
-  std::memset(base + align, kFreshByte, bytes);
+  if (bytes <= kFullFillBytes) {
+    std::memset(base + align, kFreshByte, bytes);
+  } else {
+    // Huge (over-size) arrays come straight from mmap, whose pages the kernel zeroes, so their
+    // middle is already the same on every run; filling 1 GiB would cost a second per rent.
+    std::memset(base + align, kFreshByte, kEdgeFillBytes);
+    std::memset(base + align + bytes - kEdgeFillBytes, kFreshByte, kEdgeFillBytes);
+  }
   ledger_->allocations.fetch_add(1, std::memory_order_relaxed);
   ledger_->live[ledger_->slot_of(bytes)].fetch_add(1, std::memory_order_relaxed);
   ledger_->unleased[ledger_->slot_of(bytes)].fetch_add(1, std::memory_order_relaxed);

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 
 #include "bufpool/internal/sanitizers.hpp"
 #include "poolcheck/mutant_catalog.hpp"
+#include "poolcheck/scenario_catalog.hpp"
 
 namespace poolcheck {
 namespace {
@@ -91,12 +93,13 @@ int run_self_test(const SelfTestOptions& o) {
   column["rows"] = nlohmann::json::array();
   bool ok = true;
   std::ostream& out = std::cout;
-  out << "poolcheck self-test (" << build_flavour() << " build): every mutant must be caught, every correct pool clean\n";
-  out << "  row                                 result\n";
+  out << "poolcheck self-test (" << build_flavour()
+      << " build): every mutant and pitfall must be caught, every correct pool and workload clean\n";
+  out << "  row                                         result\n";
 
   auto report = [&](const std::string& row, bool pass, const std::string& cell, const nlohmann::json& extra) {
     char line[256];
-    std::snprintf(line, sizeof line, "  %-34s  %s%s\n", row.c_str(), cell.c_str(), pass ? "" : "   <-- FAIL");
+    std::snprintf(line, sizeof line, "  %-42s  %s%s\n", row.c_str(), cell.c_str(), pass ? "" : "   <-- FAIL");
     out << line << std::flush;
     nlohmann::json r = extra;
     r["row"] = row;
@@ -134,6 +137,32 @@ int run_self_test(const SelfTestOptions& o) {
                                                       v.detail + ")";
       report(std::string(m.name) + " / " + pool, v.caught || (!expected && v.by != "hang"), cell,
              {{"kind", "mutant"}, {"expected", std::string(m.expected)}, {"caught", v.caught}, {"by", v.by}});
+    }
+  }
+  // Workloads must come back clean on both correct pools; every pitfall must be caught by the
+  // oracle it names (a crash or a sanitizer report instead means the checker let the bug through to
+  // real memory). Workloads are shorter than the cases above: each round is a whole workload.
+  const std::string workload_seconds = std::to_string(std::min(o.seconds_per_case, 3.0));
+  for (const Scenario& sc : scenario_catalog()) {
+    if (sc.kind == ScenarioKind::program) continue;
+    for (const char* pool : {"shared", "locked"}) {
+      std::vector<std::string> args = {o.self, "--quiet", "--scenario", std::string(sc.name), "--pool", pool,
+                                       "--threads", threads, "--duration", workload_seconds, "--json", json_path};
+      const Child c = run_child(args, o.seconds_per_case + 120);
+      const Verdict v = classify(c, json_path);
+      const std::string row = std::string(to_string(sc.kind)) + " " + std::string(sc.name) + " / " + pool;
+      if (sc.kind == ScenarioKind::workload) {
+        report(row, !v.caught, v.caught ? "FLAGGED by " + v.by + " (" + v.detail + ")" : "clean (" + v.detail + ")",
+               {{"kind", "workload"}});
+        continue;
+      }
+      const bool right = v.caught && v.by == sc.expected;
+      const std::string cell = right      ? "caught by " + v.by + " (" + v.detail + ")"
+                               : v.caught ? "caught by " + v.by + ", expected " + std::string(sc.expected) + " (" +
+                                                v.detail + ")"
+                                          : "MISSED (" + v.detail + ")";
+      report(row, right, cell,
+             {{"kind", "pitfall"}, {"expected", std::string(sc.expected)}, {"caught", v.caught}, {"by", v.by}});
     }
   }
   ::unlink(json_path.c_str());

@@ -1,5 +1,5 @@
 // `stress --self-test`: proves in this build that the harness bites and never cries wolf. Every
-// mutant pool (and, later, every buggy-consumer pitfall) runs in a child `stress` process, so a
+// mutant pool, every workload and every buggy-consumer pitfall runs in a child `stress` process, so a
 // sanitizer's abort or a crash is a result, not the end of the test; the correct pools run too and
 // must come back clean. Prints the kill matrix's column for this build (release, asan or tsan).
 #pragma once

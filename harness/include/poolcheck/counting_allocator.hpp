@@ -56,7 +56,8 @@ struct ArrayHeader {
 inline constexpr std::size_t kHeaderBytes = 64;
 
 // Every byte of a fresh allocation: malloc's leftovers differ from run to run, and a deterministic
-// replay must not read them (they would change which word an oracle reports).
+// replay must not read them (they would change which word an oracle reports). Allocations above
+// 64 MiB get it in their first and last 64 KiB only: the rest are fresh mmap pages, zero on every run.
 inline constexpr unsigned char kFreshByte = 0xFA;
 static_assert(sizeof(ArrayHeader) <= kHeaderBytes);
 
