@@ -43,7 +43,10 @@ with tempfile.TemporaryDirectory() as tmp:
     for args, needle in ((["--threads", "0"], "--threads"), (["--pool", "bogus"], "--pool"),
                          (["--scenario", "nope"], "nope"), (["--frobnicate"], "frobnicate"),
                          (["--mutant", "tls-slot-kept", "--pool", "locked"], "tls-slot-kept"),
-                         (["--replay", os.path.join(tmp, "missing.txt")], "--replay")):
+                         (["--replay", os.path.join(tmp, "missing.txt")], "--replay"),
+                         (["--deterministic", "--scenario", "token-stream"], "token-stream"),
+                         (["--mutant", "ignore-cap", "--scenario", "grow"], "grow"),
+                         (["--scenario", "long-holder", "--hold-limit", "0"], "--hold-limit")):
         code, out, err = run(args)
         lines = [l for l in err.splitlines() if l.strip()]
         check(code == 2 and len(lines) == 1 and needle in lines[0] and out == "",
@@ -52,6 +55,39 @@ with tempfile.TemporaryDirectory() as tmp:
     code, out, _ = run(["--list"])
     check(code == 0 and all(s in out for s in ("mixed", "cross-thread", "clear-sensitive", "no-lock", "tls-slot-kept")),
           "--list names the scenarios, pools and mutants", out)
+    workloads = ("token-stream", "exhaustion", "long-holder", "grow", "exception-path", "burst", "mixed-types",
+                 "over-size")
+    pitfalls = {"forgot-give-back": "accounting", "assumes-zeroed": "dirty-read", "reads-capacity": "dirty-read",
+                "write-after-give-back": "use-after-give-back", "token-overflow": "overflow",
+                "holds-across-wait": "starvation"}
+    check(all(w in out for w in workloads) and all(f"caught by {o}]" in out for o in pitfalls.values()) and
+          "pitfalls" in out, "--list names every workload and pitfall, with the oracle that catches it", out)
+
+    # A workload: clean, with what it measured in the summary and the JSON report.
+    report = os.path.join(tmp, "w.json")
+    code, out, err = run(["--quiet", "--scenario", "exhaustion", "--threads", "16", "--rounds", "2", "--json", report])
+    with open(report) as f:
+        j = json.load(f)
+    check(code == 0 and "fresh allocations" in out and j["result"] == "CLEAN" and
+          any("while draining" in n for n in j["workload"]["notes"]),
+          "a workload runs clean and reports its fresh-allocation rate", out + err)
+
+    # Every pitfall, in a child process (a lost array is lost for good): exit 1, caught by its
+    # oracle, and the printed replay line reproduces the finding.
+    for name, oracle in pitfalls.items():
+        report = os.path.join(tmp, name + ".json")
+        code, out, err = run(["--quiet", "--scenario", name, "--threads", "16", "--rounds", "1", "--json", report])
+        with open(report) as f:
+            j = json.load(f)
+        replay = [l[len("replay: "):] for l in out.splitlines() if l.startswith("replay: ")]
+        check(code == 1 and j["violations"] and j["violations"][0]["oracle"] == oracle and len(replay) == 1,
+              f"pitfall {name} is caught by {oracle}", out + err)
+        if replay:
+            code2, out2, err2 = run(replay[0].split()[1:] + ["--quiet", "--json", report])
+            with open(report) as f:
+                j2 = json.load(f)
+            check(code2 == 1 and j2["violations"][0]["oracle"] == oracle, f"the replay line of {name} reproduces it",
+                  out2 + err2)
 
     # JSON and JUnit reports of a clean run.
     report, junit = os.path.join(tmp, "r.json"), os.path.join(tmp, "r.xml")
@@ -98,6 +134,15 @@ with tempfile.TemporaryDirectory() as tmp:
     out, err = p.communicate(timeout=60)
     check(p.returncode == 130 and "seed 777" in out and "INTERRUPTED" in out, "SIGINT prints the summary and exits 130",
           f"code {p.returncode}\n{out}\n{err}")
+
+    # SIGINT during a workload: same contract.
+    p = subprocess.Popen([STRESS, "--quiet", "--scenario", "long-holder", "--threads", "32", "--duration", "60",
+                          "--seed", "778"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 130 and "seed 778" in out and "INTERRUPTED" in out,
+          "SIGINT during a workload prints the summary and exits 130", f"code {p.returncode}\n{out}\n{err}")
 
 print(f"stress end to end: {len(failures)} checks failed")
 sys.exit(1 if failures else 0)
