@@ -1,11 +1,36 @@
 #!/usr/bin/env python3
-"""Writes BENCHMARKS.md from the JSON the benchmarks produced (never typed by hand).
+"""Writes BENCHMARKS.md from the JSON the benchmarks produced (never typed by hand). Every PASS or
+FAIL in it is computed here from the measured figures.
 
-usage: make_tables.py POOL_JSON HARNESS_JSON MUTANT_JSON COMMAND > BENCHMARKS.md
+usage: make_tables.py --pool POOL_JSON [--pool ...] --harness HARNESS_JSON --sanitizers SAN_JSON
+                      --memory RSS_JSONL --mutants MUTANT_JSON --plot PLOT_PATH --command CMD > BENCHMARKS.md
 """
+import argparse
 import json
 import statistics
-import sys
+
+# Goals of issue 6, checked on every row of every pool table.
+GOAL_VS_ALLOCATORS = 2.0   # shared pool at least this many times faster than the best allocator
+GOAL_VS_SLOT = 3.0         # shared pool at most this many times slower than the bare thread-local slot
+
+CONTENDERS = [("shared", "shared pool"), ("locked", "locked pool"), ("glibc", "glibc malloc"),
+              ("mimalloc", "mimalloc"), ("jemalloc", "jemalloc"), ("new", "new T[n]()"),
+              ("mutex-vector", "mutex + vector"), ("tls-slot", "thread-local slot")]
+ALLOCATORS = ["glibc", "mimalloc", "jemalloc"]
+SIZES = [(1 << 10, "1 KiB"), (16 << 10, "16 KiB"), (128 << 10, "128 KiB"), (1 << 20, "1 MiB")]
+WORKLOADS = [
+    ("pair", "Pool: rent + give_back pairs",
+     "Median wall-clock time per rent, write of one element, give_back. With 2 threads both run the loop "
+     "and the figure is wall time / pairs both completed (throughput: half the 1-thread figure is perfect "
+     "scaling)."),
+    ("cycle", "Pool: rent / write / give_back cycles",
+     "As pairs, but each cycle writes the whole requested length (memset) before giving the array back: "
+     "the memory traffic a real user adds."),
+    ("cross", "Pool: cross-thread give_back",
+     "Thread A rents and writes one element, hands the array through a 64-entry SPSC ring to thread B, "
+     "which gives it back (frees it). Every contender goes through the same ring; the clock stops after "
+     "B's last give_back. Wall time per array."),
+]
 
 
 def load(path):
@@ -13,68 +38,134 @@ def load(path):
         return json.load(f)
 
 
-def medians(gbench):
-    """name -> (median real time in ns, counters) from Google Benchmark aggregates."""
-    out = {}
-    for b in gbench["benchmarks"]:
-        if b.get("aggregate_name") != "median":
-            continue
-        unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
-        out[b["run_name"]] = (b["real_time"] * unit, b)
-    return out
-
-
 def fmt_ns(ns):
     if ns < 1000:
-        return f"{ns:.1f} ns"
+        return f"{ns:.1f} ns" if ns >= 10 else f"{ns:.2f} ns"
     if ns < 1e6:
         return f"{ns / 1e3:.1f} µs"
     return f"{ns / 1e6:.2f} ms"
 
 
-def pool_section(g):
-    ctx = g["context"]
-    m = medians(g)
-    sizes = [(1 << 10, "1 KiB"), (16 << 10, "16 KiB"), (128 << 10, "128 KiB"), (1 << 20, "1 MiB")]
-    contenders = [("BM_SharedPool", "shared pool"), ("BM_LockedPool", "locked pool"), ("BM_Malloc", "malloc/free"),
-                  ("BM_NewValueInit", "new T[n]()")]
-    lines = ["## Pool: one rent + give_back pair", "",
-             "Median wall-clock time per rent + give_back pair (std::byte arrays; each contender writes one byte). "
-             "With 2 threads it is the wall time divided by the pairs both threads completed, so it measures "
-             "throughput: half the 1-thread figure means perfect scaling.", "",
-             "| size | threads | " + " | ".join(c[1] for c in contenders) + " |",
-             "|---|---|" + "---|" * len(contenders)]
-    goal_single, goal_two = [], []
-    for size, label in sizes:
-        for threads in (1, 2):
-            row = [label, str(threads)]
-            values = {}
-            for key, _ in contenders:
-                name = f"{key}/{size}/real_time/threads:{threads}"
-                if name in m:
-                    values[key] = m[name][0]
-                    row.append(fmt_ns(m[name][0]))
-                else:
-                    row.append("n/a")
-            lines.append("| " + " | ".join(row) + " |")
-            if "BM_SharedPool" in values:
-                if threads == 1:
-                    goal_single.append((label, values["BM_SharedPool"] < 5.0, values["BM_SharedPool"]))
-                elif "BM_Malloc" in values:
-                    goal_two.append((label, values["BM_SharedPool"] <= values["BM_Malloc"],
-                                     values["BM_SharedPool"], values["BM_Malloc"]))
-    lines += ["", "Goals (computed from the table):", ""]
-    for label, ok, v in goal_single:
-        lines.append(f"- shared pool, 1 thread, {label}: {fmt_ns(v)} {'<' if ok else '>='} 5 ns — **{'PASS' if ok else 'MISS'}**")
-    for label, ok, v, mv in goal_two:
-        lines.append(f"- shared pool vs malloc/free, 2 threads, {label}: {fmt_ns(v)} vs {fmt_ns(mv)} — "
-                     f"**{'PASS' if ok else 'MISS'}**")
-    return lines, ctx
+def fmt_rate(r):
+    return f"{r / 1e6:.2f} M" if r >= 1e6 else f"{r / 1e3:.1f} k"
+
+
+def fmt_s(s):
+    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def fmt_kib(kib):
+    return f"{kib / 1024:.1f} MiB" if abs(kib) >= 1024 else f"{kib:.0f} KiB"
+
+
+def medians(gbench):
+    """run name -> (median real time in ns, benchmark entry); single runs count when no median exists."""
+    out, singles = {}, {}
+    for b in gbench["benchmarks"]:
+        unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        value = (b["real_time"] * unit, b)
+        if b.get("aggregate_name") == "median":
+            out[b["run_name"]] = value
+        elif b.get("run_type", "iteration") == "iteration":
+            singles.setdefault(b.get("run_name", b["name"]), value)
+    return {**singles, **out}
+
+
+def pool_times(pool_jsons):
+    """(workload, type, bytes, threads, contender) -> ns, merged over the pool_bench binaries."""
+    times = {}
+    for g in pool_jsons:
+        for name, (ns, _) in medians(g).items():
+            parts = name.split("/")  # workload/type/contender/bytes/real_time[/threads:N]
+            if len(parts) < 4 or parts[0] not in ("pair", "cycle", "cross"):
+                continue
+            threads = int(parts[-1].split(":")[1]) if parts[-1].startswith("threads:") else 2
+            times[(parts[0], parts[1], int(parts[3]), threads, parts[2])] = ns
+    return times
+
+
+def goal_cells(values):
+    """The two goal cells of a row and their verdicts (None when a figure is missing)."""
+    shared, slot = values.get("shared"), values.get("tls-slot")
+    allocs = {a: values[a] for a in ALLOCATORS if a in values}
+    cells, verdicts = [], []
+    if shared and allocs:
+        best = min(allocs, key=allocs.get)
+        ratio = allocs[best] / shared
+        ok = ratio >= GOAL_VS_ALLOCATORS
+        cells.append(f"{ratio:.2f}x vs {best} **{'PASS' if ok else 'FAIL'}**")
+        verdicts.append(ok)
+    else:
+        cells.append("n/a")
+        verdicts.append(None)
+    if shared and slot:
+        ratio = shared / slot
+        ok = ratio <= GOAL_VS_SLOT
+        cells.append(f"{ratio:.2f}x **{'PASS' if ok else 'FAIL'}**")
+        verdicts.append(ok)
+    else:
+        cells.append("n/a")
+        verdicts.append(None)
+    return cells, verdicts
+
+
+def pool_section(pool_jsons):
+    times = pool_times(pool_jsons)
+    present = [c for c in CONTENDERS if any(k[4] == c[0] for k in times)]
+    missing = [label for key, label in CONTENDERS if key not in {c[0] for c in present}]
+    lines = []
+    summary = []
+    for workload, title, text in WORKLOADS:
+        lines += [f"## {title}", "", text, "",
+                  "| size | type | threads | " + " | ".join(c[1] for c in present) +
+                  f" | best allocator / shared (goal ≥ {GOAL_VS_ALLOCATORS:g}x) | shared / slot (goal ≤ {GOAL_VS_SLOT:g}x) |",
+                  "|---|---|---|" + "---|" * (len(present) + 2)]
+        fails = {0: [], 1: []}
+        counted = {0: 0, 1: 0}
+        for size, label in SIZES:
+            for type_name in ("char", "float"):
+                for threads in ((2,) if workload == "cross" else (1, 2)):
+                    values = {c: times[k] for c in (p[0] for p in present)
+                              if (k := (workload, type_name, size, threads, c)) in times}
+                    if not values:
+                        continue
+                    cells, verdicts = goal_cells(values)
+                    row = [label, type_name, "1→2" if workload == "cross" else str(threads)]
+                    row += [fmt_ns(values[c]) if c in values else "n/a" for c, _ in present]
+                    lines.append("| " + " | ".join(row + cells) + " |")
+                    for g, v in enumerate(verdicts):
+                        if v is not None:
+                            counted[g] += 1
+                            if not v:
+                                fails[g].append(f"{label} {type_name} {row[2]}t")
+        lines.append("")
+        summary.append((title.split(": ")[1], counted, fails))
+    goal_lines = ["## Pool: goals", "",
+                  f"Computed from the three tables above. Goal A: the shared pool at least {GOAL_VS_ALLOCATORS:g}x "
+                  "faster than the best of glibc malloc, mimalloc and jemalloc at every size on 1 and 2 threads. "
+                  f"Goal B: the shared pool within {GOAL_VS_SLOT:g}x of the bare thread-local slot (one cached "
+                  "pointer per thread per size, nothing else).", ""]
+    if missing:
+        goal_lines += [f"Not measured on this machine (library missing at configure time): {', '.join(missing)}.", ""]
+    overall = {0: True, 1: True}
+    for name, counted, fails in summary:
+        for g, goal in ((0, "A"), (1, "B")):
+            passed = counted[g] - len(fails[g])
+            ok = counted[g] > 0 and not fails[g]
+            overall[g] &= ok
+            detail = f" (fails: {', '.join(fails[g])})" if fails[g] else ""
+            goal_lines.append(f"- goal {goal}, {name}: {passed}/{counted[g]} rows pass — "
+                              f"**{'PASS' if ok else 'FAIL'}**{detail}")
+    goal_lines += ["", "Where the whole array is written (cycles) the write costs the same for every contender, so "
+                   "ratios there tend to 1x whatever the pool does.",
+                   "", f"- goal A overall: **{'PASS' if overall[0] else 'FAIL'}**",
+                   f"- goal B overall: **{'PASS' if overall[1] else 'FAIL'}**", ""]
+    return lines + goal_lines
 
 
 def harness_section(g):
     m = medians(g)
-    lines = ["## Harness: checked operations per second", "",
+    lines = ["## Harness: checked operations per second (release, harness_bench)", "",
              "Programs of rent(1024) / write the tag pattern / verify / give_back on the shared pool, "
              "through the free-running executor with every oracle on (checked), and the same programs on the "
              "bare pool with plain memset/memchr and no oracles (bare), same threads, same start gate. One "
@@ -94,48 +185,168 @@ def harness_section(g):
     return lines
 
 
-def mutant_section(j):
-    lines = ["## Bug finding: racy mutants", "",
-             f"Each row: {j['seeds']} program seeds (4 threads x 32 ops for the deterministic modes; 64 threads "
-             "for free-running, up to 30 s). PCT's first schedule is a random-walk calibration that measures k. "
-             "Found = runs that failed; schedules and seconds are medians over the runs that found it; replay "
-             "= replays of the recorded trace that hit the same violation at the same step.", "",
-             "| mutant | pool | mode | found | median schedules | median seconds | caught by | replay |",
+def sanitizer_section(j):
+    presets = j["presets"]
+    lines = ["## Harness: `stress` in release, ASan and TSan", "",
+             f"`stress` (scenario {j['scenario']}, seed {j['seed']}) with the same fixed work in each preset's "
+             "build; ops/s = ops_done / seconds from its `--json` report (rounds' wall time, thread start-up "
+             "and the scenario's chaos delays included, so few threads are dominated by delays, not checks). "
+             "Sanitizer options are the test presets'. Slowdown = release ops/s / preset ops/s.", ""]
+    for name, p in presets.items():
+        if "missing" in p:
+            lines.append(f"- {name}: `{p['missing']}` was not built; column empty.")
+    runs = {name: {r["threads"]: r for r in p.get("runs", [])} for name, p in presets.items()}
+    threads = sorted({t for r in runs.values() for t in r})
+    lines += ["", "| threads | ops x rounds | release ops/s | ASan ops/s | TSan ops/s | ASan slowdown | TSan slowdown |",
+              "|---|---|---|---|---|---|---|"]
+
+    def cell(preset, t):
+        r = runs.get(preset, {}).get(t)
+        if not r:
+            return "n/a", None
+        if "ops_per_s" not in r:
+            return r.get("error", "failed")[:40], None
+        flag = "" if r.get("result") == "CLEAN" else f" ({r.get('result')})"
+        return fmt_rate(r["ops_per_s"]) + flag, r["ops_per_s"]
+
+    for t in threads:
+        any_run = next(r[t] for r in runs.values() if t in r)
+        rel, rel_v = cell("release", t)
+        asan, asan_v = cell("asan", t)
+        tsan, tsan_v = cell("tsan", t)
+        slow = [f"{rel_v / v:.1f}x" if rel_v and v else "n/a" for v in (asan_v, tsan_v)]
+        lines.append(f"| {t} | {any_run['ops']} x {any_run['rounds']} | {rel} | {asan} | {tsan} | {slow[0]} | {slow[1]} |")
+    return lines
+
+
+def memory_section(rows):
+    by = {r["variant"]: r for r in rows}
+    first = rows[0]
+    lines = ["## Memory: token streams with and without a pool", "",
+             f"{first['streams']} streams (threads) each append {first['tokens_per_stream']} seeded tokens of 1-32 "
+             f"bytes to a {first['buffer_bytes'] // 1024} KiB char buffer, flush it to a checksum when the next token "
+             "would not fit, and give it back. One process per variant. Peak = VmHWM; baseline = VmRSS before the "
+             "pool or any stream existed. Bound = arrays the pool's caps let it keep in the buckets used, times "
+             "their bytes, plus one buffer per live stream. Peak − baseline also holds thread stacks and the "
+             "allocator's own overhead, so it is compared with the bound pessimistically.", "",
+             "| variant | peak RSS | baseline | peak − baseline | cap rule | bound | within bound | checksum |",
              "|---|---|---|---|---|---|---|---|"]
+    for name in ("shared", "locked", "new"):
+        r = by.get(name)
+        if not r:
+            continue
+        used = r["peak_rss_kib"] - r["baseline_rss_kib"]
+        if name == "new":
+            bound, within = f"— (live buffers alone: {fmt_kib(r['live_bytes'] / 1024)})", "—"
+        else:
+            ok = used * 1024 <= r["bound_bytes"]
+            bound = (f"{fmt_kib(r['bound_bytes'] / 1024)} ({fmt_kib(r['kept_bound_bytes'] / 1024)} kept + "
+                     f"{fmt_kib(r['live_bytes'] / 1024)} live)")
+            within = f"**{'PASS' if ok else 'FAIL'}** ({100.0 * used * 1024 / r['bound_bytes']:.0f}% of bound)"
+        label = {"shared": "shared pool", "locked": "locked pool", "new": "no pool (new char[] / delete[])"}[name]
+        lines.append(f"| {label} | {fmt_kib(r['peak_rss_kib'])} | {fmt_kib(r['baseline_rss_kib'])} | {fmt_kib(used)} | "
+                     f"{r['cap_rule']} | {bound} | {within} | `{r['checksum']}` |")
+    sums = {r["checksum"] for r in rows}
+    lines += ["", f"- same tokens in every variant (one checksum): {'yes' if len(sums) == 1 else 'NO'}"]
+    if "new" in by:
+        base = by["new"]["peak_rss_kib"] - by["new"]["baseline_rss_kib"]
+        for name in ("shared", "locked"):
+            if name in by:
+                used = by[name]["peak_rss_kib"] - by[name]["baseline_rss_kib"]
+                lines.append(f"- {name} pool vs no pool: {fmt_kib(used - base)} more at peak")
+    return lines
+
+
+def summarize(runs):
+    found = [r for r in runs if r["found"]]
+    sched = [r["schedules"] for r in found if "schedules" in r]
+    secs = [r["seconds"] for r in found]
+    oracles = sorted({r["oracle"] for r in found if r["oracle"]})
+    replays = [r for r in found if "replays" in r]
+    return {
+        "found": f"{len(found)}/{len(runs)}",
+        "schedules": f"{statistics.median(sched):g}" if sched else "—",
+        "median": fmt_s(statistics.median(secs)) if secs else "—",
+        "max": fmt_s(max(secs)) if secs else "—",
+        "oracles": ", ".join(oracles) or "—",
+        "replay": (f"{sum(r['replays_matching'] for r in replays)}/{sum(r['replays'] for r in replays)}"
+                   if replays else "—"),
+    }
+
+
+def mutant_section(j, plot):
+    lines = ["## Bug finding: racy mutants", "",
+             f"Each row: {j['seeds']} program seeds (4 threads x 32 ops for the deterministic modes, up to "
+             f"{j.get('det_search', 5000)} schedules; {j.get('free_threads', 64)} threads for free-running, up to "
+             f"{j.get('free_seconds', 30)} s). PCT's first schedule is a random-walk calibration that measures k. "
+             "Found = runs that failed; schedules and seconds are over the runs that found it (seconds: wall time "
+             "of the stress process); replay = fresh-process replays of each recorded trace that hit the same "
+             "violation at the same step.", "",
+             f"![time to detection per mutant]({plot})", "",
+             "| mutant | pool | mode | found | median schedules | median time | max time | caught by | replay |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in j["mutants"]:
         for mode in ("pct", "random", "free"):
-            runs = [r for r in row["runs"] if r["mode"] == mode]
-            found = [r for r in runs if r["found"]]
-            sched = statistics.median([r["schedules"] for r in found if "schedules" in r]) if any(
-                "schedules" in r for r in found) else None
-            secs = statistics.median([r["seconds"] for r in found]) if found else None
-            oracles = sorted({r["oracle"] for r in found if r["oracle"]})
-            replays = [r for r in found if "replays" in r]
-            replay = (f"{sum(r['replays_matching'] for r in replays)}/{sum(r['replays'] for r in replays)}"
-                      if replays else "—")
-            lines.append(f"| {row['mutant']} | {row['pool']} | {mode} | {len(found)}/{len(runs)} | "
-                         f"{sched if sched is not None else '—'} | {f'{secs:.2f}' if secs is not None else '—'} | "
-                         f"{', '.join(oracles) or '—'} | {replay} |")
+            s = summarize([r for r in row["runs"] if r["mode"] == mode])
+            lines.append(f"| {row['mutant']} | {row['pool']} | {mode} | {s['found']} | {s['schedules']} | "
+                         f"{s['median']} | {s['max']} | {s['oracles']} | {s['replay']} |")
+    lines += ["", "### Buggy consumers (pitfalls)", ""]
+    if j.get("pitfalls"):
+        lines += [f"`stress --scenario NAME` on the correct {j['pitfalls'][0]['pool']} pool, free-running only (the "
+                  "deterministic executor schedules the pool, not consumer scenarios).", "",
+                  "| pitfall | found | median time | max time | caught by | expected (stress --list) |",
+                  "|---|---|---|---|---|---|"]
+        for row in j["pitfalls"]:
+            s = summarize(row["runs"])
+            expected = row.get("expected")
+            match = "—" if not expected else (f"{expected} ✓" if expected in s["oracles"].split(", ") else
+                                               f"{expected} ✗")
+            lines.append(f"| {row['pitfall']} | {s['found']} | {s['median']} | {s['max']} | {s['oracles']} | "
+                         f"{match} |")
+    else:
+        lines.append("This build's `stress --list` has no pitfall section; no rows.")
     lines += ["", "Deterministic executor speed on the correct pools (300 PCT schedules of 4 threads x 32 ops):", ""]
     for pool, sps in j["schedules_per_second"].items():
         lines.append(f"- {pool}: {sps:.0f} schedules/s")
     return lines
 
 
+def context_lines(pool_jsons, command):
+    ctx = pool_jsons[0]["context"]
+    lines = [f"- command: `{command}`",
+             f"- date: {ctx.get('date', '?')}",
+             f"- machine: {ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, "
+             f"load average before the run {ctx.get('load_avg', '?')}",
+             f"- build: release preset (g++ -O2); Debian's Google Benchmark library reports build type "
+             f"{ctx.get('library_build_type', '?')}"]
+    for g in pool_jsons:
+        c = g["context"]
+        versions = ", ".join(f"{k} {c[k]}" for k in ("glibc_version", "mimalloc_version", "jemalloc_version") if k in c)
+        lines.append(f"- `{c.get('executable', '?').rsplit('/', 1)[-1]}`: malloc resolves to "
+                     f"`{c.get('malloc_library', '?')}` ({versions})")
+    return lines
+
+
 def main():
-    pool_json, harness_json, mutant_json, command = sys.argv[1:5]
-    pool_lines, ctx = pool_section(load(pool_json))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pool", action="append", required=True, help="pool_bench JSON (glibc binary first)")
+    ap.add_argument("--harness", required=True)
+    ap.add_argument("--sanitizers", required=True)
+    ap.add_argument("--memory", required=True, help="token_stream_rss output, one JSON object per line")
+    ap.add_argument("--mutants", required=True)
+    ap.add_argument("--plot", required=True, help="path of the detection plot, relative to BENCHMARKS.md")
+    ap.add_argument("--command", required=True)
+    a = ap.parse_args()
+    pool_jsons = [load(p) for p in a.pool]
+    with open(a.memory) as f:
+        memory = [json.loads(line) for line in f if line.strip()]
     out = ["# Benchmarks", "",
            "Produced by `bench/run_benchmarks.sh` from the benchmarks' JSON output by `bench/make_tables.py`; "
-           "never edited by hand.", "",
-           f"- command: `{command}`",
-           f"- date: {ctx.get('date', '?')}",
-           f"- machine: {ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, "
-           f"load average before the run {ctx.get('load_avg', '?')}",
-           f"- build: release preset (g++ -O2); Debian's Google Benchmark library reports build type "
-           f"{ctx.get('library_build_type', '?')}",
-           ""]
-    out += pool_lines + [""] + harness_section(load(harness_json)) + [""] + mutant_section(load(mutant_json))
+           "never edited by hand.", ""]
+    out += context_lines(pool_jsons, a.command) + [""]
+    out += pool_section(pool_jsons)
+    out += harness_section(load(a.harness)) + [""] + sanitizer_section(load(a.sanitizers)) + [""]
+    out += memory_section(memory) + [""] + mutant_section(load(a.mutants), a.plot)
     print("\n".join(out))
 
 

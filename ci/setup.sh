@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev            # GoogleTest
   librapidcheck-dev                    # RapidCheck (rapidcheck_gtest)
   libbenchmark-dev                     # Google Benchmark (bench/)
+  libmimalloc-dev libjemalloc-dev      # bench/: the allocators the pools are measured against
   libcli11-dev                         # CLI11 (the stress command)
   nlohmann-json3-dev                   # JSON reports
 )
