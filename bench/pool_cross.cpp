@@ -1,0 +1,53 @@
+// cross/<type>/<contender>/<bytes>: this thread rents and writes one element, a second thread gives
+// the array back. Every contender's arrays travel through the same SPSC ring, so the ring's cost is
+// common and the differences are how each allocator takes back memory another thread handed out.
+#include <thread>
+
+#include "pool_workloads.hpp"
+#include "spsc_handoff.hpp"
+
+namespace bench {
+namespace {
+
+template <class C, class T>
+void cross_thread(benchmark::State& state, std::size_t n) {
+  SpscHandoff<std::span<T>> ring;
+  std::thread giver([&ring] {
+    for (bool more = true; more;) {
+      ring.pop_then([&](std::span<T> a) {
+        if (a.empty()) {
+          more = false;  // the end marker
+        } else {
+          C::give_back(a);
+        }
+      });
+    }
+  });
+  const benchmark::IterationCount last = state.max_iterations;
+  benchmark::IterationCount i = 0;
+  for (auto _ : state) {
+    const std::span<T> a = C::rent(n);
+    use<false>(a, n);
+    ring.push(a);
+    if (++i == last) ring.wait_drained();  // the last give_back happens inside the timed region
+  }
+  ring.push(std::span<T>{});
+  giver.join();
+}
+
+}  // namespace
+
+void register_cross() {
+  for_each_contender([]<template <class> class Contender>() {
+    for (const std::size_t bytes : kSizesBytes) {
+      benchmark::RegisterBenchmark(benchmark_name<Contender<char>, char>("cross", bytes).c_str(),
+                                   cross_thread<Contender<char>, char>, bytes)
+          ->UseRealTime();
+      benchmark::RegisterBenchmark(benchmark_name<Contender<float>, float>("cross", bytes).c_str(),
+                                   cross_thread<Contender<float>, float>, bytes / sizeof(float))
+          ->UseRealTime();
+    }
+  });
+}
+
+}  // namespace bench
