@@ -59,6 +59,8 @@ RunOutcome run_deterministic_round(const StressSettings& s, const ProgramSet& pr
     case Fault::tls_slot_kept: return run_policy<MutantOf<Fault::tls_slot_kept>>(s, programs, strategy, o, st);
     case Fault::lose_array: return run_policy<MutantOf<Fault::lose_array>>(s, programs, strategy, o, st);
     case Fault::racy_stats: return run_policy<MutantOf<Fault::racy_stats>>(s, programs, strategy, o, st);
+    case Fault::partial_clear: return run_policy<MutantOf<Fault::partial_clear>>(s, programs, strategy, o, st);
+    case Fault::lease_drops_clear: return run_policy<MutantOf<Fault::lease_drops_clear>>(s, programs, strategy, o, st);
     case Fault::none: break;
   }
   throw std::logic_error("mutant without a fault");

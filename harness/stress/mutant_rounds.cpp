@@ -1,4 +1,4 @@
-// The mutant pools, instantiated here (one TU: eighteen pool types compile in parallel with the rest).
+// The mutant pools, instantiated here (one TU: twenty-two pool types compile in parallel with the rest).
 #include <cstddef>
 #include <stdexcept>
 
@@ -41,6 +41,9 @@ RunOutcome run_mutant_round(const StressSettings& s, const ProgramSet& programs,
     case Fault::tls_slot_kept: return run_with_fault<Fault::tls_slot_kept>(s, programs, hooks, round, stats_out);
     case Fault::lose_array: return run_with_fault<Fault::lose_array>(s, programs, hooks, round, stats_out);
     case Fault::racy_stats: return run_with_fault<Fault::racy_stats>(s, programs, hooks, round, stats_out);
+    case Fault::partial_clear: return run_with_fault<Fault::partial_clear>(s, programs, hooks, round, stats_out);
+    case Fault::lease_drops_clear:
+      return run_with_fault<Fault::lease_drops_clear>(s, programs, hooks, round, stats_out);
     case Fault::none: break;
   }
   throw std::logic_error("mutant without a fault");

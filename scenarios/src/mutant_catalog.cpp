@@ -24,6 +24,12 @@ constexpr std::array kMutants = {
            "aliasing", false, true},
     Mutant{"lose-array", Fault::lose_array, "a dropped or trimmed array is forgotten instead of freed", "accounting (bucket-cap first when many pile up)",
            true, true},
+    Mutant{"partial-clear", Fault::partial_clear,
+           "give_back(clear_array = true) zeroes only the first half (the smaller bucket's worth)", "leakage", true,
+           true},
+    Mutant{"lease-drops-clear", Fault::lease_drops_clear,
+           "a Lease asked to clear gives its array back without clearing (the RAII wrapper drops the flag)",
+           "leakage", true, true},
     Mutant{"racy-stats", Fault::racy_stats, "a statistics counter is a plain shared integer", "tsan", true, true},
 };
 

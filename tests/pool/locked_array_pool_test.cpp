@@ -321,6 +321,40 @@ TEST(LockedArrayPoolFaults, IgnoreClearLeavesTheOldBytes) {
   pool.give_back(b);
 }
 
+TEST(LockedArrayPoolFaults, PartialClearZeroesOnlyTheFirstHalf) {
+  LockedArrayPool<int, WithFaults<DefaultPoolPolicy, static_cast<std::uint32_t>(Fault::partial_clear)>> pool;
+  auto a = pool.rent(16);
+  std::fill(a.begin(), a.end(), 5);
+  pool.give_back(a, true);
+  auto b = pool.rent(16);
+  ASSERT_EQ(b.data(), a.data());
+  EXPECT_EQ(b[0], 0) << "the first half is zeroed";
+  EXPECT_EQ(b[15], 5) << "partial_clear leaves the top half";
+  pool.give_back(b);
+}
+
+TEST(LockedArrayPoolFaults, LeaseDropsClearGivesBackUncleared) {
+  LockedArrayPool<int, WithFaults<DefaultPoolPolicy, static_cast<std::uint32_t>(Fault::lease_drops_clear)>> pool;
+  int* data = nullptr;
+  {
+    auto lease = pool.lease(16, /*clear_on_give_back=*/true);
+    data = lease.data();
+    std::fill(lease.data(), lease.data() + 16, 5);
+  }
+  auto b = pool.rent(16);
+  ASSERT_EQ(b.data(), data);
+  EXPECT_EQ(b[0], 5) << "the lease's clear flag was dropped";
+  pool.give_back(b);
+  LockedArrayPool<int> correct;
+  {
+    auto lease = correct.lease(16, true);
+    std::fill(lease.data(), lease.data() + 16, 5);
+  }
+  auto c = correct.rent(16);
+  EXPECT_EQ(c[0], 0) << "the correct pool's lease clears";
+  correct.give_back(c);
+}
+
 TEST(LockedArrayPoolFaults, DoublePushHandsOneArrayOutTwice) {
   AllocationLog log;  // refuses double frees, so the corrupt pool cannot corrupt the heap
   {

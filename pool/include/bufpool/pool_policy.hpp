@@ -50,6 +50,8 @@ enum class Fault : std::uint32_t {
   tls_slot_kept = 1u << 6,        // rent from the thread-local slot does not empty the slot
   lose_array = 1u << 7,           // a dropped array is forgotten instead of freed
   racy_stats = 1u << 8,           // a statistics counter is a plain, shared, non-atomic integer
+  partial_clear = 1u << 9,        // give_back(clear_array = true) zeroes only the first half
+  lease_drops_clear = 1u << 10,   // a Lease asked to clear gives its array back without clearing
 };
 
 constexpr std::uint32_t operator|(Fault a, Fault b) noexcept {

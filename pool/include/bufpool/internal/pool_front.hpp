@@ -91,7 +91,9 @@ template <class T, class Policy>
   if (!storage.accept_give_back(array.data(), length)) return std::nullopt;
   constexpr bool kClearNow =
       !has_fault<Policy>(Fault::ignore_clear) && !has_fault<Policy>(Fault::clear_after_publish);
-  if (clear_array && kClearNow) storage.clear(array.data(), length);
+  // The partial_clear mutant zeroes the smaller bucket's worth, as code that clears "the length it
+  // used" instead of the whole array would.
+  if (clear_array && kClearNow) storage.clear(array.data(), has_fault<Policy>(Fault::partial_clear) ? length / 2 : length);
   storage.poison_resting(array.data(), length);
   std::size_t b = bucket_index(length);
   if constexpr (has_fault<Policy>(Fault::off_by_one_bucket)) {
@@ -115,7 +117,8 @@ Lease<T> make_lease(Pool& pool, std::size_t length, bool clear_on_give_back) {
   std::span<T> whole = pool.rent_exact(length);
   auto give_back = [](void* p, std::span<T> w, bool clear) noexcept {
     // Cannot throw: a lease's array is always a bucket capacity or over-size of this pool.
-    static_cast<Pool*>(p)->give_back(w, clear);
+    // The lease_drops_clear mutant: an RAII wrapper that forgets to pass its clear flag on.
+    static_cast<Pool*>(p)->give_back(w, clear && !has_fault<typename Pool::policy_type>(Fault::lease_drops_clear));
   };
   return Lease<T>(&pool, give_back, whole, length, clear_on_give_back);
 }
