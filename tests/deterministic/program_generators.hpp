@@ -1,5 +1,6 @@
 // RapidCheck generators of thread programs (the same ProgramSet type the seeded generator makes),
-// small enough for the deterministic executor, with sizes skewed to bucket edges. Shrinking removes
+// small enough for the deterministic executor, with sizes skewed to bucket edges (the same edge
+// sizes as the pool's own properties: tests/generators.hpp). Shrinking removes
 // threads and ops and moves sizes towards small ones.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <ostream>
 #include <vector>
 
+#include "generators.hpp"
 #include "poolcheck/program.hpp"
 
 namespace poolcheck {
@@ -19,14 +21,10 @@ inline void showValue(const ProgramSet& programs, std::ostream& os) { os << to_s
 
 namespace poolcheck::testing {
 
+// The pool tests' bucket-edge sizes (generators.hpp), as the uint64_t an Op carries.
 inline rc::Gen<std::uint64_t> edge_sizes(std::uint64_t max_length) {
-  return rc::gen::oneOf(
-      rc::gen::just<std::uint64_t>(0),
-      rc::gen::map(rc::gen::inRange<unsigned>(1, 16), [](unsigned k) -> std::uint64_t { return (1u << k) - 1; }),
-      rc::gen::map(rc::gen::inRange<unsigned>(4, 16), [](unsigned k) -> std::uint64_t { return 1u << k; }),
-      rc::gen::map(rc::gen::inRange<unsigned>(4, 16), [](unsigned k) -> std::uint64_t { return (1u << k) + 1; }),
-      rc::gen::inRange<std::uint64_t>(1, 64),
-      rc::gen::just<std::uint64_t>(max_length + 1));
+  return rc::gen::map(gen::edge_size(static_cast<std::size_t>(max_length), 15),
+                      [](std::size_t n) { return static_cast<std::uint64_t>(n); });
 }
 
 // One op for a program of `threads` threads.
