@@ -192,12 +192,12 @@ def sanitizer_section(j):
              "build; ops/s = ops_done / seconds from its `--json` report (rounds' wall time, thread start-up "
              "and the scenario's chaos delays included, so few threads are dominated by delays, not checks). "
              "Sanitizer options are the test presets'. Slowdown = release ops/s / preset ops/s.", ""]
-    for name, p in presets.items():
-        if "missing" in p:
-            lines.append(f"- {name}: `{p['missing']}` was not built; column empty.")
+    missing = [f"- {name}: `{p['missing']}` was not built; column empty." for name, p in presets.items()
+               if "missing" in p]
+    lines += missing + ([""] if missing else [])
     runs = {name: {r["threads"]: r for r in p.get("runs", [])} for name, p in presets.items()}
     threads = sorted({t for r in runs.values() for t in r})
-    lines += ["", "| threads | ops x rounds | release ops/s | ASan ops/s | TSan ops/s | ASan slowdown | TSan slowdown |",
+    lines += ["| threads | ops x rounds | release ops/s | ASan ops/s | TSan ops/s | ASan slowdown | TSan slowdown |",
               "|---|---|---|---|---|---|---|"]
 
     def cell(preset, t):
