@@ -33,6 +33,10 @@ enum class OracleKind : std::uint8_t {
 inline constexpr std::size_t kOracleCount = 14;
 
 std::string_view oracle_name(OracleKind kind) noexcept;
+// False for the checks on consumer code that cannot be the pool's fault (dirty-read, overflow,
+// use-after-give-back, starvation): after such a finding the pool is still sound and may be
+// destroyed normally. Everything else may implicate the pool.
+bool implicates_pool(OracleKind kind) noexcept;
 std::optional<OracleKind> oracle_from_name(std::string_view name) noexcept;
 
 struct Violation {

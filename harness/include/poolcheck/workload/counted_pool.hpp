@@ -7,6 +7,7 @@
 // pool inside is as thread-safe as its flavour.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -87,8 +88,10 @@ class CountedPool {
   PoolRef<Pool> ref() noexcept { return PoolRef<Pool>{pool_.get(), facts_, ledger_.get()}; }
 
   // The end of a run (all workers joined): quiescent checks, then destroy and account. A pool
-  // caught misbehaving, or one stalled workers may still be inside, is leaked with its ledger
-  // instead: it may free an array twice, and the process exits after the report.
+  // caught misbehaving (any finding that may implicate it), or one stalled workers may still be
+  // inside, is leaked with its ledger instead: it may free an array twice, and the process exits
+  // after the report. After findings against the consumer only, the pool is sound: it is
+  // destroyed and accounted as usual.
   // `harness_rents`: rents the workload made from this pool, when it is the only pool of the run.
   void finish(RunOutcome& out, std::optional<std::uint64_t> harness_rents = std::nullopt) {
     if (pool_ == nullptr) return;
@@ -102,7 +105,9 @@ class CountedPool {
     }
     if (!out.violations.empty()) {
       if (out.end == RunEnd::completed) out.end = RunEnd::violation;
-      return leak();
+      const bool suspect = std::any_of(out.violations.begin(), out.violations.end(),
+                                       [](const Violation& v) { return implicates_pool(v.oracle); });
+      if (suspect) return leak();
     }
     pool_.reset();
     ++out.checks[static_cast<std::size_t>(OracleKind::accounting)];
