@@ -203,9 +203,10 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
     return {array, capacity};
   }
 
-  // Pushes a resting array into the partitions, or frees it when all are full.
-  void push_or_free(std::size_t b, T* array, Cache* cache) noexcept {
-    if (stacks_[b].try_push(start_partition(), array, std::chrono::steady_clock::now())) return;
+  // Pushes a resting array into the partitions, or frees it when all are full. Out of line, like
+  // rent_slow: inlined, it made give_back too large for gcc to inline into callers' loops.
+  [[gnu::noinline]] void push_or_free(std::size_t b, T* array, Cache* cache) noexcept {
+    if (stacks_[b].try_push(start_partition(), array, internal::coarse_now())) return;
     storage_.free(array, internal::bucket_capacity(b));
     count(cache != nullptr ? cache->counters.drops[b] : orphan_.drops[b], cache != nullptr);
   }
