@@ -22,8 +22,7 @@ RunOutcome burst(const WorkloadParams& p, F) {
   // The instant everyone rents and the instant everyone gives back: the workload's own
   // synchronisation, as a batch scheduler would provide. A stopping thread drops out of it.
   std::barrier<> gate(static_cast<std::ptrdiff_t>(p.run.threads));
-  WorkloadConfig config = p.run;
-  config.steps_total = std::uint64_t{p.run.threads} * rounds;
+  const WorkloadConfig config = run_config(p, p.run.threads, rounds);
   RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
     std::uint64_t sum = 0;
     auto together = [&] {

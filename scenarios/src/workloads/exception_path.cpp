@@ -26,8 +26,7 @@ RunOutcome exception_path(const WorkloadParams& p, bool forgot_give_back, F) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t largest = std::min<std::size_t>(32 * 1024, ref.facts.largest_bucket);
   std::vector<std::uint64_t> thrown(p.run.threads);  // slot i written by thread i only
-  WorkloadConfig config = p.run;
-  config.steps_total = std::uint64_t{p.run.threads} * p.ops;
+  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
   RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     std::uint64_t sum = 0;

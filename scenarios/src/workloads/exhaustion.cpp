@@ -35,8 +35,7 @@ RunOutcome exhaustion(const WorkloadParams& p, F) {
   const std::uint32_t drain_rounds = std::max<std::uint32_t>(1, p.ops / 2 / static_cast<std::uint32_t>(batch));
   const std::uint32_t recover_ops = std::max<std::uint32_t>(1, p.ops / 2);
   std::vector<ThreadCounts> counts(p.run.threads);  // slot i written by thread i only
-  WorkloadConfig config = p.run;
-  config.steps_total = std::uint64_t{p.run.threads} * (drain_rounds * batch + recover_ops);
+  const WorkloadConfig config = run_config(p, p.run.threads, drain_rounds * batch + recover_ops);
   RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
     ThreadCounts& c = counts[ctx.index()];
     std::uint64_t sum = 0;

@@ -31,8 +31,7 @@ RunOutcome grow(const WorkloadParams& p, F) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t largest = std::min<std::size_t>(64 * 1024, ref.facts.largest_bucket);
   std::vector<std::uint64_t> grows(p.run.threads);  // slot i written by thread i only
-  WorkloadConfig config = p.run;
-  config.steps_total = std::uint64_t{p.run.threads} * p.ops;
+  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
   RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     for (std::uint32_t request = 0; request < p.ops && !ctx.stop_requested(); ++request) {

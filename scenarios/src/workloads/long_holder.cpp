@@ -31,8 +31,7 @@ RunOutcome long_holder(const WorkloadParams& p, F) {
     std::uint64_t rents = 0, fresh = 0;
   };
   std::vector<Counts> counts(p.run.threads);  // slot i written by thread i only
-  WorkloadConfig config = p.run;
-  config.steps_total = std::uint64_t{churners} * p.ops;
+  const WorkloadConfig config = run_config(p, churners, p.ops);
   RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
     std::uint64_t sum = 0;
     if (ctx.index() < holders) {

@@ -21,8 +21,7 @@ RunOutcome mixed_types(const WorkloadParams& p, F) {
   const auto media_ref = media.ref();
   const auto tensor_ref = tensors.ref();
   const std::size_t largest = std::min<std::size_t>(16 * 1024, text_ref.facts.largest_bucket);
-  WorkloadConfig config = p.run;
-  config.steps_total = std::uint64_t{p.run.threads} * p.ops;
+  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
   RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     std::uint64_t sum = 0;

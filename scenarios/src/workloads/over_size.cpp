@@ -26,8 +26,7 @@ RunOutcome over_size(const WorkloadParams& p, F) {
   const std::uint32_t big_threads = huge ? std::min<std::uint32_t>(p.run.threads, 2) : p.run.threads;
   const std::uint32_t big_rents = huge ? std::min<std::uint32_t>(p.ops, 2) : std::max<std::uint32_t>(1, p.ops / 4);
   std::vector<std::uint64_t> oversize(p.run.threads);  // slot i written by thread i only
-  WorkloadConfig config = p.run;
-  config.steps_total = std::uint64_t{p.run.threads} * p.ops;
+  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
   RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     std::uint64_t sum = 0;

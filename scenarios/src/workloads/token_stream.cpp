@@ -122,8 +122,7 @@ RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, F) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t length = std::min<std::size_t>(kBufferChars, ref.facts.largest_bucket);
   std::vector<StreamResult> results(p.run.threads);  // slot i written by stream i only; read after the join
-  WorkloadConfig config = p.run;
-  config.steps_total = std::uint64_t{p.run.threads} * p.ops;
+  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
   const auto hold_wait = 3 * std::chrono::duration_cast<std::chrono::microseconds>(p.run.limits.hold_limit);
   RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
     StreamResult& result = results[ctx.index()];

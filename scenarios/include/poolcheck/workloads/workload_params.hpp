@@ -53,6 +53,13 @@ RunOutcome with_flavour(PoolKind kind, Fn&& fn) {
   return fn(Flavour<SharedOf>{});
 }
 
+// The run's configuration with the progress total set: `workers` threads report `steps_each` steps.
+inline WorkloadConfig run_config(const WorkloadParams& p, std::uint64_t workers, std::uint64_t steps_each) {
+  WorkloadConfig config = p.run;
+  config.steps_total = workers * steps_each;
+  return config;
+}
+
 // "12.5%" of part in whole (0% when whole is 0), for notes.
 std::string percent_text(std::uint64_t part, std::uint64_t whole);
 // The stats note every workload prints: rents, fresh allocations and their share.
