@@ -28,8 +28,8 @@ RunOutcome run_policy(const StressSettings& s, const ProgramSet& programs, det::
     return out.run;
   };
   const bool shared = s.pool == PoolKind::shared || s.pool == PoolKind::checked_shared;
-  if (shared) return run_fresh_pool<bufpool::SharedArrayPool<Element, Policy>, true>(s, execute, stats_out);
-  return run_fresh_pool<bufpool::LockedArrayPool<Element, Policy>, false>(s, execute, stats_out);
+  if (shared) return run_fresh_pool<bufpool::SharedArrayPool<Element, Policy>>(s, execute, stats_out);
+  return run_fresh_pool<bufpool::LockedArrayPool<Element, Policy>>(s, execute, stats_out);
 }
 
 template <bufpool::Fault F>

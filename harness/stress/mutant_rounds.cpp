@@ -19,8 +19,8 @@ RunOutcome run_with_fault(const StressSettings& s, const ProgramSet& programs, c
                           std::uint32_t round, bufpool::PoolStats& stats_out) {
   const bool shared = s.pool == PoolKind::shared || s.pool == PoolKind::checked_shared;
   const auto run = free_running(programs, s, hooks, round);
-  if (shared) return run_fresh_pool<bufpool::SharedArrayPool<Element, MutantPolicy<F>>, true>(s, run, stats_out);
-  return run_fresh_pool<bufpool::LockedArrayPool<Element, MutantPolicy<F>>, false>(s, run, stats_out);
+  if (shared) return run_fresh_pool<bufpool::SharedArrayPool<Element, MutantPolicy<F>>>(s, run, stats_out);
+  return run_fresh_pool<bufpool::LockedArrayPool<Element, MutantPolicy<F>>>(s, run, stats_out);
 }
 
 }  // namespace

@@ -21,13 +21,13 @@ RunOutcome run_one(const StressSettings& s, const ProgramSet& programs, const St
   const auto run = free_running(programs, s, hooks, round);
   switch (s.pool) {
     case PoolKind::locked:
-      return run_fresh_pool<bufpool::LockedArrayPool<Element, HarnessPolicy>, false>(s, run, stats_out);
+      return run_fresh_pool<bufpool::LockedArrayPool<Element, HarnessPolicy>>(s, run, stats_out);
     case PoolKind::checked_locked:
-      return run_fresh_pool<bufpool::LockedArrayPool<Element, CheckedHarnessPolicy>, false>(s, run, stats_out);
+      return run_fresh_pool<bufpool::LockedArrayPool<Element, CheckedHarnessPolicy>>(s, run, stats_out);
     case PoolKind::shared:
-      return run_fresh_pool<bufpool::SharedArrayPool<Element, HarnessPolicy>, true>(s, run, stats_out);
+      return run_fresh_pool<bufpool::SharedArrayPool<Element, HarnessPolicy>>(s, run, stats_out);
     case PoolKind::checked_shared:
-      return run_fresh_pool<bufpool::SharedArrayPool<Element, CheckedHarnessPolicy>, true>(s, run, stats_out);
+      return run_fresh_pool<bufpool::SharedArrayPool<Element, CheckedHarnessPolicy>>(s, run, stats_out);
   }
   throw std::logic_error("unknown pool kind");
 }
