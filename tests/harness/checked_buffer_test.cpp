@@ -20,7 +20,7 @@ using SharedPool = bufpool::SharedArrayPool<char, HarnessPolicy>;
 struct Worker {
   RunState state{1, 0};
   WorkloadLimits limits;
-  WorkloadLog log;
+  WorkerLog log;
   WorkerContext ctx{0, 1, 42, state, limits, log};
 
   Worker() { limits.hold_limit = std::chrono::milliseconds(20); }

@@ -46,6 +46,7 @@
 #include "poolcheck/seeded_random.hpp"
 #include "poolcheck/tag_pattern.hpp"
 #include "poolcheck/thread_launcher.hpp"
+#include "poolcheck/worker_log.hpp"
 
 namespace poolcheck {
 
@@ -169,15 +170,6 @@ class FreeExecutor {
   }
 
  private:
-  struct WorkerLog {
-    std::vector<Violation> violations;
-    std::array<std::uint64_t, kOracleCount> checks{};
-    std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};
-    std::uint64_t rents = 0;
-    std::uint64_t hand_overs = 0;
-    std::uint64_t ops_done = 0;
-  };
-
   // A free run's worker-side state (see run()).
   struct FreeRunContext {
     FreeRunContext(const ProgramSet& p, const FreeRunConfig& c)
@@ -217,8 +209,8 @@ class FreeExecutor {
         main_log.violations.push_back(*v);
       }
     }
-    for (auto& log : logs) merge(out, log);
-    merge(out, main_log);
+    for (auto& log : logs) merge_into(out, log);
+    merge_into(out, main_log);
     out.end = end;
     if (end == RunEnd::completed && !out.violations.empty()) out.end = RunEnd::violation;
     out.seconds = seconds_since(t0);
@@ -227,15 +219,6 @@ class FreeExecutor {
 
   static double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  }
-
-  static void merge(RunOutcome& out, const WorkerLog& log) {
-    out.violations.insert(out.violations.end(), log.violations.begin(), log.violations.end());
-    for (std::size_t i = 0; i < kOracleCount; ++i) out.checks[i] += log.checks[i];
-    for (std::size_t i = 0; i < kLedgerSlots; ++i) out.rents_by_bucket[i] += log.rents_by_bucket[i];
-    out.rents += log.rents;
-    out.hand_overs += log.hand_overs;
-    out.ops_done += log.ops_done;
   }
 
   static void collect_published(const RunState& state, RunOutcome& out) {

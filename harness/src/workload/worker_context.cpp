@@ -6,7 +6,7 @@
 namespace poolcheck {
 
 WorkerContext::WorkerContext(std::uint32_t index, std::uint32_t threads, std::uint64_t seed, RunState& state,
-                             const WorkloadLimits& limits, WorkloadLog& log)
+                             const WorkloadLimits& limits, WorkerLog& log)
     : index_(index), threads_(threads), rng_(seed, index), state_(state), limits_(limits), log_(log) {}
 
 Tag WorkerContext::next_tag() noexcept {
@@ -24,7 +24,7 @@ bool WorkerContext::report(Violation v) {
 }
 
 void WorkerContext::step_done() noexcept {
-  ++log_.steps;
+  ++log_.ops_done;
   state_.on_op_done(index_);
 }
 

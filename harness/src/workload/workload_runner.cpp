@@ -18,7 +18,7 @@ struct RunContext {
   const WorkloadConfig config;
   const std::function<void(WorkerContext&)> body;
   RunState state;
-  std::vector<WorkloadLog> logs;
+  std::vector<WorkerLog> logs;
   ThreadLauncher launcher;  // last: destroyed (joined) first
 };
 
@@ -107,18 +107,7 @@ RunOutcome run_workload(const WorkloadConfig& config, const std::function<void(W
     return out;
   }
   c->launcher.join();
-  std::chrono::nanoseconds longest{0};
-  for (const WorkloadLog& log : c->logs) {
-    out.violations.insert(out.violations.end(), log.violations.begin(), log.violations.end());
-    for (std::size_t k = 0; k < kOracleCount; ++k) out.checks[k] += log.checks[k];
-    for (std::size_t k = 0; k < kLedgerSlots; ++k) out.rents_by_bucket[k] += log.rents_by_bucket[k];
-    out.rents += log.rents;
-    out.hand_overs += log.hand_overs;
-    out.ops_done += log.steps;
-    longest = std::max(longest, log.longest_hold);
-    out.peak_thread_bytes = std::max<std::uint64_t>(out.peak_thread_bytes, log.peak_live_bytes);
-  }
-  out.longest_hold_ms = std::chrono::duration<double, std::milli>(longest).count();
+  for (const WorkerLog& log : c->logs) merge_into(out, log);
   out.end = end;
   if (end == RunEnd::completed && !out.violations.empty()) out.end = RunEnd::violation;
   out.seconds = seconds_since(t0);

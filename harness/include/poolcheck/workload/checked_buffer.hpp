@@ -223,7 +223,7 @@ class CheckedBuffer {
       return;
     }
     if (span_.empty()) return;
-    WorkloadLog& log = ctx_->log();
+    WorkerLog& log = ctx_->log();
     ++log.rents;
     ++log.rents_by_bucket[n > ref_.facts.largest_bucket ? kLedgerSlots - 1 : bufpool::internal::bucket_index(n)];
     if (header_ != nullptr) {

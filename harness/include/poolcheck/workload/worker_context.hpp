@@ -8,18 +8,17 @@
 // thread from run_workload() and passes it to every CheckedBuffer it rents.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/run_state.hpp"
 #include "poolcheck/seeded_random.hpp"
 #include "poolcheck/tag_pattern.hpp"
 #include "poolcheck/violation.hpp"
+#include "poolcheck/worker_log.hpp"
 
 namespace poolcheck {
 
@@ -29,29 +28,17 @@ struct WorkloadLimits {
   bool stop_on_first_violation = true;
 };
 
-// One thread's results, merged into the RunOutcome after the join.
-struct WorkloadLog {
-  std::vector<Violation> violations;
-  std::array<std::uint64_t, kOracleCount> checks{};
-  std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};
-  std::uint64_t rents = 0;
-  std::uint64_t steps = 0;
-  std::uint64_t hand_overs = 0;
-  std::chrono::nanoseconds longest_hold{0};  // longest a lease of this thread was held
-  std::size_t peak_live_bytes = 0;           // most bytes this thread held at once
-};
-
 class WorkerContext {
  public:
   WorkerContext(std::uint32_t index, std::uint32_t threads, std::uint64_t seed, RunState& state,
-                const WorkloadLimits& limits, WorkloadLog& log);
+                const WorkloadLimits& limits, WorkerLog& log);
   WorkerContext(const WorkerContext&) = delete;
   WorkerContext& operator=(const WorkerContext&) = delete;
 
   std::uint32_t index() const noexcept { return index_; }
   std::uint32_t threads() const noexcept { return threads_; }
   SeededRandom& rng() noexcept { return rng_; }
-  WorkloadLog& log() noexcept { return log_; }
+  WorkerLog& log() noexcept { return log_; }
 
   // A tag no other rental of this run carries: (this thread, its next rental number).
   Tag next_tag() noexcept;
@@ -81,7 +68,7 @@ class WorkerContext {
   SeededRandom rng_;
   RunState& state_;
   const WorkloadLimits& limits_;
-  WorkloadLog& log_;
+  WorkerLog& log_;
   std::uint32_t next_op_ = 0;
   std::size_t live_leases_ = 0;
   std::size_t live_bytes_ = 0;

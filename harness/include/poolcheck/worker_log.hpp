@@ -1,0 +1,32 @@
+// What one worker thread records while it runs (violations, oracle checks, rents, ops), written by
+// that thread only and merged into the RunOutcome after the join. Shared by the free-running
+// executor's workers and the workload runner's.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/run_outcome.hpp"
+#include "poolcheck/violation.hpp"
+
+namespace poolcheck {
+
+struct WorkerLog {
+  std::vector<Violation> violations;
+  std::array<std::uint64_t, kOracleCount> checks{};
+  std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};
+  std::uint64_t rents = 0;
+  std::uint64_t hand_overs = 0;
+  std::uint64_t ops_done = 0;                // program ops, or workload steps
+  std::chrono::nanoseconds longest_hold{0};  // workloads: longest a lease of this thread was held
+  std::size_t peak_live_bytes = 0;           // workloads: most bytes this thread held at once
+};
+
+// Adds `log` into `out` (sums, and maxima for the hold time and the peak).
+void merge_into(RunOutcome& out, const WorkerLog& log);
+
+}  // namespace poolcheck

@@ -1,0 +1,19 @@
+#include "poolcheck/worker_log.hpp"
+
+#include <algorithm>
+
+namespace poolcheck {
+
+void merge_into(RunOutcome& out, const WorkerLog& log) {
+  out.violations.insert(out.violations.end(), log.violations.begin(), log.violations.end());
+  for (std::size_t i = 0; i < kOracleCount; ++i) out.checks[i] += log.checks[i];
+  for (std::size_t i = 0; i < kLedgerSlots; ++i) out.rents_by_bucket[i] += log.rents_by_bucket[i];
+  out.rents += log.rents;
+  out.hand_overs += log.hand_overs;
+  out.ops_done += log.ops_done;
+  out.longest_hold_ms =
+      std::max(out.longest_hold_ms, std::chrono::duration<double, std::milli>(log.longest_hold).count());
+  out.peak_thread_bytes = std::max<std::uint64_t>(out.peak_thread_bytes, log.peak_live_bytes);
+}
+
+}  // namespace poolcheck
