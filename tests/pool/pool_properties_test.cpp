@@ -125,12 +125,14 @@ class LockedModel {
   std::vector<Bucket> buckets_;
 };
 
-// .NET's TlsOverPerCoreLockedStacksArrayPool for one thread that always starts at partition 0: one
-// slot per bucket, then partitions filled in order and popped in order.
+// .NET's TlsOverPerCoreLockedStacksArrayPool for one thread pinned to core 0: one slot per bucket,
+// then partitions filled in order from 0. A pop starts at the partition the bucket's last pop found
+// an array in (partition 0 when there is none) and goes round; it takes a second array from the
+// same partition into the (empty) slot when there is one.
 class SharedModel {
  public:
   SharedModel(std::size_t partitions, std::size_t per_partition)
-      : per_partition_(per_partition), buckets_(27, Bucket{nullptr, std::vector<Stack>(partitions)}) {}
+      : per_partition_(per_partition), buckets_(27, Bucket{nullptr, std::vector<Stack>(partitions), 0}) {}
 
   Expected rent(std::size_t n) {
     ++c.rents;
@@ -142,13 +144,22 @@ class SharedModel {
       ++c.thread_local_hits;
       return {size, std::exchange(bucket.slot, nullptr)};
     }
-    for (Stack& p : bucket.partitions) {
+    const std::size_t count = bucket.partitions.size();
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t at = (bucket.pop_start + i) % count;
+      Stack& p = bucket.partitions[at];
       if (p.empty()) continue;
       const std::byte* array = p.back();
       p.pop_back();
+      if (!p.empty()) {
+        bucket.slot = p.back();
+        p.pop_back();
+      }
+      bucket.pop_start = at;
       ++c.hits;
       return {size, array};
     }
+    bucket.pop_start = 0;
     ++c.fresh;
     return {size, nullptr};
   }
@@ -183,6 +194,7 @@ class SharedModel {
   struct Bucket {
     const std::byte* slot;
     std::vector<Stack> partitions;
+    std::size_t pop_start = 0;
   };
   std::size_t per_partition_;
   std::vector<Bucket> buckets_;

@@ -72,8 +72,8 @@ class LockedArrayPool {
   // pool; nothing changes then.
   void give_back(std::span<T> array, bool clear_array = false) {
     const auto b = internal::prepare_give_back(storage_, oversize_, array, clear_array, bucket_count_, largest_bucket());
-    if (!b) return;
-    const bool kept = buckets_[*b].put(array.data());
+    if (b == internal::kNotPooled) return;
+    const bool kept = buckets_[b].put(array.data());
     internal::clear_after_publish<T, Policy>(array, clear_array);
     if (!kept) storage_.free(array.data(), array.size());
   }

@@ -16,6 +16,8 @@
 #include <mutex>
 #include <new>
 
+#include "bufpool/internal/adaptive_mutex.hpp"
+
 namespace bufpool {
 
 // The source of every array a pool keeps. A pool calls it from many threads at once, so an
@@ -58,11 +60,12 @@ constexpr std::uint32_t operator|(Fault a, Fault b) noexcept {
   return static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b);
 }
 
-// Production policy: std::atomic, std::mutex, aligned operator new, unchecked, no faults.
+// Production policy: std::atomic, an adaptive mutex (std::mutex where glibc's is missing), aligned
+// operator new, unchecked, no faults.
 struct DefaultPoolPolicy {
   template <class U>
   using atomic = std::atomic<U>;
-  using mutex = std::mutex;
+  using mutex = internal::AdaptiveMutex;
   using allocator = AlignedNewAllocator;
   static constexpr bool checked = false;
   static constexpr std::uint32_t faults = 0;

@@ -8,7 +8,7 @@
 // a fresh array of the bucket's size. give_back frees the array when every partition is full.
 // Arrays move between threads freely: rent on one thread, give back on another.
 //
-// The fast path (slot hit) is a thread-local lookup, a relaxed load of the trim epoch, and relaxed
+// The fast path (slot hit) is a thread-local lookup, a relaxed load of the pool's fast key, and relaxed
 // loads/stores of the caller's own slot and counters: no lock, no read-modify-write.
 //
 // trim(): frees arrays resting in the partitions (all, or those older than trim_after), and under
@@ -92,17 +92,17 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   // bucket capacity; nothing changes then.
   void give_back(std::span<T> array, bool clear_array = false) {
     const auto b = internal::prepare_give_back(storage_, oversize_, array, clear_array, kBuckets, internal::kMaxBucketLength);
-    if (!b) return;
+    if (b == internal::kNotPooled) return;
     Cache* cache = cache_for_this_thread();
     T* spill = array.data();
     if (cache != nullptr) [[likely]] {
-      spill = cache->slots[*b].load(std::memory_order_relaxed);
-      cache->slots[*b].store(array.data(), std::memory_order_relaxed);
+      spill = cache->slots[b].load(std::memory_order_relaxed);
+      cache->slots[b].store(array.data(), std::memory_order_relaxed);
       Counters::bump(cache->counters.give_backs);
     } else {
       Counters::bump_shared(orphan_.give_backs);
     }
-    if (spill != nullptr) push_or_free(*b, spill, cache);
+    if (spill != nullptr) push_or_free(b, spill, cache);
     internal::clear_after_publish<T, Policy>(array, clear_array);
   }
 
@@ -120,7 +120,9 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
     const std::size_t freed = free_partitions(older_than);
     trimmed_.fetch_add(freed, std::memory_order_relaxed);
     if (pressure == TrimPressure::high) {
-      trim_epoch_.fetch_add(1, std::memory_order_relaxed);  // owners see it eventually; no data rides on it
+      // A fresh key makes every thread's fast entry miss once; each then frees its own slots in
+      // cache_slow. Relaxed: owners see it eventually, and no data rides on it.
+      fast_key_.store(internal::next_pool_id(), std::memory_order_relaxed);
       (void)cache_for_this_thread();                        // this thread honours it now
     }
     return freed;
@@ -165,11 +167,9 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
     Cache* cache = cache_for_this_thread();
     if (cache != nullptr) [[likely]] {
       T* array = cache->slots[b].load(std::memory_order_relaxed);
-      if (array != nullptr) {
+      if (array != nullptr) [[likely]] {
         if constexpr (!has_fault<Policy>(Fault::tls_slot_kept)) cache->slots[b].store(nullptr, std::memory_order_relaxed);
-        Counters::bump(cache->counters.rents[b]);
-        Counters::bump(cache->counters.hits);
-        Counters::bump(cache->counters.thread_local_hits);
+        Counters::bump(cache->counters.slot_rents[b]);
         return hand_out(b, array, length, exact, cache);
       }
     }
@@ -177,10 +177,23 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   }
 
   // Slot miss: the partitions, then a fresh array. Kept out of line so rent's fast path stays short.
+  // The slot is empty here (only its owner fills it), so a partition with two arrays gives both:
+  // one for this call, one for the slot. A thread that only rents (its arrays given back elsewhere)
+  // then takes a partition lock every other rent, and the slot still holds at most one array.
   [[gnu::noinline]] std::span<T> rent_slow(std::size_t b, std::size_t length, bool exact, Cache* cache) {
     Counters& counters = cache != nullptr ? cache->counters : orphan_;
     const bool owned = cache != nullptr;
-    T* array = stacks_[b].try_pop(start_partition());
+    T* array = nullptr;
+    if (owned) {
+      const std::uint32_t last = cache->pop_start[b];
+      T* spare = nullptr;
+      std::size_t found = 0;
+      array = stacks_[b].try_pop(last != 0 ? last - 1 : start_partition(), &spare, &found);
+      cache->pop_start[b] = array != nullptr ? static_cast<std::uint32_t>(found + 1) : 0;
+      if (spare != nullptr) cache->slots[b].store(spare, std::memory_order_relaxed);  // stays poisoned: it rests
+    } else {
+      array = stacks_[b].try_pop(start_partition());
+    }
     if (array != nullptr) {
       count(counters.hits, owned);
     } else {
@@ -256,12 +269,10 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
 
   // The calling thread's cache for this pool, or null when none can exist (allocation failed, or the
   // thread is past destroying its thread-locals). Fast when this pool was the thread's last.
+  // One compare: the entry's key against fast_key_, which names this pool and its last trim.
   Cache* cache_for_this_thread() noexcept {
     const FastEntry& fast = fast_entry_;
-    if (fast.pool_id == id_ && fast.cache->seen_trim_epoch == trim_epoch_.load(std::memory_order_relaxed))
-        [[likely]] {
-      return fast.cache;
-    }
+    if (fast.key == fast_key_.load(std::memory_order_relaxed)) [[likely]] return fast.cache;
     return cache_slow();
   }
 
@@ -269,17 +280,17 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
     if (thread_caches_gone_) return nullptr;
     ThreadCacheList& thread_caches = this_thread_caches();
     Cache* cache = thread_caches.find(id_);
-    const std::uint64_t epoch = trim_epoch_.load(std::memory_order_relaxed);
+    const std::uint64_t key = fast_key_.load(std::memory_order_relaxed);
     if (cache == nullptr) {
       cache = thread_caches.add(id_, registry_);
       if (cache == nullptr) return nullptr;
-      cache->seen_trim_epoch = epoch;
+      cache->seen_key = key;
     }
-    if (cache->seen_trim_epoch != epoch) {
+    if (cache->seen_key != key) {  // a trim(high) since this thread last looked
       free_slots(*cache, /*count_as_trimmed=*/true);
-      cache->seen_trim_epoch = epoch;
+      cache->seen_key = key;
     }
-    fast_entry_ = FastEntry{id_, cache};
+    fast_entry_ = FastEntry{key, cache};
     return cache;
   }
 
@@ -328,7 +339,7 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   };
 
   struct FastEntry {
-    std::uint64_t pool_id = 0;  // 0: no pool (ids start at 1)
+    std::uint64_t key = 0;  // a pool's fast_key_ when cache was looked up; 0 matches no pool
     Cache* cache = nullptr;
   };
 
@@ -353,8 +364,11 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   const std::shared_ptr<Registry> registry_;
   // Thread-safe (allocator contract; checked mode's registry locks itself).
   internal::ArrayStorage<T, Policy> storage_;
-  // Bumped by trim(TrimPressure::high); relaxed: it only tells owners to empty their own slots.
-  typename Policy::template atomic<std::uint64_t> trim_epoch_{0};
+  // What a thread's FastEntry must hold to skip the lookup: a process-unique id (next_pool_id),
+  // replaced by a fresh one at every trim(TrimPressure::high) so that each owner's next call misses,
+  // takes cache_slow and empties its own slots. Ids are never reused, so an entry left over from a
+  // destroyed pool or an earlier trim never matches. Relaxed: no data rides on it.
+  typename Policy::template atomic<std::uint64_t> fast_key_{id_};
   // Counters of calls made with no thread cache; written by many threads (fetch_add).
   Counters orphan_;
   internal::OversizeCounters<Policy> oversize_;

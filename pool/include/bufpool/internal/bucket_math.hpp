@@ -35,6 +35,11 @@ constexpr std::size_t bucket_count_for(std::size_t max_array_length) noexcept {
   return bucket_index(max_array_length) + 1;
 }
 
+// Index of the bucket whose capacity is exactly `capacity` (a power of two >= 16): one tzcnt.
+constexpr std::size_t bucket_index_of_capacity(std::size_t capacity) noexcept {
+  return static_cast<std::size_t>(std::countr_zero(capacity)) - 4;
+}
+
 // True when `length` is exactly the capacity of some bucket of a pool with `bucket_count` buckets.
 // (length & (length - 1)) rather than std::has_single_bit: without -mpopcnt gcc calls
 // __popcountdi2 for the latter, which alone doubled the cost of a give_back.
@@ -44,6 +49,7 @@ constexpr bool is_bucket_capacity(std::size_t length, std::size_t bucket_count) 
 
 static_assert(bucket_index(1) == 0 && bucket_index(16) == 0 && bucket_index(17) == 1);
 static_assert(bucket_index(32) == 1 && bucket_index(33) == 2);
+static_assert(bucket_index_of_capacity(16) == 0 && bucket_index_of_capacity(kMaxBucketLength) == kMaxBucketCount - 1);
 static_assert(bucket_count_for(0) == 1 && bucket_count_for(64) == 3 && bucket_count_for(65) == 4);
 static_assert(bucket_count_for(kMaxBucketLength) == kMaxBucketCount);
 static_assert(bucket_capacity(kMaxBucketCount - 1) == kMaxBucketLength);

@@ -1,11 +1,14 @@
 // The second level of SharedArrayPool, for one bucket: one locked stack per partition (per core by
-// default), like .NET's SharedArrayPoolPartitions. A thread starts at the partition of the core it
-// runs on and tries each other partition once, so threads on different cores rarely share a lock.
+// default), like .NET's SharedArrayPoolPartitions. A push starts at the partition of the core the
+// thread runs on, a pop where the caller says (SharedArrayPool: where this thread last found an
+// array), and each tries every other partition once, so threads on different cores rarely share
+// a lock.
 // Each entry remembers when it was pushed, for trim by age.
 //
 // Thread-safety: each partition's members are guarded by its own mutex; a call never holds two
-// partition locks at once. resting_/high_water_ are relaxed atomics mirrored from under the locks
-// (read by stats() without locking). partitions_/cap_ are immutable after construction.
+// partition locks at once. Each partition's resting/high_water are relaxed atomics mirrored from
+// under its lock (read by stats() without locking). partitions_/cap_ are immutable after
+// construction.
 #pragma once
 
 #include <algorithm>
@@ -51,17 +54,28 @@ class PerCoreStacks {
     partitions_ = std::make_unique<Partition[]>(partitions);
   }
 
-  // Pops a resting array, starting at partition `start`; null when all are empty.
-  T* try_pop(std::size_t start) {
+  // Pops a resting array, starting at partition `start`; null when all are empty. With `spare`,
+  // also pops a second array of the same partition into *spare (null when there is none): a
+  // thread whose slot is empty refills it under the same lock, so a thread that rents what other
+  // threads give back takes a partition lock every other rent, not every rent. *found (if given)
+  // is the partition the array came from.
+  //
+  // No lock-free peek at a partition's count first: a partition another core just pushed to is in
+  // that core's cache, and reading it before locking it moved the line twice (bench's cross-thread
+  // run went from 120 to 350 ns an array with the peek).
+  T* try_pop(std::size_t start, T** spare = nullptr, std::size_t* found = nullptr) {
+    if (spare != nullptr) *spare = nullptr;
     for (std::size_t i = 0; i < partition_count_; ++i) {
-      Partition& p = partitions_[(start + i) % partition_count_];
+      const std::size_t at = (start + i) % partition_count_;
+      Partition& p = partitions_[at];
       Lock lock(p.mu);
       if (p.count == 0) continue;
-      const std::size_t top = p.count - 1;
+      std::size_t top = p.count - 1;
       T* array = p.entries[top].array;
+      if (spare != nullptr && top > 0) *spare = p.entries[--top].array;
       race_window<Policy>();
-      p.count = top;
-      resting_.fetch_sub(1, std::memory_order_relaxed);
+      p.set_count(top);
+      if (found != nullptr) *found = at;
       return array;
     }
     return nullptr;
@@ -72,18 +86,18 @@ class PerCoreStacks {
   bool try_push(std::size_t start, T* array, SteadyTime now) {
     for (std::size_t i = 0; i < partition_count_; ++i) {
       Partition& p = partitions_[(start + i) % partition_count_];
+      constexpr bool kCapped = !has_fault<Policy>(Fault::ignore_cap);
       Lock lock(p.mu);
-      if (p.count == cap_ && !has_fault<Policy>(Fault::ignore_cap)) continue;
+      if (kCapped && p.count >= cap_) continue;
       if (!p.reserve(cap_)) return false;
       const std::size_t at = p.count;
       race_window<Policy>();
       p.entries[at] = Entry{array, now};
-      p.count = at + 1;
-      note_pushed(1);
+      p.set_count(at + 1);
       if constexpr (has_fault<Policy>(Fault::double_push)) {
         if (p.reserve(cap_)) {
-          p.entries[p.count++] = Entry{array, now};
-          note_pushed(1);
+          p.entries[p.count] = Entry{array, now};
+          p.set_count(p.count + 1);
         }
       }
       return true;
@@ -108,14 +122,25 @@ class PerCoreStacks {
           p.entries[kept++] = p.entries[e];
         }
       }
-      p.count = kept;
+      p.set_count(kept);
     }
-    resting_.fetch_sub(freed, std::memory_order_relaxed);
     return freed;
   }
 
-  std::size_t resting() const noexcept { return resting_.load(std::memory_order_relaxed); }
-  std::size_t high_water() const noexcept { return high_water_.load(std::memory_order_relaxed); }
+  // Arrays resting in all partitions now (each partition's count read without its lock: exact at
+  // quiescence, a snapshot otherwise).
+  std::size_t resting() const noexcept {
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < partition_count_; ++i) sum += partitions_[i].resting.load(std::memory_order_relaxed);
+    return sum;
+  }
+  // The sum of each partition's most-ever-resting: at least the most that ever rested in the
+  // bucket at once, and at most cap() while every partition keeps its own cap.
+  std::size_t high_water() const noexcept {
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < partition_count_; ++i) sum += partitions_[i].high_water.load(std::memory_order_relaxed);
+    return sum;
+  }
   std::size_t cap() const noexcept { return partition_count_ * cap_; }
   std::size_t partition_count() const noexcept { return partition_count_; }
 
@@ -125,13 +150,28 @@ class PerCoreStacks {
     SteadyTime pushed;
   };
 
-  // One cache line apart so two cores' locks never share a line.
+  // Partitions are cache-line aligned so two cores' locks never share a line. Everything one push
+  // or pop touches, but the entry itself, is in the partition: a shared, bucket-wide counter beside
+  // it was one more line moving between cores on every push and pop (about 20 ns of the 130 ns an
+  // array cost in bench's cross-thread run).
   struct alignas(64) Partition {
     AnnotatedMutex<RawMutex> mu;
     // Allocated on first push, so unused buckets cost a mutex and a pointer per partition.
     std::unique_ptr<Entry[]> entries BUFPOOL_GUARDED_BY(mu);
     std::size_t count BUFPOOL_GUARDED_BY(mu) = 0;
+    // Mirror of count: written only under mu (a relaxed store: the lock holder is the only
+    // writer), read by stats() without the lock. On the lock's cache line, which a push or pop
+    // owns anyway.
+    Atom<std::size_t> resting{0};
+    // Second cache line: written rarely. high_water mirrors count's maximum like `resting`.
     std::size_t allocated BUFPOOL_GUARDED_BY(mu) = 0;
+    Atom<std::size_t> high_water{0};
+
+    void set_count(std::size_t n) BUFPOOL_REQUIRES(mu) {
+      count = n;
+      resting.store(n, std::memory_order_relaxed);
+      if (n > high_water.load(std::memory_order_relaxed)) high_water.store(n, std::memory_order_relaxed);
+    }
 
     // Makes room for one more entry. Only the ignore_cap mutant grows past `cap`.
     bool reserve(std::size_t cap) BUFPOOL_REQUIRES(mu) {
@@ -146,19 +186,10 @@ class PerCoreStacks {
     }
   };
 
-  void note_pushed(std::size_t n) noexcept {
-    const std::size_t now = resting_.fetch_add(n, std::memory_order_relaxed) + n;
-    std::size_t seen = high_water_.load(std::memory_order_relaxed);
-    while (now > seen && !high_water_.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
-    }
-  }
-
   // Immutable after init().
   std::size_t partition_count_ = 0;
   std::size_t cap_ = 0;
   std::unique_ptr<Partition[]> partitions_;
-  Atom<std::size_t> resting_{0};     // sum of the partitions' counts
-  Atom<std::size_t> high_water_{0};  // most ever resting at once (across partitions)
 };
 
 }  // namespace bufpool::internal

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <span>
 #include <stdexcept>
 
@@ -65,37 +64,46 @@ void give_back_oversize(ArrayStorage<T, Policy>& storage, OversizeCounters<Polic
   storage.free(array.data(), array.size());
 }
 
-// Throws std::invalid_argument naming the size unless `length` is a bucket capacity.
-inline void require_bucket_capacity(std::size_t length, std::size_t bucket_count, std::size_t largest) {
-  if (!is_bucket_capacity(length, bucket_count)) {
-    throw std::invalid_argument(not_a_bucket_message(length, largest));
+// What prepare_give_back returns when the array is not to be filed in a bucket.
+inline constexpr std::size_t kNotPooled = ~std::size_t{0};
+
+// give_back's rare cases, kept out of line so the common one is a straight run of instructions:
+// an empty span does nothing, an over-size array is freed, any other size is not this pool's and
+// throws std::invalid_argument naming it.
+template <class T, class Policy>
+[[gnu::noinline, gnu::cold]] void give_back_unusual(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& oversize,
+                                                   std::span<T> array, bool clear_array, std::size_t largest_bucket) {
+  if (array.empty()) return;
+  if (array.size() > largest_bucket) {
+    give_back_oversize(storage, oversize, array, clear_array);
+    return;
   }
+  throw std::invalid_argument(not_a_bucket_message(array.size(), largest_bucket));
 }
 
 // The part of give_back both flavours share, up to the point of publishing the array: empty and
 // over-size arrays are handled here, foreign sizes throw std::invalid_argument, checked mode may
 // refuse the array; otherwise the array is cleared if asked, poisoned, and the bucket to file it in
-// is returned.
-// Always inlined: it is most of give_back's fast path.
+// is returned (kNotPooled when there is nothing more to do).
+// Always inlined: it is most of give_back's fast path. (A std::optional result was spilled to the
+// stack by gcc on every call; the sentinel stays in a register.)
 template <class T, class Policy>
-[[gnu::always_inline]] inline std::optional<std::size_t> prepare_give_back(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& oversize,
-                                             std::span<T> array, bool clear_array, std::size_t bucket_count,
-                                             std::size_t largest_bucket) {
-  if (array.empty()) return std::nullopt;
+[[gnu::always_inline]] inline std::size_t prepare_give_back(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& oversize,
+                                                            std::span<T> array, bool clear_array, std::size_t bucket_count,
+                                                            std::size_t largest_bucket) {
   const std::size_t length = array.size();
-  if (length > largest_bucket) {
-    give_back_oversize(storage, oversize, array, clear_array);
-    return std::nullopt;
+  if (!is_bucket_capacity(length, bucket_count)) [[unlikely]] {
+    give_back_unusual(storage, oversize, array, clear_array, largest_bucket);
+    return kNotPooled;
   }
-  require_bucket_capacity(length, bucket_count, largest_bucket);
-  if (!storage.accept_give_back(array.data(), length)) return std::nullopt;
+  if (!storage.accept_give_back(array.data(), length)) return kNotPooled;
   constexpr bool kClearNow =
       !has_fault<Policy>(Fault::ignore_clear) && !has_fault<Policy>(Fault::clear_after_publish);
   // The partial_clear mutant zeroes the smaller bucket's worth, as code that clears "the length it
   // used" instead of the whole array would.
   if (clear_array && kClearNow) storage.clear(array.data(), has_fault<Policy>(Fault::partial_clear) ? length / 2 : length);
   storage.poison_resting(array.data(), length);
-  std::size_t b = bucket_index(length);
+  std::size_t b = bucket_index_of_capacity(length);
   if constexpr (has_fault<Policy>(Fault::off_by_one_bucket)) {
     if (b + 1 < bucket_count) ++b;
   }

@@ -7,7 +7,7 @@
 // owner's exit (its thread_local list retires each cache into its pool under the registry lock) and
 // the pool's destruction (it frees every registered cache's slots under the same lock, when by
 // contract no thread uses the pool any more). A trim() cannot reach into other threads' slots
-// safely, so it bumps an epoch and each owner frees its own slots at its next call.
+// safely, so it changes the pool's fast key and each owner frees its own slots at its next call.
 #pragma once
 
 #include <algorithm>
@@ -25,15 +25,20 @@ namespace bufpool::internal {
 // Counters of one owner. bump() is a relaxed load + store (the owner is the only writer, so no
 // update is lost and no lock-prefixed instruction is paid); bump_shared() is for counters that
 // several threads write (threads with no cache, the pool-wide fallbacks).
+//
+// The fast path pays for one counter per call: a slot hit bumps slot_rents[b] only, and the
+// totals PoolStats reports (rents, hits, thread_local_hits) are sums taken in add_to(). Each bump
+// is a load-add-store chain through memory that the next call waits on; three of them per rent
+// made the shared pool's pair 4 ns where a bare slot takes 1 ns (BENCHMARKS.md, stop 8).
 template <class Policy>
 struct CacheCounters {
   using Counter = typename Policy::template atomic<std::uint64_t>;
 
-  Counter rents[kMaxBucketCount]{};
+  Counter slot_rents[kMaxBucketCount]{};  // rents served by the caller's own slot
+  Counter rents[kMaxBucketCount]{};       // every other rent of the bucket (partitions or fresh)
   Counter fresh[kMaxBucketCount]{};
   Counter drops[kMaxBucketCount]{};
-  Counter hits{0};
-  Counter thread_local_hits{0};
+  Counter hits{0};  // rents served by a partition (slot hits are slot_rents)
   Counter give_backs{0};
   Counter trimmed{0};
 
@@ -48,12 +53,12 @@ struct CacheCounters {
   // Adds `other` into this (single writer of this: the caller holds what guards it).
   void absorb(const CacheCounters& other) noexcept {
     for (std::size_t b = 0; b < kMaxBucketCount; ++b) {
+      bump(slot_rents[b], read(other.slot_rents[b]));
       bump(rents[b], read(other.rents[b]));
       bump(fresh[b], read(other.fresh[b]));
       bump(drops[b], read(other.drops[b]));
     }
     bump(hits, read(other.hits));
-    bump(thread_local_hits, read(other.thread_local_hits));
     bump(give_backs, read(other.give_backs));
     bump(trimmed, read(other.trimmed));
   }
@@ -61,15 +66,18 @@ struct CacheCounters {
   // Adds these counters to a snapshot whose buckets are already sized.
   void add_to(PoolStats& s) const noexcept {
     for (std::size_t b = 0; b < kMaxBucketCount; ++b) {
-      s.buckets[b].rents += read(rents[b]);
+      const std::uint64_t slot = read(slot_rents[b]);
+      const std::uint64_t rented = slot + read(rents[b]);
+      s.buckets[b].rents += rented;
       s.buckets[b].fresh += read(fresh[b]);
       s.buckets[b].drops += read(drops[b]);
-      s.rents += read(rents[b]);
+      s.rents += rented;
+      s.hits += slot;
+      s.thread_local_hits += slot;
       s.fresh_allocations += read(fresh[b]);
       s.drops += read(drops[b]);
     }
     s.hits += read(hits);
-    s.thread_local_hits += read(thread_local_hits);
     s.give_backs += read(give_backs);
     s.trimmed += read(trimmed);
   }
@@ -81,8 +89,13 @@ struct ThreadCache {
   // Written only by the owner thread (relaxed load/store); read by stats().
   typename Policy::template atomic<T*> slots[kMaxBucketCount]{};
   CacheCounters<Policy> counters;
-  // Owner thread only: the pool's trim epoch this cache last honoured.
-  std::uint64_t seen_trim_epoch = 0;
+  // Owner thread only: the pool's fast key (see SharedArrayPool::fast_key_) when this cache last
+  // honoured a trim.
+  std::uint64_t seen_key = 0;
+  // Owner thread only: per bucket, 1 + the partition this thread's last pop found an array in (0:
+  // none yet, or the last pop found none). A thread that rents what others give back goes straight
+  // to the partition they fill instead of locking its own empty one first.
+  std::uint32_t pop_start[kMaxBucketCount]{};
 };
 
 // What a pool does with caches its registry hands it. Implemented by SharedArrayPool.
