@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <new>
 #include <span>
+#include <vector>
 
 #include "bufpool/array_pool.hpp"
 #include "mutex_vector_pool.hpp"
@@ -96,6 +97,18 @@ struct TlsSlot {
   static constexpr const char* name = "tls-slot";
   static std::span<T> rent(std::size_t n) { return {ThreadLocalSlot<T>::rent(n), n}; }
   static void give_back(std::span<T> a) { ThreadLocalSlot<T>::give_back(a.data(), a.size()); }
+};
+
+// Cross-thread only: no allocator at all. rent hands out the same buffer every time and give_back
+// does nothing, so its cross row is what the SPSC ring alone costs per array: the floor under every
+// contender there (no pool can take back an array another thread hands it for less).
+template <class T>
+struct HandoffOnly {
+  static constexpr const char* name = "handoff-only";
+  static std::span<T> rent(std::size_t n) { return {buffer.data(), n}; }
+  static void give_back(std::span<T>) {}
+  // Large enough for every size measured; only the renting thread writes it.
+  static inline std::vector<T> buffer = std::vector<T>((std::size_t{1} << 20) / sizeof(T));
 };
 
 }  // namespace bench

@@ -1,6 +1,7 @@
 // cross/<type>/<contender>/<bytes>: this thread rents and writes one element, a second thread gives
 // the array back. Every contender's arrays travel through the same SPSC ring, so the ring's cost is
 // common and the differences are how each allocator takes back memory another thread handed out.
+// HandoffOnly (no allocation) measures the ring alone: the floor of every row.
 #include <thread>
 
 #include "pool_workloads.hpp"
@@ -38,7 +39,7 @@ void cross_thread(benchmark::State& state, std::size_t n) {
 }  // namespace
 
 void register_cross() {
-  for_each_contender([]<template <class> class Contender>() {
+  auto register_one = []<template <class> class Contender>() {
     for (const std::size_t bytes : kSizesBytes) {
       benchmark::RegisterBenchmark(benchmark_name<Contender<char>, char>("cross", bytes).c_str(),
                                    cross_thread<Contender<char>, char>, bytes)
@@ -47,7 +48,11 @@ void register_cross() {
                                    cross_thread<Contender<float>, float>, bytes / sizeof(float))
           ->UseRealTime();
     }
-  });
+  };
+  for_each_contender(register_one);
+#if !BENCH_ALLOCATOR_MIMALLOC && !BENCH_ALLOCATOR_JEMALLOC
+  register_one.template operator()<HandoffOnly>();  // the ring's own cost, once (in pool_bench)
+#endif
 }
 
 }  // namespace bench

@@ -17,7 +17,10 @@ struct BucketStats {
   std::uint64_t drops = 0;     // arrays freed at give_back because the bucket was full
   std::size_t resting = 0;     // arrays resting in the bucket's shared stacks now
   std::size_t resting_thread_local = 0;  // shared flavour: arrays resting in threads' slots now
-  std::size_t high_water = 0;  // most arrays ever resting at once in the shared stacks
+  // Most arrays ever resting at once in the shared stacks. Shared flavour: the sum of each
+  // partition's own most (an upper bound of the bucket's, kept without a bucket-wide counter that
+  // every push and pop would write); still at most `cap` while every partition keeps its cap.
+  std::size_t high_water = 0;
   std::size_t cap = 0;         // most arrays the shared stacks may hold (all partitions together)
 };
 

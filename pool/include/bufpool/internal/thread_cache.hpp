@@ -83,9 +83,10 @@ struct CacheCounters {
   }
 };
 
-// One thread's slots and counters for one pool.
+// One thread's slots and counters for one pool. Cache-line aligned: the owner writes its slots and
+// counters on every call, so two threads' caches must not share a line.
 template <class T, class Policy>
-struct ThreadCache {
+struct alignas(64) ThreadCache {
   // Written only by the owner thread (relaxed load/store); read by stats().
   typename Policy::template atomic<T*> slots[kMaxBucketCount]{};
   CacheCounters<Policy> counters;
