@@ -2,8 +2,10 @@
 // the array back. Every contender's arrays travel through the same SPSC ring, so the ring's cost is
 // common and the differences are how each allocator takes back memory another thread handed out.
 // HandoffOnly (no allocation) measures the ring alone: the floor of every row.
+#include <optional>
 #include <thread>
 
+#include "cpu_pinning.hpp"
 #include "pool_workloads.hpp"
 #include "spsc_handoff.hpp"
 
@@ -12,8 +14,12 @@ namespace {
 
 template <class C, class T>
 void cross_thread(benchmark::State& state, std::size_t n) {
+  // Renter and giver on two different CPUs (see cpu_pinning.hpp); unpinned on a 1-CPU machine.
+  const std::optional<int> renter_cpu = nth_allowed_cpu(0), giver_cpu = nth_allowed_cpu(1);
+  const ScopedCpuPin pin(giver_cpu ? renter_cpu : std::nullopt);
   SpscHandoff<std::span<T>> ring;
-  std::thread giver([&ring] {
+  std::thread giver([&ring, giver_cpu] {
+    const ScopedCpuPin giver_pin(giver_cpu);
     for (bool more = true; more;) {
       ring.pop_then([&](std::span<T> a) {
         if (a.empty()) {
