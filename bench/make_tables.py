@@ -37,8 +37,9 @@ WORKLOADS = [
      "the memory traffic a real user adds."),
     ("cross", "Pool: cross-thread give_back",
      "Thread A rents and writes one element, hands the array through a 64-entry SPSC ring to thread B, "
-     "which gives it back (frees it). Every contender goes through the same ring; the clock stops after "
-     "B's last give_back. Wall time per array."),
+     "which gives it back (frees it). A and B are pinned to two different CPUs. Every contender goes through "
+     "the same ring; the clock stops after B's last give_back. Wall time per array. Hand-off only: the ring "
+     "with no allocation at all, the floor of every row."),
 ]
 
 
