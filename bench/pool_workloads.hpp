@@ -21,6 +21,7 @@
 #include <type_traits>
 
 #include "contenders.hpp"
+#include "cpu_pinning.hpp"
 
 namespace bench {
 
@@ -49,9 +50,11 @@ inline void use(std::span<T> a, std::size_t n) {
   benchmark::DoNotOptimize(p);
 }
 
-// rent, use, give back on the calling thread(s).
+// rent, use, give back on the calling thread(s), each pinned to a CPU of its own (as in cross;
+// see cpu_pinning.hpp), so a 2-thread figure is two CPUs' work whatever the scheduler does.
 template <class C, class T, bool kWholeLength>
 void same_thread(benchmark::State& state, std::size_t n) {
+  const ScopedCpuPin pin(nth_allowed_cpu(static_cast<std::size_t>(state.thread_index())));
   for (auto _ : state) {
     const std::span<T> a = C::rent(n);
     use<kWholeLength>(a, n);

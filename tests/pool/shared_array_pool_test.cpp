@@ -245,6 +245,40 @@ TEST(SharedArrayPool, PoolDestroyedBeforeTheThreadsThatUsedItExitDoesNotLeak) {
   EXPECT_EQ(log.bad_frees, 0u);
 }
 
+// give_backs into a slot are not counted as they happen (that bump cost the fast path) but from
+// the slot's balance; every way an array enters or leaves a slot must keep the total exact.
+TEST(SharedArrayPool, GiveBacksStayExactThroughSpillsSparesTrimsAndThreadExits) {
+  AllocationLog log;
+  CountedShared pool(small_shared(1, 8), CountingAllocator(&log));
+  auto a = pool.rent(16), b = pool.rent(16), c = pool.rent(16);
+  pool.give_back(a);  // into the slot
+  pool.give_back(b);  // spills a to the partition
+  pool.give_back(c);  // spills b
+  EXPECT_EQ(pool.stats().give_backs, 3u);
+  auto d = pool.rent(16);  // c, from the slot
+  auto e = pool.rent(16);  // b from the partition, and a as the slot's spare
+  EXPECT_EQ(pool.stats().give_backs, 3u) << "a spare entering the slot is not a give_back";
+  EXPECT_EQ(pool.stats().thread_local_hits, 1u);
+  auto f = pool.rent(16);  // a, from the slot
+  EXPECT_EQ(pool.stats().thread_local_hits, 2u);
+  pool.give_back(d);
+  pool.give_back(e);
+  pool.give_back(f);
+  EXPECT_EQ(pool.stats().give_backs, 6u);
+  pool.trim(TrimPressure::high);  // frees the slot too
+  EXPECT_EQ(pool.stats().give_backs, 6u);
+  std::thread worker([&] {
+    auto g = pool.rent(16), h = pool.rent(16);
+    pool.give_back(g);
+    pool.give_back(h);  // the worker exits with h in its slot, pushed down at exit
+  });
+  worker.join();
+  const auto s = pool.stats();
+  EXPECT_EQ(s.give_backs, 8u);
+  EXPECT_EQ(s.rents, 8u);
+  EXPECT_EQ(s.hits + s.fresh_allocations, s.rents);
+}
+
 TEST(SharedArrayPool, TrimUnderHighPressureFreesEverythingResting) {
   AllocationLog log;
   CountedShared pool(small_shared(2, 8), CountingAllocator(&log));

@@ -94,15 +94,15 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
     const auto b = internal::prepare_give_back(storage_, oversize_, array, clear_array, kBuckets, internal::kMaxBucketLength);
     if (b == internal::kNotPooled) return;
     Cache* cache = cache_for_this_thread();
-    T* spill = array.data();
     if (cache != nullptr) [[likely]] {
-      spill = cache->slots[b].load(std::memory_order_relaxed);
+      // Counted by the slot's balance (see CacheCounters), not by a bump here.
+      T* spill = cache->slots[b].load(std::memory_order_relaxed);
       cache->slots[b].store(array.data(), std::memory_order_relaxed);
-      Counters::bump(cache->counters.give_backs);
+      if (spill != nullptr) spill_from_slot(b, spill, *cache);
     } else {
       Counters::bump_shared(orphan_.give_backs);
+      push_or_free(b, array.data(), nullptr);
     }
-    if (spill != nullptr) push_or_free(b, spill, cache);
     internal::clear_after_publish<T, Policy>(array, clear_array);
   }
 
@@ -141,10 +141,14 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
     }
     registry_->visit(
         [&s](const Cache& cache) {
-          cache.counters.add_to(s);
+          std::uint64_t in_slots = 0;
           for (std::size_t b = 0; b < kBuckets; ++b) {
-            if (cache.slots[b].load(std::memory_order_relaxed) != nullptr) ++s.buckets[b].resting_thread_local;
+            if (cache.slots[b].load(std::memory_order_relaxed) != nullptr) {
+              ++s.buckets[b].resting_thread_local;
+              ++in_slots;
+            }
           }
+          cache.counters.add_to(s, in_slots);
         },
         [&s](const Counters& retired) { retired.add_to(s); });
     orphan_.add_to(s);
@@ -160,8 +164,8 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
 
  private:
   std::span<T> rent_impl(std::size_t length, bool exact) {
-    if (length == 0) return {};
-    if (length > internal::kMaxBucketLength) return internal::rent_oversize(storage_, oversize_, length);
+    // One unsigned compare sends both rent(0) and over-size requests to the rare path.
+    if (length - 1 >= internal::kMaxBucketLength) [[unlikely]] return rent_unusual(length);
     if constexpr (has_fault<Policy>(Fault::racy_stats)) ++racy_rents_;  // mutant: a plain shared counter
     const std::size_t b = internal::bucket_index(length);
     Cache* cache = cache_for_this_thread();
@@ -174,6 +178,12 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
       }
     }
     return rent_slow(b, length, exact, cache);
+  }
+
+  // rent(0) is empty; above the largest bucket, a fresh exact-size array the pool never keeps.
+  [[gnu::noinline]] std::span<T> rent_unusual(std::size_t length) {
+    if (length == 0) return {};
+    return internal::rent_oversize(storage_, oversize_, length);
   }
 
   // Slot miss: the partitions, then a fresh array. Kept out of line so rent's fast path stays short.
@@ -190,7 +200,10 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
       std::size_t found = 0;
       array = stacks_[b].try_pop(last != 0 ? last - 1 : start_partition(), &spare, &found);
       cache->pop_start[b] = array != nullptr ? static_cast<std::uint32_t>(found + 1) : 0;
-      if (spare != nullptr) cache->slots[b].store(spare, std::memory_order_relaxed);  // stays poisoned: it rests
+      if (spare != nullptr) {
+        cache->slots[b].store(spare, std::memory_order_relaxed);  // stays poisoned: it rests
+        Counters::bump(cache->counters.slot_spares);
+      }
     } else {
       array = stacks_[b].try_pop(start_partition());
     }
@@ -214,6 +227,12 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
       throw;
     }
     return {array, capacity};
+  }
+
+  // The slot held an array when give_back put another there: the older one goes down.
+  [[gnu::noinline]] void spill_from_slot(std::size_t b, T* spill, Cache& cache) noexcept {
+    Counters::bump(cache.counters.slot_leaves);
+    push_or_free(b, spill, &cache);
   }
 
   // Pushes a resting array into the partitions, or frees it when all are full. Out of line, like
@@ -250,6 +269,7 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
       T* array = cache.slots[b].load(std::memory_order_relaxed);
       if (array == nullptr) continue;
       cache.slots[b].store(nullptr, std::memory_order_relaxed);
+      Counters::bump(cache.counters.slot_leaves);
       storage_.free(array, internal::bucket_capacity(b));
       if (count_as_trimmed) Counters::bump(cache.counters.trimmed);
     }
@@ -261,6 +281,7 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
       T* array = cache.slots[b].load(std::memory_order_relaxed);
       if (array == nullptr) continue;
       cache.slots[b].store(nullptr, std::memory_order_relaxed);
+      Counters::bump(cache.counters.slot_leaves);
       push_or_free(b, array, &cache);
     }
   }
@@ -272,7 +293,12 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   // One compare: the entry's key against fast_key_, which names this pool and its last trim.
   Cache* cache_for_this_thread() noexcept {
     const FastEntry& fast = fast_entry_;
-    if (fast.key == fast_key_.load(std::memory_order_relaxed)) [[likely]] return fast.cache;
+    if (fast.key == fast_key_.load(std::memory_order_relaxed)) [[likely]] {
+      // An entry with a live key always has its cache (cache_slow sets both; a key is never 0):
+      // telling the compiler drops the callers' null check from the fast path.
+      if (fast.cache == nullptr) __builtin_unreachable();
+      return fast.cache;
+    }
     return cache_slow();
   }
 

@@ -26,10 +26,16 @@ namespace bufpool::internal {
 // update is lost and no lock-prefixed instruction is paid); bump_shared() is for counters that
 // several threads write (threads with no cache, the pool-wide fallbacks).
 //
-// The fast path pays for one counter per call: a slot hit bumps slot_rents[b] only, and the
-// totals PoolStats reports (rents, hits, thread_local_hits) are sums taken in add_to(). Each bump
-// is a load-add-store chain through memory that the next call waits on; three of them per rent
-// made the shared pool's pair 4 ns where a bare slot takes 1 ns (BENCHMARKS.md, stop 8).
+// The fast path pays for at most one counter per call: a slot hit bumps slot_rents[b] only, and a
+// give_back into an empty slot bumps nothing. The totals PoolStats reports are sums taken in
+// add_to(): rents, hits and thread_local_hits from slot_rents; give_backs from the slot's own
+// balance. Every array that enters a slot leaves it once (a slot rent, or slot_leaves: a spill,
+// trim, thread exit) or is still there, and it entered either by a give_back or as a spare from
+// the partitions (slot_spares), so
+//     give_backs into slots = slot rents + slot_leaves + arrays in slots now - slot_spares.
+// Each bump is a load-add-store chain through memory that the next call waits on; four of them
+// per pair made the shared pool's pair 4 ns where a bare slot takes 1 ns (BENCHMARKS.md, stop 8),
+// and the give_back's one cost about 0.2 ns of the 2.5 left.
 template <class Policy>
 struct CacheCounters {
   using Counter = typename Policy::template atomic<std::uint64_t>;
@@ -39,7 +45,9 @@ struct CacheCounters {
   Counter fresh[kMaxBucketCount]{};
   Counter drops[kMaxBucketCount]{};
   Counter hits{0};  // rents served by a partition (slot hits are slot_rents)
-  Counter give_backs{0};
+  Counter give_backs{0};   // give_backs that bypassed the slots (threads with no cache)
+  Counter slot_leaves{0};  // arrays that left a slot other than by a slot rent
+  Counter slot_spares{0};  // arrays that entered a slot from the partitions (not by a give_back)
   Counter trimmed{0};
 
   static void bump(Counter& c, std::uint64_t n = 1) noexcept {
@@ -60,11 +68,15 @@ struct CacheCounters {
     }
     bump(hits, read(other.hits));
     bump(give_backs, read(other.give_backs));
+    bump(slot_leaves, read(other.slot_leaves));
+    bump(slot_spares, read(other.slot_spares));
     bump(trimmed, read(other.trimmed));
   }
 
-  // Adds these counters to a snapshot whose buckets are already sized.
-  void add_to(PoolStats& s) const noexcept {
+  // Adds these counters to a snapshot whose buckets are already sized. `in_slots`: arrays the
+  // owner's slots hold now (0 for counters whose slots are gone: retired or orphan).
+  void add_to(PoolStats& s, std::uint64_t in_slots = 0) const noexcept {
+    std::uint64_t slot_total = 0;
     for (std::size_t b = 0; b < kMaxBucketCount; ++b) {
       const std::uint64_t slot = read(slot_rents[b]);
       const std::uint64_t rented = slot + read(rents[b]);
@@ -74,11 +86,15 @@ struct CacheCounters {
       s.rents += rented;
       s.hits += slot;
       s.thread_local_hits += slot;
+      slot_total += slot;
       s.fresh_allocations += read(fresh[b]);
       s.drops += read(drops[b]);
     }
     s.hits += read(hits);
-    s.give_backs += read(give_backs);
+    // A snapshot of a running owner may catch a spare in its slot before slot_spares counts it.
+    const std::uint64_t into_slots = slot_total + read(slot_leaves) + in_slots;
+    const std::uint64_t spares = read(slot_spares);
+    s.give_backs += read(give_backs) + (into_slots > spares ? into_slots - spares : 0);
     s.trimmed += read(trimmed);
   }
 };
