@@ -26,6 +26,7 @@ void accumulate(RunOutcome& a, const RunOutcome& b) {
   for (std::size_t i = 0; i < a.checks.size(); ++i) a.checks[i] += b.checks[i];
   for (std::size_t i = 0; i < a.rents_by_bucket.size(); ++i) a.rents_by_bucket[i] += b.rents_by_bucket[i];
   a.rents += b.rents;
+  a.give_backs += b.give_backs;
   a.hand_overs += b.hand_overs;
   if (a.error.empty()) a.error = b.error;
   if (a.stall_report.empty()) a.stall_report = b.stall_report;

@@ -9,6 +9,7 @@ void merge_into(RunOutcome& out, const WorkerLog& log) {
   for (std::size_t i = 0; i < kOracleCount; ++i) out.checks[i] += log.checks[i];
   for (std::size_t i = 0; i < kLedgerSlots; ++i) out.rents_by_bucket[i] += log.rents_by_bucket[i];
   out.rents += log.rents;
+  out.give_backs += log.give_backs;
   out.hand_overs += log.hand_overs;
   out.ops_done += log.ops_done;
   out.longest_hold_ms =

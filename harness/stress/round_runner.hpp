@@ -44,7 +44,7 @@ RunOutcome run_fresh_pool(const StressSettings& s, Execute&& execute, bufpool::P
   CountedPool<Pool> counted(PoolSettings{s.max_array_length, s.max_per_bucket, s.partitions, s.arrays_per_partition});
   RunOutcome out = execute(counted.pool(), counted.facts(), counted.ledger());
   if (out.end != RunEnd::stalled && out.end != RunEnd::thread_limit) stats_out = counted.pool().stats();
-  counted.finish(out, out.rents);
+  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 

@@ -455,6 +455,7 @@ class FreeExecutor {
       } else {
         pool_.give_back(h.span, clear);
       }
+      ++log.give_backs;
     } catch (const std::exception& e) {
       report(Violation{OracleKind::pool_error, h.record.tag.to_string() + ": give_back threw " + e.what(), h.record.tag,
                        std::nullopt, h.span.data(), h.span.size(), 0},

@@ -32,6 +32,7 @@ struct RunOutcome {
   std::array<std::uint64_t, kOracleCount> checks{};           // oracle checks run, by oracle
   std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};  // non-empty rents, by bucket (last: over-size)
   std::uint64_t rents = 0;
+  std::uint64_t give_backs = 0;  // give_backs the harness made (the pool's own count must agree)
   std::uint64_t hand_overs = 0;
   std::string error;         // thread_limit: what the system said
   std::string stall_report;  // stalled: what each stuck thread was doing

@@ -20,6 +20,7 @@ struct WorkerLog {
   std::array<std::uint64_t, kOracleCount> checks{};
   std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};
   std::uint64_t rents = 0;
+  std::uint64_t give_backs = 0;  // give_backs of rented arrays the pool took without throwing
   std::uint64_t hand_overs = 0;
   std::uint64_t ops_done = 0;                // program ops, or workload steps
   std::chrono::nanoseconds longest_hold{0};  // workloads: longest a lease of this thread was held

@@ -2,7 +2,7 @@
 
 namespace poolcheck {
 
-std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::optional<std::uint64_t> harness_rents,
+std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::optional<HarnessCounts> harness,
                                           const AllocationLedger& ledger) {
   Violation v;
   v.oracle = OracleKind::stats;
@@ -11,8 +11,13 @@ std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::opti
              std::to_string(s.fresh_allocations) + " fresh allocations";
     return v;
   }
-  if (harness_rents && s.rents != *harness_rents) {
-    v.what = "the pool counted " + std::to_string(s.rents) + " rents; the harness made " + std::to_string(*harness_rents);
+  if (harness && s.rents != harness->rents) {
+    v.what = "the pool counted " + std::to_string(s.rents) + " rents; the harness made " + std::to_string(harness->rents);
+    return v;
+  }
+  if (harness && s.give_backs != harness->give_backs) {
+    v.what = "the pool counted " + std::to_string(s.give_backs) + " give_backs; the harness made " +
+             std::to_string(harness->give_backs);
     return v;
   }
   const auto allocated = ledger.allocations.load(std::memory_order_relaxed);

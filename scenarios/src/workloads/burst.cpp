@@ -55,7 +55,7 @@ RunOutcome burst(const WorkloadParams& p, F) {
                         " rents at one instant, then as many give_backs");
   }
   add_pool_note(out, counted.pool().stats());
-  counted.finish(out, out.rents);
+  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 

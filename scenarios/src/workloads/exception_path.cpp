@@ -69,7 +69,7 @@ RunOutcome exception_path(const WorkloadParams& p, bool forgot_give_back, F) {
                         " requests threw halfway; every lease came back");
   }
   add_pool_note(out, counted.pool().stats());
-  counted.finish(out, out.rents);
+  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 

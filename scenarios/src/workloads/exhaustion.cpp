@@ -94,8 +94,10 @@ RunOutcome exhaustion(const WorkloadParams& p, F) {
   }
   const auto stats = counted.pool().stats();
   add_pool_note(out, stats);
-  // The probe above is one more rent than the workload's own.
-  counted.finish(out, out.end == RunEnd::completed && out.violations.empty() ? std::optional(out.rents + 1) : std::nullopt);
+  // The probe above is one more rent and give_back than the workload's own.
+  counted.finish(out, out.end == RunEnd::completed && out.violations.empty()
+                          ? std::optional(HarnessCounts{out.rents + 1, out.give_backs + 1})
+                          : std::nullopt);
   return out;
 }
 

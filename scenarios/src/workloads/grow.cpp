@@ -81,7 +81,7 @@ RunOutcome grow(const WorkloadParams& p, F) {
                         " times (up to " + std::to_string(largest) + " chars); every copy intact");
   }
   add_pool_note(out, counted.pool().stats());
-  counted.finish(out, out.rents);
+  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 

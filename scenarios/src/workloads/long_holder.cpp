@@ -74,7 +74,7 @@ RunOutcome long_holder(const WorkloadParams& p, F) {
                         std::to_string(churn.rents) + " churn rents were fresh allocations");
   }
   add_pool_note(out, counted.pool().stats());
-  counted.finish(out, out.rents);
+  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 

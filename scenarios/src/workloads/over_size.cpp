@@ -55,7 +55,7 @@ RunOutcome over_size(const WorkloadParams& p, F) {
                         std::to_string(largest) + " elements), each exactly its size and freed on give_back");
   }
   add_pool_note(out, counted.pool().stats());
-  counted.finish(out, out.rents);
+  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 

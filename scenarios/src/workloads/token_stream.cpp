@@ -170,7 +170,7 @@ RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, F) {
                         " chars)");
   }
   add_pool_note(out, counted.pool().stats());
-  counted.finish(out, out.rents);
+  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 

@@ -258,6 +258,7 @@ class CheckedBuffer {
       } else {
         ref_.pool->give_back(span_, clear);
       }
+      ++ctx_->log().give_backs;
     } catch (const std::exception& e) {
       ctx_->report(Violation{OracleKind::pool_error, record_.tag.to_string() + ": give_back threw " + e.what(),
                              record_.tag, std::nullopt, span_.data(), span_.size(), 0});

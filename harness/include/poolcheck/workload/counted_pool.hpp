@@ -49,9 +49,15 @@ PoolFacts shared_pool_facts(const Pool& pool) {
                    /*may_serve_next_bucket=*/false};
 }
 
+// What the harness itself did with one pool: non-empty rents, and give_backs the pool took.
+struct HarnessCounts {
+  std::uint64_t rents = 0;
+  std::uint64_t give_backs = 0;
+};
+
 // The pool's own statistics must agree with what its allocator saw and with its caps, and, when
-// the harness counted the pool's rents itself (`harness_rents`), with that count.
-std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::optional<std::uint64_t> harness_rents,
+// the harness counted the pool's rents and give_backs itself (`harness`), with those counts.
+std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::optional<HarnessCounts> harness,
                                           const AllocationLedger& ledger);
 
 // At quiescence: the exact cap (plus one thread-local slot for the finishing thread), and no
@@ -92,15 +98,16 @@ class CountedPool {
   // inside, is leaked with its ledger instead: it may free an array twice, and the process exits
   // after the report. After findings against the consumer only, the pool is sound: it is
   // destroyed and accounted as usual.
-  // `harness_rents`: rents the workload made from this pool, when it is the only pool of the run.
-  void finish(RunOutcome& out, std::optional<std::uint64_t> harness_rents = std::nullopt) {
+  // `harness`: rents and give_backs the workload made with this pool, when it is the only pool of
+  // the run.
+  void finish(RunOutcome& out, std::optional<HarnessCounts> harness = std::nullopt) {
     if (pool_ == nullptr) return;
     if (out.end == RunEnd::stalled || out.end == RunEnd::thread_limit) return leak();
     if (out.violations.empty() && out.end == RunEnd::completed) {
       check_quiescent_ledger(*ledger_, facts_, out);
       if constexpr (PoolWithStats<Pool>) {
         ++out.checks[static_cast<std::size_t>(OracleKind::stats)];
-        if (auto v = check_pool_stats(pool_->stats(), harness_rents, *ledger_)) out.violations.push_back(*v);
+        if (auto v = check_pool_stats(pool_->stats(), harness, *ledger_)) out.violations.push_back(*v);
       }
     }
     if (!out.violations.empty()) {
