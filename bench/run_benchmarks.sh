@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds what the benchmarks need, runs every benchmark and regenerates BENCHMARKS.md (tables from
-# the JSON outputs by bench/make_tables.py, plus bench/time_to_detection.svg). About 15-20 minutes
+# the JSON outputs by bench/make_tables.py, plus bench/time_to_detection.svg). About 12 minutes (measured at 4366032)
 # on 2 cores, a few of them building the asan and tsan stress binaries the first time. Run it on an
 # otherwise idle machine: the load average is recorded in the file.
 set -euo pipefail
