@@ -17,4 +17,11 @@ void merge_into(RunOutcome& out, const WorkerLog& log) {
   out.peak_thread_bytes = std::max<std::uint64_t>(out.peak_thread_bytes, log.peak_live_bytes);
 }
 
+void merge_run(RunOutcome& out, std::span<const WorkerLog> logs, const WorkerLog* main_log, RunEnd end) {
+  for (const WorkerLog& log : logs) merge_into(out, log);
+  if (main_log != nullptr) merge_into(out, *main_log);
+  out.end = end;
+  if (end == RunEnd::completed && !out.violations.empty()) out.end = RunEnd::violation;
+}
+
 }  // namespace poolcheck

@@ -22,7 +22,7 @@ TEST(AliasingOracle, SilentWhenTheArrayWasGivenBackFirst) {
   testing::CountedArray a(64);
   const auto first = a.lease(Tag{1, 5}), second = a.lease(Tag{2, 7});
   ASSERT_FALSE(AliasingOracle::on_rent(a.header(), first).has_value());
-  AliasingOracle::on_give_back(a.header(), first);
+  AliasingOracle::on_give_back(a.header(), first, /*clearing=*/false);
   EXPECT_FALSE(AliasingOracle::on_rent(a.header(), second).has_value());
 }
 

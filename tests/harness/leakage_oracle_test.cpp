@@ -12,7 +12,7 @@ TEST(LeakageOracle, OldDataAfterAClearingGiveBackIsReportedNamingTheClearingLeas
   testing::CountedArray a(1024);
   const auto old = a.lease(Tag{3, 1});
   write_pattern(old.bytes, 0, 1024, old.tag);
-  LeakageOracle::before_give_back(a.header(), old, /*clearing=*/true);
+  LeakageOracle::on_give_back(a.header(), old, /*clearing=*/true);
   // ... a pool that ignores clear_array hands it out as it was:
   const auto next = a.lease(Tag{4, 2});
   const auto v = LeakageOracle::on_rent(a.header(), next);
@@ -25,7 +25,7 @@ TEST(LeakageOracle, OldDataAfterAClearingGiveBackIsReportedNamingTheClearingLeas
 TEST(LeakageOracle, ZerosOrCheckedModePoisonAreClean) {
   testing::CountedArray a(1024);
   const auto old = a.lease(Tag{3, 1});
-  LeakageOracle::before_give_back(a.header(), old, true);
+  LeakageOracle::on_give_back(a.header(), old, true);
   std::memset(a.data, 0, 512);
   std::memset(a.data + 512, bufpool::kPoisonByte, 512);
   EXPECT_FALSE(LeakageOracle::on_rent(a.header(), a.lease(Tag{4, 2})).has_value());
@@ -35,7 +35,7 @@ TEST(LeakageOracle, ANonClearingGiveBackIsNeverChecked) {
   testing::CountedArray a(1024);
   const auto old = a.lease(Tag{3, 1});
   write_pattern(old.bytes, 0, 1024, old.tag);
-  LeakageOracle::before_give_back(a.header(), old, /*clearing=*/false);
+  LeakageOracle::on_give_back(a.header(), old, /*clearing=*/false);
   EXPECT_FALSE(LeakageOracle::on_rent(a.header(), a.lease(Tag{4, 2})).has_value())
       << "rent never zeroes: the next renter may see old data unless it was cleared";
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "poolcheck/counting_allocator.hpp"
@@ -29,5 +30,8 @@ struct WorkerLog {
 
 // Adds `log` into `out` (sums, and maxima for the hold time and the peak).
 void merge_into(RunOutcome& out, const WorkerLog& log);
+// Merges every worker's log, then the supervising thread's (`main_log`, may be null), into `out`
+// and sets how the run ended: a run that completed with findings ended in a violation.
+void merge_run(RunOutcome& out, std::span<const WorkerLog> logs, const WorkerLog* main_log, RunEnd end);
 
 }  // namespace poolcheck

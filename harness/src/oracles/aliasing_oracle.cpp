@@ -19,7 +19,7 @@ std::optional<Violation> AliasingOracle::on_rent(ArrayHeader& header, const Leas
   return v;
 }
 
-void AliasingOracle::on_give_back(ArrayHeader& header, const LeaseRecord& lease) noexcept {
+void AliasingOracle::on_give_back(ArrayHeader& header, const LeaseRecord& lease, bool /*clearing*/) noexcept {
   std::uint64_t mine = lease.tag.bits() + 1;
   header.owner.compare_exchange_strong(mine, 0, std::memory_order_relaxed);
   header.last_owner.store(lease.tag.bits() + 1, std::memory_order_relaxed);

@@ -5,7 +5,7 @@
 
 namespace poolcheck {
 
-void LeakageOracle::before_give_back(ArrayHeader& header, const LeaseRecord& lease, bool clearing) noexcept {
+void LeakageOracle::on_give_back(ArrayHeader& header, const LeaseRecord& lease, bool clearing) noexcept {
   header.cleared_by.store(clearing ? lease.tag.bits() + 1 : 0, std::memory_order_relaxed);
 }
 
@@ -37,7 +37,6 @@ std::optional<Violation> LeakageOracle::on_rent(ArrayHeader& header, const Lease
            " gave back with clearing, and found " + describe(found) + " at byte " + std::to_string(at) +
            (at != *first_dirty ? " (first non-zero byte at " + std::to_string(*first_dirty) + ")" : std::string{});
   return v;
-  return std::nullopt;
 }
 
 }  // namespace poolcheck

@@ -6,8 +6,14 @@
 namespace poolcheck {
 
 WorkerContext::WorkerContext(std::uint32_t index, std::uint32_t threads, std::uint64_t seed, RunState& state,
-                             const WorkloadLimits& limits, WorkerLog& log)
-    : index_(index), threads_(threads), rng_(seed, index), state_(state), limits_(limits), log_(log) {}
+                             const WorkloadLimits& limits, WorkerLog& log, std::uint64_t (*step_of_violation)())
+    : index_(index),
+      threads_(threads),
+      rng_(seed, index),
+      state_(state),
+      limits_(limits),
+      log_(log),
+      step_of_violation_(step_of_violation) {}
 
 Tag WorkerContext::next_tag() noexcept {
   // Tags carry 24 bits of rental number; a thread renting more wraps, which only weakens the
@@ -17,6 +23,7 @@ Tag WorkerContext::next_tag() noexcept {
 }
 
 bool WorkerContext::report(Violation v) {
+  if (step_of_violation_ != nullptr) v.step = step_of_violation_();
   log_.violations.push_back(v);
   state_.record_first(v);
   if (limits_.stop_on_first_violation) state_.request_stop();

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "poolcheck/supervised_run.hpp"
 #include "poolcheck/thread_launcher.hpp"
 
 namespace poolcheck {
@@ -22,10 +23,6 @@ struct RunContext {
   ThreadLauncher launcher;  // last: destroyed (joined) first
 };
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 void worker(RunContext& c, std::uint32_t i) {
   c.state.on_start(i);
   WorkerContext ctx(i, c.config.threads, c.config.seed, c.state, c.config.limits, c.logs[i]);
@@ -39,37 +36,6 @@ void worker(RunContext& c, std::uint32_t i) {
   c.state.on_finish(i);
 }
 
-// Watches the workers until they finish, stall or are interrupted.
-RunEnd supervise(RunContext& c, std::chrono::steady_clock::time_point t0) {
-  auto last_change = std::chrono::steady_clock::now();
-  auto last_progress = last_change;
-  std::uint64_t last_steps = ~0ull;
-  RunEnd end = RunEnd::completed;
-  for (;;) {
-    const bool finished = c.state.wait_all_finished(std::chrono::milliseconds(20));
-    const auto now = std::chrono::steady_clock::now();
-    const std::uint64_t steps = c.state.ops_done();
-    if (c.config.interrupt != nullptr && c.config.interrupt->load(std::memory_order_relaxed) &&
-        end == RunEnd::completed) {
-      end = RunEnd::interrupted;
-      c.state.request_stop();
-    }
-    if (c.config.on_progress && (now - last_progress >= c.config.progress_every || finished)) {
-      last_progress = now;
-      c.config.on_progress(Progress{steps, c.state.ops_total(), c.state.threads_alive(), c.state.violation_count(),
-                                    seconds_since(t0)});
-    }
-    if (finished) return end;
-    if (steps != last_steps) {
-      last_steps = steps;
-      last_change = now;
-    } else if (now - last_change >= c.config.watchdog) {
-      c.state.request_stop();
-      return RunEnd::stalled;
-    }
-  }
-}
-
 }  // namespace
 
 RunOutcome run_workload(const WorkloadConfig& config, const std::function<void(WorkerContext&)>& body) {
@@ -78,38 +44,34 @@ RunOutcome run_workload(const WorkloadConfig& config, const std::function<void(W
   RunOutcome out;
   out.threads_requested = config.threads;
   out.ops_total = config.steps_total;
-  const bool started = c->launcher.start(config.threads,
-                                         config.stack_bytes != 0 ? config.stack_bytes : default_worker_stack_bytes(),
-                                         [rc = c.get()](std::uint32_t i, bool abort_start) {
-                                           if (!abort_start) worker(*rc, i);
-                                         });
-  out.threads_started = c->launcher.started();
-  if (!started) {
-    c->launcher.release(/*abort_start=*/true);
-    c->launcher.join();
-    out.end = RunEnd::thread_limit;
-    out.error = c->launcher.error();
+  SupervisorConfig supervision;
+  supervision.watchdog = config.watchdog;
+  supervision.progress_every = config.progress_every;
+  supervision.stack_bytes = config.stack_bytes;
+  supervision.on_progress = config.on_progress;
+  supervision.interrupt = config.interrupt;
+  const SupervisedEnd end =
+      run_supervised(c->launcher, c->state, config.threads, [rc = c.get()](std::uint32_t i) { worker(*rc, i); },
+                     supervision);
+  out.threads_started = end.threads_started;
+  if (end.end == RunEnd::thread_limit) {
+    out.end = end.end;
+    out.error = end.error;
     out.seconds = seconds_since(t0);
     return out;
   }
-  c->launcher.release();
-  const RunEnd end = supervise(*c, t0);
-  if (end == RunEnd::stalled) {
-    out.end = end;
+  if (end.end == RunEnd::stalled) {
+    out.end = end.end;
     out.ops_done = c->state.ops_done();
     out.stall_report = "no workload step finished for " + std::to_string(config.watchdog.count()) + " ms; " +
                        std::to_string(c->state.threads_alive()) + " of " + std::to_string(config.threads) +
                        " threads still running";
     if (auto first = c->state.first_violation()) out.violations.push_back(*first);
     out.seconds = seconds_since(t0);
-    c->launcher.detach();
     (void)c.release();  // the stuck workers still use it
     return out;
   }
-  c->launcher.join();
-  for (const WorkerLog& log : c->logs) merge_into(out, log);
-  out.end = end;
-  if (end == RunEnd::completed && !out.violations.empty()) out.end = RunEnd::violation;
+  merge_run(out, c->logs, nullptr, end.end);
   out.seconds = seconds_since(t0);
   return out;
 }

@@ -7,12 +7,16 @@
 // are scheduling points. Not thread-safe: one run at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <string>
 
 #include "poolcheck/deterministic/schedule.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
-#include "poolcheck/free_executor.hpp"
+#include "poolcheck/program_run.hpp"
+#include "poolcheck/supervised_run.hpp"
 
 namespace poolcheck::det {
 
@@ -24,15 +28,27 @@ struct DetOutcome {
 template <PoolUnderTest Pool>
 DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedger* ledger, const ProgramSet& programs,
                              Strategy& strategy, std::uint64_t max_steps) {
-  FreeExecutor<Pool> executor(pool, facts, ledger);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto n = static_cast<std::uint32_t>(programs.threads.size());
+  ProgramRun<Pool> run(PoolRef<Pool>{&pool, facts, facts.counted ? ledger : nullptr}, n);
+  RunState state(n, programs.total_ops());
+  const WorkloadLimits limits;  // stop at the first violation
+  std::vector<WorkerLog> logs(n);
+  WorkerLog main_log;
   Schedule schedule(strategy, max_steps);
   DetOutcome out;
-  FreeRunConfig config;
-  config.step_of_violation = &Schedule::current_step;
-  const auto n = static_cast<std::uint32_t>(programs.threads.size());
-  out.run = executor.run_scheduled(programs, config, [&](auto&& body) {
-    out.schedule = schedule.run(n, std::function<void(std::uint32_t)>(body));
-  });
+  out.run.threads_requested = n;
+  out.run.threads_started = n;
+  out.run.ops_total = programs.total_ops();
+  // No chaos delays: the schedule is the only source of interleaving.
+  out.schedule = schedule.run(n, std::function<void(std::uint32_t)>([&](std::uint32_t i) {
+    WorkerContext ctx(i, n, programs.seed, state, limits, logs[i], &Schedule::current_step);
+    run.run_thread(ctx, programs.threads[i], state, nullptr);
+  }));
+  WorkerContext main_ctx(n, n, programs.seed, state, limits, main_log, &Schedule::current_step);
+  run.finish(main_ctx, n);
+  merge_run(out.run, logs, &main_log, RunEnd::completed);
+  out.run.seconds = seconds_since(t0);
   if (out.schedule.end != ScheduleResult::End::completed) {
     Violation v;
     v.oracle = OracleKind::stall;

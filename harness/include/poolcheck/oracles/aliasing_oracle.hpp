@@ -13,10 +13,13 @@
 namespace poolcheck {
 
 struct AliasingOracle {
+  static constexpr OracleKind kind = OracleKind::aliasing;
+  // A finding means another live lease owns the header too: the finder stops touching it.
+  static constexpr bool kFindingDisownsArray = true;
   // The lease takes the array. A violation names the live lease that still holds it.
   static std::optional<Violation> on_rent(ArrayHeader& header, const LeaseRecord& lease);
   // The lease is about to give the array back: it stops owning it.
-  static void on_give_back(ArrayHeader& header, const LeaseRecord& lease) noexcept;
+  static void on_give_back(ArrayHeader& header, const LeaseRecord& lease, bool clearing) noexcept;
 };
 
 }  // namespace poolcheck

@@ -14,9 +14,12 @@
 namespace poolcheck {
 
 struct LeakageOracle {
-  static void before_give_back(ArrayHeader& header, const LeaseRecord& lease, bool clearing) noexcept;
+  static constexpr OracleKind kind = OracleKind::leakage;
+  static constexpr bool kFindingDisownsArray = false;
   // Call right after the aliasing claim succeeded, before writing.
   static std::optional<Violation> on_rent(ArrayHeader& header, const LeaseRecord& lease);
+  // The lease is about to give the array back, zeroed by the pool when `clearing`.
+  static void on_give_back(ArrayHeader& header, const LeaseRecord& lease, bool clearing) noexcept;
 };
 
 }  // namespace poolcheck

@@ -30,8 +30,10 @@ struct WorkloadLimits {
 
 class WorkerContext {
  public:
+  // `step_of_violation`: the deterministic executor's clock; each violation is stamped with the
+  // schedule step it was found at (null: free-running, no step).
   WorkerContext(std::uint32_t index, std::uint32_t threads, std::uint64_t seed, RunState& state,
-                const WorkloadLimits& limits, WorkerLog& log);
+                const WorkloadLimits& limits, WorkerLog& log, std::uint64_t (*step_of_violation)() = nullptr);
   WorkerContext(const WorkerContext&) = delete;
   WorkerContext& operator=(const WorkerContext&) = delete;
 
@@ -43,7 +45,8 @@ class WorkerContext {
   // A tag no other rental of this run carries: (this thread, its next rental number).
   Tag next_tag() noexcept;
 
-  // Records a violation; stops the run when the limits say so. Returns false (for `return ctx.report(v)`).
+  // Records a violation (stamped with the schedule step, if any); stops the run when the limits
+  // say so. Returns false (for `return ctx.report(v)`).
   bool report(Violation v);
   void count_check(OracleKind kind) noexcept { ++log_.checks[static_cast<std::size_t>(kind)]; }
 
@@ -69,6 +72,7 @@ class WorkerContext {
   RunState& state_;
   const WorkloadLimits& limits_;
   WorkerLog& log_;
+  std::uint64_t (*const step_of_violation_)();
   std::uint32_t next_op_ = 0;
   std::size_t live_leases_ = 0;
   std::size_t live_bytes_ = 0;

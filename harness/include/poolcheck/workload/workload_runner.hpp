@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "poolcheck/free_executor.hpp"
+#include "poolcheck/supervised_run.hpp"
 #include "poolcheck/run_outcome.hpp"
 #include "poolcheck/workload/worker_context.hpp"
 

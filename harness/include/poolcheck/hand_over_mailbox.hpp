@@ -1,0 +1,57 @@
+// The hand-over of a lease from one worker to another: one lock-free mailbox (a Treiber list) per
+// thread. It models the program's own hand-off of a buffer (real code synchronises that too), so it
+// is the only synchronisation between workers the checker adds: a release push, an acquire take.
+//
+// Thread-safe: any thread may send to any mailbox; only its owner (or the main thread at
+// quiescence) receives from it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+#include "poolcheck/lease_checks.hpp"
+
+namespace poolcheck {
+
+template <class T>
+class HandOverMailboxes {
+ public:
+  // A lease in transit, and whether its receiver gives it back clearing.
+  struct HandOver {
+    CheckedLease<T> lease;
+    bool clear = false;
+    HandOver* next = nullptr;
+  };
+
+  explicit HandOverMailboxes(std::uint32_t threads) : boxes_(std::make_unique<std::atomic<HandOver*>[]>(threads)) {
+    for (std::uint32_t i = 0; i < threads; ++i) boxes_[i].store(nullptr, std::memory_order_relaxed);
+  }
+
+  void send(std::uint32_t target, CheckedLease<T>&& lease, bool clear) {
+    auto* h = new HandOver{std::move(lease), clear, nullptr};
+    auto& box = boxes_[target];
+    HandOver* head = box.load(std::memory_order_relaxed);
+    do {
+      h->next = head;
+      // release: the receiver must see the lease's record (the program's own hand-off edge).
+    } while (!box.compare_exchange_weak(head, h, std::memory_order_release, std::memory_order_relaxed));
+  }
+
+  // Takes everything in mailbox `index` and calls each(HandOver&) for it, newest first.
+  template <class Each>
+  void receive(std::uint32_t index, Each&& each) {
+    HandOver* p = boxes_[index].exchange(nullptr, std::memory_order_acquire);
+    while (p != nullptr) {
+      std::unique_ptr<HandOver> h(p);
+      p = p->next;
+      each(*h);
+    }
+  }
+
+ private:
+  std::unique_ptr<std::atomic<HandOver*>[]> boxes_;
+};
+
+}  // namespace poolcheck

@@ -1,0 +1,182 @@
+// The one path every checked rent and give_back takes, whoever drives it: the program executors
+// (free-running and deterministic) and CheckedBuffer (workloads and users' handlers) all call
+// rent_checked() and give_back_checked(), so a check added here runs everywhere.
+//
+// rent_checked: rent (or lease) from the pool, then the size contract (an array that breaks it is
+// given straight back and never touched), the harness's own counts, the ledger, and the array
+// oracles in ArrayOracles order, each on the array's header (counted pools only).
+// give_back_checked: the array oracles' give-back hooks, the ledger, then the pool's give_back.
+// Exclusivity is the caller's check before give_back: programs verify their tag pattern, a
+// CheckedBuffer its shadow copy.
+//
+// To add an oracle that watches arrays as they change hands: write it with `kind`,
+// `kFindingDisownsArray`, `on_rent` and `on_give_back` (see AliasingOracle), and add it to
+// ArrayOracles below.
+//
+// Thread-safety: the functions run on the calling worker's thread with its own WorkerContext; the
+// only shared state they touch is the pool, the ledger and the array headers (relaxed atomics).
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "bufpool/internal/bucket_math.hpp"
+#include "bufpool/internal/sanitizers.hpp"
+#include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/lease_record.hpp"
+#include "poolcheck/oracles/aliasing_oracle.hpp"
+#include "poolcheck/oracles/leakage_oracle.hpp"
+#include "poolcheck/oracles/size_contract_oracle.hpp"
+#include "poolcheck/pool_under_test.hpp"
+#include "poolcheck/workload/worker_context.hpp"
+
+namespace poolcheck {
+
+// A pool as checked code reaches it: the pool, the facts the oracles need, its ledger (null:
+// uncounted). Copied freely; the pool and ledger outlive every copy.
+template <PoolUnderTest Pool>
+struct PoolRef {
+  Pool* pool = nullptr;
+  PoolFacts facts;
+  AllocationLedger* ledger = nullptr;
+};
+
+// One rented array and what the oracles know of it. Owned by one worker at a time.
+template <class T>
+struct CheckedLease {
+  LeaseRecord record;
+  std::span<T> span;                       // what rent returned (capacity), or the lease's whole array
+  std::optional<bufpool::Lease<T>> lease;  // engaged when rented through lease()
+  ArrayHeader* header = nullptr;           // null when uncounted, or shared with another lease
+  std::size_t alloc_bytes = 0;             // the allocation's real size (its ledger row), counted pools
+  bool fresh = false;                      // allocated for this rent: no lease held it before
+};
+
+// The oracles that follow an array through its header, in the order they check at rent.
+template <class... Oracles>
+struct ArrayOracleList {
+  // Runs each rent check until one finds something; the finding is returned. `header` becomes
+  // null when the finder says the header is no longer this lease's alone.
+  static std::optional<Violation> on_rent(WorkerContext& ctx, ArrayHeader*& header, const LeaseRecord& record) {
+    std::optional<Violation> found;
+    auto one = [&](auto oracle) {
+      using O = decltype(oracle);
+      if (found) return;
+      ctx.count_check(O::kind);
+      found = O::on_rent(*header, record);
+      if (found && O::kFindingDisownsArray) header = nullptr;
+    };
+    (one(Oracles{}), ...);
+    return found;
+  }
+  static void on_give_back(ArrayHeader& header, const LeaseRecord& record, bool clearing) noexcept {
+    (Oracles::on_give_back(header, record, clearing), ...);
+  }
+};
+using ArrayOracles = ArrayOracleList<AliasingOracle, LeakageOracle>;
+
+enum class RentVia { rent, lease };
+
+namespace detail {
+// Gives back an array the harness must not use, without checks or counts.
+template <PoolUnderTest Pool>
+void give_back_unchecked(Pool& pool, CheckedLease<typename Pool::value_type>& l) noexcept {
+  try {
+    if (l.lease) {
+      l.lease->reset();
+    } else if (!l.span.empty()) {
+      pool.give_back(l.span, false);
+    }
+  } catch (const std::exception&) {
+  }
+  l.lease.reset();
+}
+}  // namespace detail
+
+// Rents `n` elements for the lease `tag`, through the pool's lease() when `via` says so (asking it
+// to clear on give_back when `lease_clears`). Empty when the pool threw, broke the size contract
+// (both reported) or returned nothing (rent(0)).
+template <PoolUnderTest Pool>
+std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContext& ctx, const PoolRef<Pool>& ref,
+                                                                    std::size_t n, Tag tag, RentVia via,
+                                                                    bool lease_clears = false) {
+  using T = typename Pool::value_type;
+  CheckedLease<T> l;
+  try {
+    if constexpr (LeasingPool<Pool>) {
+      if (via == RentVia::lease) {
+        bufpool::Lease<T> lease = ref.pool->lease(n, lease_clears);
+        l.span = std::span<T>(lease.data(), lease.capacity());
+        l.lease.emplace(std::move(lease));
+      } else {
+        l.span = ref.pool->rent(n);
+      }
+    } else {
+      l.span = ref.pool->rent(n);
+    }
+  } catch (const std::exception& e) {
+    ctx.report(Violation{OracleKind::pool_error, tag.to_string() + ": rent(" + std::to_string(n) + ") threw " + e.what(),
+                         tag, std::nullopt, nullptr, 0, 0});
+    return std::nullopt;
+  }
+  const std::size_t size = l.span.size();
+  l.record.tag = tag;
+  l.record.bytes = std::as_writable_bytes(l.span);
+  l.record.requested_bytes = n * sizeof(T);
+  // A lease's slack is poisoned under ASan: only the requested length may be read.
+  l.record.readable_bytes = (l.lease && bufpool::internal::kAsan) ? l.record.requested_bytes : l.span.size_bytes();
+  l.record.capacity = size;
+  const bool counted = ref.ledger != nullptr;
+  if (counted && size != 0) l.header = CountingAllocator::header_of(l.span.data());
+
+  ctx.count_check(OracleKind::size_contract);
+  if (auto v = SizeContractOracle::check_rent(tag, n, l.span.data(), size, sizeof(T), ref.facts.largest_bucket,
+                                              ref.facts.may_serve_next_bucket, l.header, counted)) {
+    ctx.report(*v);
+    // The array may be smaller than claimed: never write to it, and give it straight back so the
+    // accounting oracle does not report a loss the harness caused.
+    detail::give_back_unchecked(*ref.pool, l);
+    return std::nullopt;
+  }
+  if (size == 0) return std::nullopt;
+  WorkerLog& log = ctx.log();
+  ++log.rents;
+  ++log.rents_by_bucket[n > ref.facts.largest_bucket ? kLedgerSlots - 1 : bufpool::internal::bucket_index(n)];
+  if (l.header != nullptr) {
+    l.alloc_bytes = l.header->bytes.load(std::memory_order_relaxed);
+    l.fresh = l.header->last_owner.load(std::memory_order_relaxed) == 0;
+    ref.ledger->on_leased(l.alloc_bytes);
+    if (auto v = ArrayOracles::on_rent(ctx, l.header, l.record)) ctx.report(*v);
+  }
+  return l;
+}
+
+// Gives the lease back (zeroed by the pool when `clear`, or when its Lease was asked to clear).
+// A throwing give_back is reported. Call after the caller's own exclusivity check.
+template <PoolUnderTest Pool>
+void give_back_checked(WorkerContext& ctx, const PoolRef<Pool>& ref, CheckedLease<typename Pool::value_type>&& l,
+                       bool clear) {
+  if (l.header != nullptr) {
+    ArrayOracles::on_give_back(*l.header, l.record, clear || (l.lease && l.lease->clears_on_give_back()));
+  }
+  if (ref.ledger != nullptr && l.alloc_bytes != 0) ref.ledger->on_returning(l.alloc_bytes);
+  try {
+    if (l.lease) {
+      if (clear) l.lease->clear_on_give_back(true);
+      l.lease->reset();
+    } else {
+      ref.pool->give_back(l.span, clear);
+    }
+    ++ctx.log().give_backs;
+  } catch (const std::exception& e) {
+    ctx.report(Violation{OracleKind::pool_error, l.record.tag.to_string() + ": give_back threw " + e.what(),
+                         l.record.tag, std::nullopt, l.span.data(), l.span.size(), 0});
+  }
+  l.lease.reset();
+}
+
+}  // namespace poolcheck

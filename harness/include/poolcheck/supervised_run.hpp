@@ -1,0 +1,59 @@
+// Starts the workers of a run and watches them from the calling (main) thread: one launcher and one
+// supervision loop for every runner (program executors and workloads alike).
+//
+// The workers start parked at a barrier and are released together. While they run, this thread
+// reports progress, runs a sampled check between polls, honours an interrupt flag and runs the
+// watchdog: no op finished for `watchdog` is a stall. A stalled run's workers are still inside the
+// pool: they are detached, and everything the body touches must be leaked by the caller, which
+// reports and leaves the process without destroying it.
+//
+// Not thread-safe: one run at a time per calling thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "poolcheck/run_outcome.hpp"
+#include "poolcheck/run_state.hpp"
+#include "poolcheck/thread_launcher.hpp"
+
+namespace poolcheck {
+
+// What the live line shows.
+struct Progress {
+  std::uint64_t ops_done = 0;
+  std::uint64_t ops_total = 0;
+  std::uint32_t threads_alive = 0;
+  std::uint64_t violations = 0;
+  double seconds = 0;
+};
+
+struct SupervisorConfig {
+  std::chrono::milliseconds watchdog{10'000};  // no progress this long: stall
+  std::chrono::milliseconds progress_every{250};
+  std::size_t stack_bytes = 0;                        // 0: default_worker_stack_bytes()
+  std::function<void(const Progress&)> on_progress;  // on the calling thread
+  const std::atomic<bool>* interrupt = nullptr;      // set by a signal handler: stop now
+  // Called on the calling thread between polls while workers are alive: a sampled check.
+  std::function<void()> while_running;
+};
+
+struct SupervisedEnd {
+  RunEnd end = RunEnd::completed;  // completed, interrupted, stalled or thread_limit
+  std::uint32_t threads_started = 0;
+  std::string error;  // thread_limit: what the system said
+};
+
+// Runs body(i) on `threads` new threads through `launcher` and supervises them with `state` (the
+// workers report their progress there). Returns after every worker was joined, or on a stall
+// (workers detached) or a failed start (the started ones released with abort and joined).
+SupervisedEnd run_supervised(ThreadLauncher& launcher, RunState& state, std::uint32_t threads,
+                             std::function<void(std::uint32_t)> body, const SupervisorConfig& config);
+
+double seconds_since(std::chrono::steady_clock::time_point t0) noexcept;
+
+}  // namespace poolcheck

@@ -1,0 +1,71 @@
+#include "poolcheck/supervised_run.hpp"
+
+#include <utility>
+
+namespace poolcheck {
+namespace {
+
+// Watches the workers until they finish, stall or are interrupted.
+RunEnd supervise(RunState& state, const SupervisorConfig& config, std::chrono::steady_clock::time_point t0) {
+  auto last_change = std::chrono::steady_clock::now();
+  auto last_progress = last_change;
+  std::uint64_t last_ops = ~0ull;
+  RunEnd end = RunEnd::completed;
+  for (;;) {
+    const bool finished = state.wait_all_finished(std::chrono::milliseconds(20));
+    const auto now = std::chrono::steady_clock::now();
+    const std::uint32_t alive = state.threads_alive();
+    const std::uint64_t ops = state.ops_done();
+    if (config.interrupt != nullptr && config.interrupt->load(std::memory_order_relaxed) && end == RunEnd::completed) {
+      end = RunEnd::interrupted;
+      state.request_stop();
+    }
+    if (config.while_running && alive != 0) config.while_running();
+    if (config.on_progress && (now - last_progress >= config.progress_every || alive == 0 || finished)) {
+      last_progress = now;
+      config.on_progress(Progress{ops, state.ops_total(), alive, state.violation_count(), seconds_since(t0)});
+    }
+    if (finished) return end;
+    if (ops != last_ops) {
+      last_ops = ops;
+      last_change = now;
+    } else if (now - last_change >= config.watchdog) {
+      state.request_stop();
+      return RunEnd::stalled;
+    }
+  }
+}
+
+}  // namespace
+
+double seconds_since(std::chrono::steady_clock::time_point t0) noexcept {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+SupervisedEnd run_supervised(ThreadLauncher& launcher, RunState& state, std::uint32_t threads,
+                             std::function<void(std::uint32_t)> body, const SupervisorConfig& config) {
+  const auto t0 = std::chrono::steady_clock::now();
+  SupervisedEnd out;
+  const bool started = launcher.start(threads, config.stack_bytes != 0 ? config.stack_bytes : default_worker_stack_bytes(),
+                                      [b = std::move(body)](std::uint32_t i, bool abort_start) {
+                                        if (!abort_start) b(i);
+                                      });
+  out.threads_started = launcher.started();
+  if (!started) {
+    launcher.release(/*abort_start=*/true);
+    launcher.join();
+    out.end = RunEnd::thread_limit;
+    out.error = launcher.error();
+    return out;
+  }
+  launcher.release();
+  out.end = supervise(state, config, t0);
+  if (out.end == RunEnd::stalled) {
+    launcher.detach();
+    return out;
+  }
+  launcher.join();
+  return out;
+}
+
+}  // namespace poolcheck
