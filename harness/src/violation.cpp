@@ -4,30 +4,10 @@
 #include <sstream>
 
 namespace poolcheck {
-namespace {
-constexpr std::array<std::string_view, kOracleCount> kNames = {
-    "exclusivity", "aliasing", "leakage", "dirty-read", "bucket-cap",
-    "size-contract", "accounting", "stats", "pool-error", "stall",
-    "overflow", "use-after-give-back", "starvation", "workload"};
-}
-
-std::string_view oracle_name(OracleKind kind) noexcept { return kNames[static_cast<std::size_t>(kind)]; }
-
-bool implicates_pool(OracleKind kind) noexcept {
-  switch (kind) {
-    case OracleKind::dirty_read:
-    case OracleKind::overflow:
-    case OracleKind::use_after_give_back:
-    case OracleKind::starvation:
-      return false;
-    default:
-      return true;
-  }
-}
 
 std::optional<OracleKind> oracle_from_name(std::string_view name) noexcept {
-  for (std::size_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == name) return static_cast<OracleKind>(i);
+  for (const OracleInfo& o : kOracles) {
+    if (o.name == name) return o.kind;
   }
   return std::nullopt;
 }

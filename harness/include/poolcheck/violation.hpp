@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,13 +31,44 @@ enum class OracleKind : std::uint8_t {
   starvation,           // a consumer held pooled arrays across a long blocking wait
   workload,             // a workload's own result is wrong (a stream's output, its memory bound)
 };
-inline constexpr std::size_t kOracleCount = 14;
 
-std::string_view oracle_name(OracleKind kind) noexcept;
-// False for the checks on consumer code that cannot be the pool's fault (dirty-read, overflow,
-// use-after-give-back, starvation): after such a finding the pool is still sound and may be
-// destroyed normally. Everything else may implicate the pool.
-bool implicates_pool(OracleKind kind) noexcept;
+// Every oracle's name (as reports and --list print it) and whether a finding may implicate the
+// pool: false for the checks on consumer code that cannot be the pool's fault (after such a
+// finding the pool is still sound and may be destroyed normally). One row per OracleKind, in
+// order; adding an oracle kind is one enum value and one row.
+struct OracleInfo {
+  OracleKind kind;
+  std::string_view name;
+  bool implicates_pool;
+};
+inline constexpr OracleInfo kOracles[] = {
+    {OracleKind::exclusivity, "exclusivity", true},
+    {OracleKind::aliasing, "aliasing", true},
+    {OracleKind::leakage, "leakage", true},
+    {OracleKind::dirty_read, "dirty-read", false},
+    {OracleKind::bucket_cap, "bucket-cap", true},
+    {OracleKind::size_contract, "size-contract", true},
+    {OracleKind::accounting, "accounting", true},
+    {OracleKind::stats, "stats", true},
+    {OracleKind::pool_error, "pool-error", true},
+    {OracleKind::stall, "stall", true},
+    {OracleKind::overflow, "overflow", false},
+    {OracleKind::use_after_give_back, "use-after-give-back", false},
+    {OracleKind::starvation, "starvation", false},
+    {OracleKind::workload, "workload", true},
+};
+inline constexpr std::size_t kOracleCount = std::size(kOracles);
+static_assert([] {
+  for (std::size_t i = 0; i < kOracleCount; ++i) {
+    if (static_cast<std::size_t>(kOracles[i].kind) != i) return false;
+  }
+  return true;
+}(), "kOracles must list every OracleKind once, in enum order");
+
+constexpr std::string_view oracle_name(OracleKind kind) noexcept { return kOracles[static_cast<std::size_t>(kind)].name; }
+constexpr bool implicates_pool(OracleKind kind) noexcept {
+  return kOracles[static_cast<std::size_t>(kind)].implicates_pool;
+}
 std::optional<OracleKind> oracle_from_name(std::string_view name) noexcept;
 
 struct Violation {
