@@ -6,15 +6,14 @@
 #include <string>
 
 #include "request_data.hpp"
+#include "single_pool_run.hpp"
 #include "poolcheck/workloads/workloads.hpp"
 
 namespace poolcheck {
 namespace {
 
-template <class F>
-RunOutcome burst(const WorkloadParams& p, F) {
-  using Pool = typename F::template Pool<std::byte>;
-  CountedPool<Pool> counted(p.pools);
+template <class Pool>
+RunOutcome burst(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t largest = std::min<std::size_t>(8 * 1024, ref.facts.largest_bucket);
   constexpr std::size_t kPerThread = 2;
@@ -22,8 +21,7 @@ RunOutcome burst(const WorkloadParams& p, F) {
   // The instant everyone rents and the instant everyone gives back: the workload's own
   // synchronisation, as a batch scheduler would provide. A stopping thread drops out of it.
   std::barrier<> gate(static_cast<std::ptrdiff_t>(p.run.threads));
-  const WorkloadConfig config = run_config(p, p.run.threads, rounds);
-  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+  RunOutcome out = run_workload(run_config(p, p.run.threads, rounds), [&](WorkerContext& ctx) {
     std::uint64_t sum = 0;
     auto together = [&] {
       if (ctx.stop_requested()) {
@@ -50,19 +48,17 @@ RunOutcome burst(const WorkloadParams& p, F) {
     }
     gate.arrive_and_drop();
   });
-  if (out.end == RunEnd::completed && out.violations.empty()) {
+  if (out.clean()) {
     out.notes.push_back(std::to_string(rounds) + " bursts of " + std::to_string(p.run.threads * kPerThread) +
                         " rents at one instant, then as many give_backs");
   }
-  add_pool_note(out, counted.pool().stats());
-  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 
 }  // namespace
 
 RunOutcome run_burst(const WorkloadParams& p) {
-  return with_flavour(p.pool, [&](auto flavour) { return burst(p, flavour); });
+  return run_single_pool<std::byte>(p, [&](auto& counted) { return burst(p, counted); });
 }
 
 }  // namespace poolcheck

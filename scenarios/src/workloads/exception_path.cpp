@@ -6,10 +6,12 @@
 // The forgot-give-back pitfall is the classic handler that rents raw, gives back at the end of its
 // happy path, and lets the exception skip that line: the lease is dropped and the array is lost to
 // the pool (caught by accounting, naming the lease).
+#include <numeric>
 #include <stdexcept>
 #include <string>
 
 #include "request_data.hpp"
+#include "single_pool_run.hpp"
 #include "poolcheck/workloads/workloads.hpp"
 
 namespace poolcheck {
@@ -19,15 +21,12 @@ struct RequestFailed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-template <class F>
-RunOutcome exception_path(const WorkloadParams& p, bool forgot_give_back, F) {
-  using Pool = typename F::template Pool<std::byte>;
-  CountedPool<Pool> counted(p.pools);
+template <class Pool>
+RunOutcome exception_path(const WorkloadParams& p, bool forgot_give_back, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t largest = std::min<std::size_t>(32 * 1024, ref.facts.largest_bucket);
   std::vector<std::uint64_t> thrown(p.run.threads);  // slot i written by thread i only
-  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
-  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+  RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     std::uint64_t sum = 0;
     const Ownership ownership = forgot_give_back ? Ownership::manual : Ownership::lease;
@@ -62,21 +61,18 @@ RunOutcome exception_path(const WorkloadParams& p, bool forgot_give_back, F) {
       ctx.step_done();
     }
   });
-  if (out.end == RunEnd::completed && out.violations.empty()) {
-    std::uint64_t total = 0;
-    for (auto t : thrown) total += t;
+  if (out.clean()) {
+    const std::uint64_t total = std::accumulate(thrown.begin(), thrown.end(), std::uint64_t{0});
     out.notes.push_back(std::to_string(total) + " of " + std::to_string(out.ops_done) +
                         " requests threw halfway; every lease came back");
   }
-  add_pool_note(out, counted.pool().stats());
-  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 
 }  // namespace
 
 RunOutcome run_exception_path(const WorkloadParams& p, bool forgot_give_back) {
-  return with_flavour(p.pool, [&](auto flavour) { return exception_path(p, forgot_give_back, flavour); });
+  return run_single_pool<std::byte>(p, [&](auto& counted) { return exception_path(p, forgot_give_back, counted); });
 }
 
 }  // namespace poolcheck

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "request_data.hpp"
+#include "single_pool_run.hpp"
 #include "poolcheck/workloads/workloads.hpp"
 
 namespace poolcheck {
@@ -23,10 +24,8 @@ struct ThreadCounts {
   PhaseCounts drain, recover;
 };
 
-template <class F>
-RunOutcome exhaustion(const WorkloadParams& p, F) {
-  using Pool = typename F::template Pool<std::byte>;
-  CountedPool<Pool> counted(p.pools);
+template <class Pool>
+RunOutcome exhaustion(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t n = std::min<std::size_t>(4096, ref.facts.largest_bucket);
   const std::size_t bucket_cap = ref.facts.resting_cap + ref.facts.slots_per_thread * p.run.threads;
@@ -35,8 +34,8 @@ RunOutcome exhaustion(const WorkloadParams& p, F) {
   const std::uint32_t drain_rounds = std::max<std::uint32_t>(1, p.ops / 2 / static_cast<std::uint32_t>(batch));
   const std::uint32_t recover_ops = std::max<std::uint32_t>(1, p.ops / 2);
   std::vector<ThreadCounts> counts(p.run.threads);  // slot i written by thread i only
-  const WorkloadConfig config = run_config(p, p.run.threads, drain_rounds * batch + recover_ops);
-  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+  const std::uint64_t steps_each = drain_rounds * batch + recover_ops;
+  RunOutcome out = run_workload(run_config(p, p.run.threads, steps_each), [&](WorkerContext& ctx) {
     ThreadCounts& c = counts[ctx.index()];
     std::uint64_t sum = 0;
     std::vector<CheckedBuffer<Pool>> held;
@@ -69,7 +68,7 @@ RunOutcome exhaustion(const WorkloadParams& p, F) {
     drain.rents += c.drain.rents, drain.fresh += c.drain.fresh;
     recover.rents += c.recover.rents, recover.fresh += c.recover.fresh;
   }
-  if (out.end == RunEnd::completed && out.violations.empty()) {
+  if (out.clean()) {
     out.notes.push_back(std::to_string(p.run.threads) + " threads held " + std::to_string(batch) + " arrays of " +
                         std::to_string(n) + " each (the bucket keeps at most " + std::to_string(bucket_cap) +
                         "): while draining " + percent_text(drain.fresh, drain.rents) + " of " +
@@ -92,19 +91,14 @@ RunOutcome exhaustion(const WorkloadParams& p, F) {
                                          std::nullopt, std::nullopt, nullptr, 0, 0});
     }
   }
-  const auto stats = counted.pool().stats();
-  add_pool_note(out, stats);
-  // The probe above is one more rent and give_back than the workload's own.
-  counted.finish(out, out.end == RunEnd::completed && out.violations.empty()
-                          ? std::optional(HarnessCounts{out.rents + 1, out.give_backs + 1})
-                          : std::nullopt);
   return out;
 }
 
 }  // namespace
 
 RunOutcome run_exhaustion(const WorkloadParams& p) {
-  return with_flavour(p.pool, [&](auto flavour) { return exhaustion(p, flavour); });
+  // The recovery probe: one rent and give_back of its own after a clean run.
+  return run_single_pool<std::byte>(p, [&](auto& counted) { return exhaustion(p, counted); }, HarnessCounts{1, 1});
 }
 
 }  // namespace poolcheck

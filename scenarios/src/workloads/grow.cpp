@@ -5,10 +5,12 @@
 // (FNV-1a and length), on top of every copy being a checked read and a checked write.
 #include <algorithm>
 #include <array>
+#include <numeric>
 #include <string>
 #include <vector>
 
 #include "request_data.hpp"
+#include "single_pool_run.hpp"
 #include "poolcheck/workloads/workloads.hpp"
 
 namespace poolcheck {
@@ -24,15 +26,12 @@ struct Digest {
   friend bool operator==(const Digest&, const Digest&) = default;
 };
 
-template <class F>
-RunOutcome grow(const WorkloadParams& p, F) {
-  using Pool = typename F::template Pool<char>;
-  CountedPool<Pool> counted(p.pools);
+template <class Pool>
+RunOutcome grow(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t largest = std::min<std::size_t>(64 * 1024, ref.facts.largest_bucket);
   std::vector<std::uint64_t> grows(p.run.threads);  // slot i written by thread i only
-  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
-  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+  RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     for (std::uint32_t request = 0; request < p.ops && !ctx.stop_requested(); ++request) {
       const std::size_t final_size = request_size(rng, 64, largest);
@@ -74,21 +73,18 @@ RunOutcome grow(const WorkloadParams& p, F) {
       ctx.step_done();
     }
   });
-  if (out.end == RunEnd::completed && out.violations.empty()) {
-    std::uint64_t total = 0;
-    for (auto g : grows) total += g;
+  if (out.clean()) {
+    const std::uint64_t total = std::accumulate(grows.begin(), grows.end(), std::uint64_t{0});
     out.notes.push_back(std::to_string(out.ops_done) + " requests grew their buffers " + std::to_string(total) +
                         " times (up to " + std::to_string(largest) + " chars); every copy intact");
   }
-  add_pool_note(out, counted.pool().stats());
-  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 
 }  // namespace
 
 RunOutcome run_grow(const WorkloadParams& p) {
-  return with_flavour(p.pool, [&](auto flavour) { return grow(p, flavour); });
+  return run_single_pool<char>(p, [&](auto& counted) { return grow(p, counted); });
 }
 
 }  // namespace poolcheck

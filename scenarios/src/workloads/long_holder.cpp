@@ -11,15 +11,14 @@
 #include <string>
 
 #include "request_data.hpp"
+#include "single_pool_run.hpp"
 #include "poolcheck/workloads/workloads.hpp"
 
 namespace poolcheck {
 namespace {
 
-template <class F>
-RunOutcome long_holder(const WorkloadParams& p, F) {
-  using Pool = typename F::template Pool<std::byte>;
-  CountedPool<Pool> counted(p.pools);
+template <class Pool>
+RunOutcome long_holder(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t n = std::min<std::size_t>(2048, ref.facts.largest_bucket);
   const std::uint32_t holders = p.run.threads < 2 ? 0 : std::max<std::uint32_t>(1, p.run.threads / 8);
@@ -31,8 +30,7 @@ RunOutcome long_holder(const WorkloadParams& p, F) {
     std::uint64_t rents = 0, fresh = 0;
   };
   std::vector<Counts> counts(p.run.threads);  // slot i written by thread i only
-  const WorkloadConfig config = run_config(p, churners, p.ops);
-  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+  RunOutcome out = run_workload(run_config(p, churners, p.ops), [&](WorkerContext& ctx) {
     std::uint64_t sum = 0;
     if (ctx.index() < holders) {
       std::vector<CheckedBuffer<Pool>> held;
@@ -65,7 +63,7 @@ RunOutcome long_holder(const WorkloadParams& p, F) {
   });
   Counts churn;
   for (const auto& c : counts) churn.rents += c.rents, churn.fresh += c.fresh;
-  if (out.end == RunEnd::completed && out.violations.empty()) {
+  if (out.clean()) {
     char held_for[32];
     std::snprintf(held_for, sizeof held_for, "%.1f", out.longest_hold_ms);
     out.notes.push_back("starvation: " + std::to_string(holders) + " holders kept " +
@@ -73,15 +71,13 @@ RunOutcome long_holder(const WorkloadParams& p, F) {
                         held_for + " ms; meanwhile " + percent_text(churn.fresh, churn.rents) + " of " +
                         std::to_string(churn.rents) + " churn rents were fresh allocations");
   }
-  add_pool_note(out, counted.pool().stats());
-  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 
 }  // namespace
 
 RunOutcome run_long_holder(const WorkloadParams& p) {
-  return with_flavour(p.pool, [&](auto flavour) { return long_holder(p, flavour); });
+  return run_single_pool<std::byte>(p, [&](auto& counted) { return long_holder(p, counted); });
 }
 
 }  // namespace poolcheck

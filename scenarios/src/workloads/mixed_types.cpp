@@ -21,8 +21,7 @@ RunOutcome mixed_types(const WorkloadParams& p, F) {
   const auto media_ref = media.ref();
   const auto tensor_ref = tensors.ref();
   const std::size_t largest = std::min<std::size_t>(16 * 1024, text_ref.facts.largest_bucket);
-  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
-  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+  RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     std::uint64_t sum = 0;
     for (std::uint32_t r = 0; r < p.ops && !ctx.stop_requested(); ++r) {
@@ -40,7 +39,7 @@ RunOutcome mixed_types(const WorkloadParams& p, F) {
       ctx.step_done();
     }
   });
-  if (out.end == RunEnd::completed && out.violations.empty()) {
+  if (out.clean()) {
     out.notes.push_back(std::to_string(out.ops_done) + " requests each used a char, a uint8_t and a float pool");
   }
   add_pool_note(out, text.pool().stats(), "char pool");

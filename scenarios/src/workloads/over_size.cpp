@@ -8,26 +8,25 @@
 // flavour's buckets reach 2^30 elements, so its over-size arrays are above 1 GiB: a few threads
 // make one or two such rents each, so the run stays inside the machine's memory.
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 #include "request_data.hpp"
+#include "single_pool_run.hpp"
 #include "poolcheck/workloads/workloads.hpp"
 
 namespace poolcheck {
 namespace {
 
-template <class F>
-RunOutcome over_size(const WorkloadParams& p, F) {
-  using Pool = typename F::template Pool<std::byte>;
-  CountedPool<Pool> counted(p.pools);
+template <class Pool>
+RunOutcome over_size(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t largest = ref.facts.largest_bucket;
   const bool huge = largest > (std::size_t{1} << 24);  // each over-size rent costs more than 16 MiB
   const std::uint32_t big_threads = huge ? std::min<std::uint32_t>(p.run.threads, 2) : p.run.threads;
   const std::uint32_t big_rents = huge ? std::min<std::uint32_t>(p.ops, 2) : std::max<std::uint32_t>(1, p.ops / 4);
   std::vector<std::uint64_t> oversize(p.run.threads);  // slot i written by thread i only
-  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
-  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+  RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     std::uint64_t sum = 0;
     std::uint32_t big_left = ctx.index() < big_threads ? big_rents : 0;
@@ -48,21 +47,18 @@ RunOutcome over_size(const WorkloadParams& p, F) {
       ctx.step_done();
     }
   });
-  if (out.end == RunEnd::completed && out.violations.empty()) {
-    std::uint64_t total = 0;
-    for (auto o : oversize) total += o;
+  if (out.clean()) {
+    const std::uint64_t total = std::accumulate(oversize.begin(), oversize.end(), std::uint64_t{0});
     out.notes.push_back(std::to_string(total) + " over-size rents (above the largest bucket of " +
                         std::to_string(largest) + " elements), each exactly its size and freed on give_back");
   }
-  add_pool_note(out, counted.pool().stats());
-  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 
 }  // namespace
 
 RunOutcome run_over_size(const WorkloadParams& p) {
-  return with_flavour(p.pool, [&](auto flavour) { return over_size(p, flavour); });
+  return run_single_pool<std::byte>(p, [&](auto& counted) { return over_size(p, counted); });
 }
 
 }  // namespace poolcheck

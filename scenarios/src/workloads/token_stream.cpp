@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "single_pool_run.hpp"
 #include "poolcheck/workload/checked_buffer.hpp"
 #include "poolcheck/workloads/workloads.hpp"
 
@@ -115,16 +116,13 @@ class Stream {
   std::size_t used_ = 0;
 };
 
-template <class F>
-RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, F) {
-  using Pool = typename F::template Pool<char>;
-  CountedPool<Pool> counted(p.pools);
+template <class Pool>
+RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
   const std::size_t length = std::min<std::size_t>(kBufferChars, ref.facts.largest_bucket);
   std::vector<StreamResult> results(p.run.threads);  // slot i written by stream i only; read after the join
-  const WorkloadConfig config = run_config(p, p.run.threads, p.ops);
   const auto hold_wait = 3 * std::chrono::duration_cast<std::chrono::microseconds>(p.run.limits.hold_limit);
-  RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+  RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
     StreamResult& result = results[ctx.index()];
     Stream<Pool> stream(ctx, ref, length, bug, result);
     for (std::uint32_t t = 0; t < p.ops && !ctx.stop_requested(); ++t) {
@@ -140,7 +138,7 @@ RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, F) {
     }
     if (!ctx.stop_requested()) stream.finish();
   });
-  if (out.end == RunEnd::completed && out.violations.empty()) {
+  if (out.clean()) {
     std::uint64_t tokens_bytes = 0;
     for (std::uint32_t i = 0; i < results.size(); ++i) {
       const StreamResult& r = results[i];
@@ -169,15 +167,13 @@ RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, F) {
                         std::to_string(out.peak_thread_bytes) + " bytes (one buffer of " + std::to_string(length) +
                         " chars)");
   }
-  add_pool_note(out, counted.pool().stats());
-  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
   return out;
 }
 
 }  // namespace
 
 RunOutcome run_token_stream(const WorkloadParams& p, StreamBug bug) {
-  return with_flavour(p.pool, [&](auto flavour) { return token_stream(p, bug, flavour); });
+  return run_single_pool<char>(p, [&](auto& counted) { return token_stream(p, bug, counted); });
 }
 
 }  // namespace poolcheck
