@@ -39,4 +39,19 @@ std::size_t WrittenRanges::first_unwritten(std::size_t begin, std::size_t end) c
   return std::min(at, end) < end ? at : end;
 }
 
+Violation finding_in(OracleKind kind, const LeaseRecord& r) {
+  Violation v;
+  v.oracle = kind;
+  v.lease = r.tag;
+  v.array = r.bytes.data();
+  v.capacity = r.capacity;
+  return v;
+}
+
+void name_writer_at(Violation& v, const LeaseRecord& r, std::size_t offset) {
+  v.offset = offset;
+  const DecodedWord found = decode_at(r.bytes, offset);
+  if (found.kind == DecodedWord::Kind::tag && !(found.tag == r.tag)) v.other = found.tag;
+}
+
 }  // namespace poolcheck

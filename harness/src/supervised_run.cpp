@@ -42,6 +42,20 @@ double seconds_since(std::chrono::steady_clock::time_point t0) noexcept {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+bool ended_early(const SupervisedEnd& end, const RunState& state, RunOutcome& out,
+                 std::chrono::steady_clock::time_point t0) {
+  out.threads_started = end.threads_started;
+  if (end.end != RunEnd::thread_limit && end.end != RunEnd::stalled) return false;
+  out.end = end.end;
+  out.error = end.error;
+  if (end.end == RunEnd::stalled) {
+    out.ops_done = state.ops_done();
+    if (auto first = state.first_violation()) out.violations.push_back(*first);
+  }
+  out.seconds = seconds_since(t0);
+  return true;
+}
+
 SupervisedEnd run_supervised(ThreadLauncher& launcher, RunState& state, std::uint32_t threads,
                              std::function<void(std::uint32_t)> body, const SupervisorConfig& config) {
   const auto t0 = std::chrono::steady_clock::now();

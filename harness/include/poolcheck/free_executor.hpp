@@ -23,14 +23,10 @@
 
 namespace poolcheck {
 
-struct FreeRunConfig {
-  std::chrono::milliseconds watchdog{10'000};  // no progress this long: stall
-  std::size_t stack_bytes = 0;                 // 0: default_worker_stack_bytes()
+// The supervision (watchdog, progress, interrupt, stack size) plus what a free run adds.
+struct FreeRunConfig : SupervisorConfig {
   bool stop_on_first_violation = true;
-  std::uint64_t chaos_seed = 0;                // chaos delays are drawn from (programs.seed ^ this)
-  std::chrono::milliseconds progress_every{250};
-  std::function<void(const Progress&)> on_progress;  // called on the main thread
-  const std::atomic<bool>* interrupt = nullptr;      // set by a signal handler: stop now
+  std::uint64_t chaos_seed = 0;  // chaos delays are drawn from (programs.seed ^ this)
 };
 
 template <PoolUnderTest Pool>
@@ -50,32 +46,18 @@ class FreeExecutor {
     out.ops_total = programs.total_ops();
     WorkerContext main_ctx(n, n, programs.seed, c->state, c->limits, c->main_log);
 
-    SupervisorConfig supervision;
-    supervision.watchdog = config.watchdog;
-    supervision.progress_every = config.progress_every;
-    supervision.stack_bytes = config.stack_bytes;
-    supervision.on_progress = config.on_progress;
-    supervision.interrupt = config.interrupt;
+    SupervisorConfig supervision = config;
     if (ref_.ledger != nullptr) supervision.while_running = [&] { sample_cap(*c, n); };
     const SupervisedEnd end = run_supervised(c->launcher, c->state, n, [cp = c.get()](std::uint32_t i) {
       WorkerContext ctx(i, cp->state.thread_count(), cp->programs.seed, cp->state, cp->limits, cp->logs[i]);
       SeededRandom chaos(cp->programs.seed ^ cp->config.chaos_seed ^ 0xC4A05ull, i);
       cp->run.run_thread(ctx, cp->programs.threads[i], cp->state, &chaos);
     }, supervision);
-    out.threads_started = end.threads_started;
-    if (end.end == RunEnd::thread_limit) {
-      out.end = end.end;
-      out.error = end.error;
-      out.seconds = seconds_since(t0);
-      return out;
-    }
-    if (end.end == RunEnd::stalled) {
-      out.end = end.end;
-      out.stall_report = c->state.stall_report(programs);
-      out.ops_done = c->state.ops_done();
-      if (auto first = c->state.first_violation()) out.violations.push_back(*first);
-      out.seconds = seconds_since(t0);
-      (void)c.release();  // stuck workers still use it; the pool must live on too
+    if (ended_early(end, c->state, out, t0)) {
+      if (out.end == RunEnd::stalled) {
+        out.stall_report = c->state.stall_report(programs);
+        (void)c.release();  // stuck workers still use it; the pool must live on too
+      }
       return out;
     }
     c->run.finish(main_ctx, n);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "poolcheck/tag_pattern.hpp"
+#include "poolcheck/violation.hpp"
 
 namespace poolcheck {
 
@@ -35,5 +36,11 @@ struct LeaseRecord {
   std::size_t capacity = 0;      // elements
   WrittenRanges written;
 };
+
+// A finding of `kind` by the lease `r` about its own array (lease, array and bucket filled in).
+Violation finding_in(OracleKind kind, const LeaseRecord& r);
+// Points `v` at byte `offset` of r's array and names the lease whose tag is written there, if the
+// word decodes to another lease's tag.
+void name_writer_at(Violation& v, const LeaseRecord& r, std::size_t offset);
 
 }  // namespace poolcheck

@@ -54,6 +54,12 @@ struct SupervisedEnd {
 SupervisedEnd run_supervised(ThreadLauncher& launcher, RunState& state, std::uint32_t threads,
                              std::function<void(std::uint32_t)> body, const SupervisorConfig& config);
 
+// For a run that did not get to join its workers (thread limit, stall): fills `out` with how it
+// ended, what the system said, the ops done and the first violation published; true if so. The
+// caller adds its stall report and leaks what stalled workers still use.
+bool ended_early(const SupervisedEnd& end, const RunState& state, RunOutcome& out,
+                 std::chrono::steady_clock::time_point t0);
+
 double seconds_since(std::chrono::steady_clock::time_point t0) noexcept;
 
 }  // namespace poolcheck

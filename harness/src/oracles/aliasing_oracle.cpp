@@ -6,12 +6,8 @@ std::optional<Violation> AliasingOracle::on_rent(ArrayHeader& header, const Leas
   std::uint64_t expected = 0;
   const std::uint64_t mine = lease.tag.bits() + 1;
   if (header.owner.compare_exchange_strong(expected, mine, std::memory_order_relaxed)) return std::nullopt;
-  Violation v;
-  v.oracle = OracleKind::aliasing;
-  v.lease = lease.tag;
+  Violation v = finding_in(OracleKind::aliasing, lease);
   v.other = Tag::from_bits(expected - 1);
-  v.array = lease.bytes.data();
-  v.capacity = lease.capacity;
   v.what = "the pool handed " + lease.tag.to_string() + " an array that " + v.other->to_string() +
            " still holds";
   // Take it over so the other holder's give_back does not report a second time.

@@ -4,11 +4,7 @@ namespace poolcheck {
 
 std::optional<Violation> DirtyReadOracle::check_read(const LeaseRecord& lease, std::size_t begin, std::size_t end) {
   if (begin >= end) return std::nullopt;
-  Violation v;
-  v.oracle = OracleKind::dirty_read;
-  v.lease = lease.tag;
-  v.array = lease.bytes.data();
-  v.capacity = lease.capacity;
+  Violation v = finding_in(OracleKind::dirty_read, lease);
   if (end > lease.requested_bytes) {
     v.offset = std::max(begin, lease.requested_bytes);
     v.what = lease.tag.to_string() + " read bytes [" + std::to_string(begin) + ", " + std::to_string(end) +
@@ -18,9 +14,8 @@ std::optional<Violation> DirtyReadOracle::check_read(const LeaseRecord& lease, s
   }
   const std::size_t hole = lease.written.first_unwritten(begin, end);
   if (hole == end) return std::nullopt;
-  v.offset = hole;
+  name_writer_at(v, lease, hole);
   const DecodedWord found = decode_at(lease.bytes, hole);
-  if (found.kind == DecodedWord::Kind::tag && !(found.tag == lease.tag)) v.other = found.tag;
   v.what = lease.tag.to_string() + " read byte " + std::to_string(hole) +
            " that it never wrote (assumes rented memory is clean); it holds " + describe(found);
   return v;

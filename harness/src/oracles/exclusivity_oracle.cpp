@@ -7,13 +7,8 @@ std::optional<Violation> ExclusivityOracle::check(const LeaseRecord& lease, cons
     const auto bad = find_mismatch(lease.bytes, begin, end, lease.tag);
     if (!bad) continue;
     const DecodedWord found = decode_at(lease.bytes, *bad);
-    Violation v;
-    v.oracle = OracleKind::exclusivity;
-    v.lease = lease.tag;
-    if (found.kind == DecodedWord::Kind::tag && !(found.tag == lease.tag)) v.other = found.tag;
-    v.array = lease.bytes.data();
-    v.capacity = lease.capacity;
-    v.offset = *bad;
+    Violation v = finding_in(OracleKind::exclusivity, lease);
+    name_writer_at(v, lease, *bad);
     v.what = lease.tag.to_string() + " found " + describe(found) + " at byte " + std::to_string(*bad) +
              " of the range it wrote [" + std::to_string(begin) + ", " + std::to_string(end) + ") " + when;
     return v;

@@ -26,12 +26,8 @@ std::optional<Violation> LeakageOracle::on_rent(ArrayHeader& header, const Lease
   if (!first_dirty) return std::nullopt;
   const std::size_t at = named ? named->first : *first_dirty;
   const DecodedWord found = named ? named->second : decode_at(lease.bytes, at);
-  Violation v;
-  v.oracle = OracleKind::leakage;
-  v.lease = lease.tag;
+  Violation v = finding_in(OracleKind::leakage, lease);
   v.other = Tag::from_bits(cleared_by - 1);
-  v.array = lease.bytes.data();
-  v.capacity = lease.capacity;
   v.offset = at;
   v.what = lease.tag.to_string() + " rented an array that " + v.other->to_string() +
            " gave back with clearing, and found " + describe(found) + " at byte " + std::to_string(at) +

@@ -11,11 +11,7 @@ std::size_t first_difference(const std::byte* a, const std::byte* b, std::size_t
 }
 
 Violation overflow_violation(const LeaseRecord& r, std::size_t begin, std::size_t end) {
-  Violation v;
-  v.oracle = OracleKind::overflow;
-  v.lease = r.tag;
-  v.array = r.bytes.data();
-  v.capacity = r.capacity;
+  Violation v = finding_in(OracleKind::overflow, r);
   v.offset = std::max(begin, r.requested_bytes);
   v.what = r.tag.to_string() + " tried to write bytes [" + std::to_string(begin) + ", " + std::to_string(end) +
            ") of an array it rented for " + std::to_string(r.requested_bytes) + " bytes" +
@@ -36,14 +32,9 @@ Violation stale_access_violation(Tag tag, const void* array, std::size_t capacit
 }
 
 Violation changed_violation(const LeaseRecord& r, std::size_t offset, std::byte wrote, const char* when) {
-  Violation v;
-  v.oracle = OracleKind::exclusivity;
-  v.lease = r.tag;
-  v.array = r.bytes.data();
-  v.capacity = r.capacity;
-  v.offset = offset;
+  Violation v = finding_in(OracleKind::exclusivity, r);
+  name_writer_at(v, r, offset);
   const DecodedWord found = decode_at(r.bytes, offset);
-  if (found.kind == DecodedWord::Kind::tag && !(found.tag == r.tag)) v.other = found.tag;
   char bytes[64];
   std::snprintf(bytes, sizeof bytes, "0x%02x, now 0x%02x", static_cast<unsigned>(wrote),
                 static_cast<unsigned>(r.bytes[offset]));

@@ -44,31 +44,16 @@ RunOutcome run_workload(const WorkloadConfig& config, const std::function<void(W
   RunOutcome out;
   out.threads_requested = config.threads;
   out.ops_total = config.steps_total;
-  SupervisorConfig supervision;
-  supervision.watchdog = config.watchdog;
-  supervision.progress_every = config.progress_every;
-  supervision.stack_bytes = config.stack_bytes;
-  supervision.on_progress = config.on_progress;
-  supervision.interrupt = config.interrupt;
   const SupervisedEnd end =
       run_supervised(c->launcher, c->state, config.threads, [rc = c.get()](std::uint32_t i) { worker(*rc, i); },
-                     supervision);
-  out.threads_started = end.threads_started;
-  if (end.end == RunEnd::thread_limit) {
-    out.end = end.end;
-    out.error = end.error;
-    out.seconds = seconds_since(t0);
-    return out;
-  }
-  if (end.end == RunEnd::stalled) {
-    out.end = end.end;
-    out.ops_done = c->state.ops_done();
-    out.stall_report = "no workload step finished for " + std::to_string(config.watchdog.count()) + " ms; " +
-                       std::to_string(c->state.threads_alive()) + " of " + std::to_string(config.threads) +
-                       " threads still running";
-    if (auto first = c->state.first_violation()) out.violations.push_back(*first);
-    out.seconds = seconds_since(t0);
-    (void)c.release();  // the stuck workers still use it
+                     config);
+  if (ended_early(end, c->state, out, t0)) {
+    if (out.end == RunEnd::stalled) {
+      out.stall_report = "no workload step finished for " + std::to_string(config.watchdog.count()) + " ms; " +
+                         std::to_string(c->state.threads_alive()) + " of " + std::to_string(config.threads) +
+                         " threads still running";
+      (void)c.release();  // the stuck workers still use it
+    }
     return out;
   }
   merge_run(out, c->logs, nullptr, end.end);

@@ -18,16 +18,12 @@
 
 namespace poolcheck {
 
-struct WorkloadConfig {
+// The supervision (watchdog, progress, interrupt, stack size) plus what a workload adds.
+struct WorkloadConfig : SupervisorConfig {
   std::uint32_t threads = 64;
   std::uint64_t seed = 1;
   std::uint64_t steps_total = 0;  // for the progress line: the steps all workers will report
   WorkloadLimits limits;
-  std::chrono::milliseconds watchdog{10'000};
-  std::chrono::milliseconds progress_every{250};
-  std::size_t stack_bytes = 0;  // 0: default_worker_stack_bytes()
-  std::function<void(const Progress&)> on_progress;
-  const std::atomic<bool>* interrupt = nullptr;
 };
 
 // An exception escaping body(ctx) is reported as a pool-error violation naming the thread.
