@@ -29,8 +29,8 @@
 #include <utility>
 #include <vector>
 
-#include "bufpool/internal/bucket_math.hpp"
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/buckets.hpp"
+#include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/lease_record.hpp"
 #include "poolcheck/oracles/aliasing_oracle.hpp"
@@ -396,7 +396,7 @@ class FreeExecutor {
     h.record.tag = tag;
     h.record.bytes = std::as_writable_bytes(h.span);
     h.record.requested_bytes = n * sizeof(T);
-    h.record.readable_bytes = (via_lease && bufpool::internal::kAsan) ? h.record.requested_bytes : h.span.size_bytes();
+    h.record.readable_bytes = (via_lease && bufpool::kAsanBuild) ? h.record.requested_bytes : h.span.size_bytes();
     h.record.capacity = size;
     if (ledger_ != nullptr && size != 0) h.header = CountingAllocator::header_of(h.span.data());
 
@@ -418,7 +418,7 @@ class FreeExecutor {
     }
     if (size == 0) return std::nullopt;
     ++log.rents;
-    ++log.rents_by_bucket[n > facts_.largest_bucket ? kLedgerSlots - 1 : bufpool::internal::bucket_index(n)];
+    ++log.rents_by_bucket[n > facts_.largest_bucket ? kLedgerSlots - 1 : bufpool::bucket_index(n)];
     if (h.header != nullptr) {
       h.alloc_bytes = h.header->bytes.load(std::memory_order_relaxed);
       ledger_->on_leased(h.alloc_bytes);

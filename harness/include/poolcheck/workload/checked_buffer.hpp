@@ -28,8 +28,8 @@
 #include <string>
 #include <utility>
 
-#include "bufpool/internal/bucket_math.hpp"
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/buckets.hpp"
+#include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/lease_record.hpp"
 #include "poolcheck/oracles/aliasing_oracle.hpp"
@@ -200,7 +200,7 @@ class CheckedBuffer {
     record_.tag = tag;
     record_.bytes = std::as_writable_bytes(span_);
     record_.requested_bytes = n * sizeof(T);
-    record_.readable_bytes = (lease_ && bufpool::internal::kAsan) ? record_.requested_bytes : span_.size_bytes();
+    record_.readable_bytes = (lease_ && bufpool::kAsanBuild) ? record_.requested_bytes : span_.size_bytes();
     record_.capacity = span_.size();
     const bool counted = ref_.ledger != nullptr;
     if (counted && !span_.empty()) header_ = CountingAllocator::header_of(span_.data());
@@ -225,7 +225,7 @@ class CheckedBuffer {
     if (span_.empty()) return;
     WorkerLog& log = ctx_->log();
     ++log.rents;
-    ++log.rents_by_bucket[n > ref_.facts.largest_bucket ? kLedgerSlots - 1 : bufpool::internal::bucket_index(n)];
+    ++log.rents_by_bucket[n > ref_.facts.largest_bucket ? kLedgerSlots - 1 : bufpool::bucket_index(n)];
     if (header_ != nullptr) {
       alloc_bytes_ = header_->bytes.load(std::memory_order_relaxed);
       fresh_ = header_->last_owner.load(std::memory_order_relaxed) == 0;
