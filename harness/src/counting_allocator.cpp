@@ -14,8 +14,8 @@ constexpr std::size_t kEdgeFillBytes = std::size_t{64} << 10;
 
 std::size_t AllocationLedger::slot_of(std::size_t bytes) const noexcept {
   const std::size_t elements = bytes / element_size;
-  if (elements == 0 || elements > bufpool::internal::kMaxBucketLength) return kLedgerSlots - 1;
-  return bufpool::internal::bucket_index(elements);
+  if (elements == 0 || elements > bufpool::kMaxBucketLength) return kLedgerSlots - 1;
+  return bufpool::bucket_index(elements);
 }
 
 std::int64_t AllocationLedger::live_total() const noexcept {

@@ -3,13 +3,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/sanitizer_build.hpp"
 
 namespace poolcheck {
 
 std::size_t default_worker_stack_bytes() noexcept {
-  if constexpr (bufpool::internal::kTsan) return std::size_t{1} << 20;
-  if constexpr (bufpool::internal::kAsan) return std::size_t{512} << 10;
+  if constexpr (bufpool::kTsanBuild) return std::size_t{1} << 20;
+  if constexpr (bufpool::kAsanBuild) return std::size_t{512} << 10;
   return std::size_t{128} << 10;
 }
 

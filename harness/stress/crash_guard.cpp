@@ -5,7 +5,7 @@
 #include <csignal>
 #include <cstring>
 
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/run_state.hpp"
 
 #if BUFPOOL_ASAN || BUFPOOL_TSAN

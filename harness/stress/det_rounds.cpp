@@ -32,7 +32,7 @@ RunOutcome run_policy(const StressSettings& s, const ProgramSet& programs, det::
   return run_fresh_pool<bufpool::LockedArrayPool<Element, Policy>>(s, execute, stats_out);
 }
 
-template <bufpool::Fault F>
+template <bufpool::testing::Fault F>
 using MutantOf = det::DeterministicMutantPolicy<static_cast<std::uint32_t>(F)>;
 
 }  // namespace
@@ -46,7 +46,7 @@ RunOutcome run_deterministic_round(const StressSettings& s, const ProgramSet& pr
   }
   const Mutant* m = find_mutant(s.mutant);
   if (m == nullptr) throw std::invalid_argument("unknown mutant '" + s.mutant + "'");
-  using bufpool::Fault;
+  using bufpool::testing::Fault;
   auto& o = schedule_out;
   auto& st = stats_out;
   switch (m->fault) {

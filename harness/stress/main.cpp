@@ -314,7 +314,7 @@ int main(int argc, char** argv) {
   s.pool = *poolcheck::pool_kind_from_name(pool_name);
   if (s.partitions == 0) {
     // Resolve now so the replay line names the count this machine used.
-    s.partitions = bufpool::internal::resolve(bufpool::SharedPoolOptions{}).partitions;
+    s.partitions = bufpool::SharedPoolOptions{}.resolved().partitions;
   }
 
   poolcheck::install_crash_guard();

@@ -11,10 +11,10 @@ namespace {
 
 using Element = std::byte;
 
-template <bufpool::Fault F>
-using MutantPolicy = bufpool::WithFaults<HarnessPolicy, static_cast<std::uint32_t>(F)>;
+template <bufpool::testing::Fault F>
+using MutantPolicy = bufpool::testing::WithFaults<HarnessPolicy, static_cast<std::uint32_t>(F)>;
 
-template <bufpool::Fault F>
+template <bufpool::testing::Fault F>
 RunOutcome run_with_fault(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks,
                           std::uint32_t round, bufpool::PoolStats& stats_out) {
   const bool shared = s.pool == PoolKind::shared || s.pool == PoolKind::checked_shared;
@@ -29,7 +29,7 @@ RunOutcome run_mutant_round(const StressSettings& s, const ProgramSet& programs,
                             std::uint32_t round, bufpool::PoolStats& stats_out) {
   const Mutant* m = find_mutant(s.mutant);
   if (m == nullptr) throw std::invalid_argument("unknown mutant '" + s.mutant + "'");
-  using bufpool::Fault;
+  using bufpool::testing::Fault;
   switch (m->fault) {
     case Fault::no_lock: return run_with_fault<Fault::no_lock>(s, programs, hooks, round, stats_out);
     case Fault::ignore_cap: return run_with_fault<Fault::ignore_cap>(s, programs, hooks, round, stats_out);

@@ -8,13 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bufpool/internal/bucket_math.hpp"
+#include "bufpool/buckets.hpp"
 
 namespace poolcheck {
 namespace {
 
 std::string bucket_label(std::size_t slot) {
-  return slot + 1 == kLedgerSlots ? "over-size" : std::to_string(bufpool::internal::bucket_capacity(slot));
+  return slot + 1 == kLedgerSlots ? "over-size" : std::to_string(bufpool::bucket_capacity(slot));
 }
 
 const char* verdict(const StressReport& r) {

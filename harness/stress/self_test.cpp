@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 
@@ -73,14 +73,14 @@ Verdict classify(const Child& c, const std::string& json_path) {
 
 // Mutants a build cannot catch: the racy counter is invisible without TSan.
 bool expected_in_this_build(const Mutant& m) {
-  return m.expected != "tsan" || bufpool::internal::kTsan;
+  return m.expected != "tsan" || bufpool::kTsanBuild;
 }
 
 }  // namespace
 
 const char* build_flavour() noexcept {
-  if (bufpool::internal::kTsan) return "tsan";
-  if (bufpool::internal::kAsan) return "asan";
+  if (bufpool::kTsanBuild) return "tsan";
+  if (bufpool::kAsanBuild) return "asan";
   return "release";
 }
 

@@ -43,7 +43,7 @@ ProgramShape program_shape(const StressSettings& settings) {
   // Sizes go up to the largest bucket (the maximum rounded up to a power of two); over-size
   // requests lie just above it.
   std::uint64_t largest = 16;
-  while (largest < std::min<std::uint64_t>(settings.max_array_length, bufpool::internal::kMaxBucketLength)) largest *= 2;
+  while (largest < std::min<std::uint64_t>(settings.max_array_length, bufpool::kMaxBucketLength)) largest *= 2;
   shape.max_array_length = largest;
   shape.largest_common_size = std::min<std::uint64_t>(shape.largest_common_size, largest);
   scenario->shape(shape);

@@ -1,4 +1,5 @@
 // Validation of pool options and the BUFPOOL_SHARED_* environment overrides.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -46,6 +47,15 @@ SharedPoolOptions SharedPoolOptions::from_environment() {
   return o;
 }
 
+SharedPoolOptions SharedPoolOptions::resolved() const {
+  SharedPoolOptions options = *this;
+  if (options.partitions == 0) {
+    const unsigned cores = std::thread::hardware_concurrency();
+    options.partitions = cores == 0 ? 1 : std::min<std::size_t>(cores, kMaxPartitions);
+  }
+  return options;
+}
+
 namespace internal {
 
 void validate(const PoolOptions& options) {
@@ -71,14 +81,6 @@ void validate(const SharedPoolOptions& options) {
     throw std::invalid_argument("SharedPoolOptions: trim_after is " + std::to_string(options.trim_after.count()) +
                                 " ms; expected a positive duration");
   }
-}
-
-SharedPoolOptions resolve(SharedPoolOptions options) {
-  if (options.partitions == 0) {
-    const unsigned cores = std::thread::hardware_concurrency();
-    options.partitions = cores == 0 ? 1 : std::min<std::size_t>(cores, kMaxPartitions);
-  }
-  return options;
 }
 
 std::string not_a_bucket_message(std::size_t length, std::size_t largest_bucket) {

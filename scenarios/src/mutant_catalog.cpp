@@ -5,7 +5,7 @@
 namespace poolcheck {
 namespace {
 
-using bufpool::Fault;
+using bufpool::testing::Fault;
 
 constexpr std::array kMutants = {
     Mutant{"no-lock", Fault::no_lock, "bucket and partition stacks are pushed and popped without their lock",

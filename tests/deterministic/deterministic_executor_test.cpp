@@ -22,7 +22,7 @@ using det::DeterministicPolicy;
 using LockedDet = bufpool::LockedArrayPool<std::byte, DeterministicPolicy>;
 using SharedDet = bufpool::SharedArrayPool<std::byte, DeterministicPolicy>;
 using IgnoreClearDet =
-    bufpool::LockedArrayPool<std::byte, det::DeterministicMutantPolicy<static_cast<std::uint32_t>(bufpool::Fault::ignore_clear)>>;
+    bufpool::LockedArrayPool<std::byte, det::DeterministicMutantPolicy<static_cast<std::uint32_t>(bufpool::testing::Fault::ignore_clear)>>;
 
 ProgramShape small_shape() {
   ProgramShape shape;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "bufpool/array_pool.hpp"
+#include "bufpool/testing/faults.hpp"
 #include "deliberate_leak.hpp"
 #include "poolcheck/workload/counted_pool.hpp"
 
@@ -161,7 +162,7 @@ TYPED_TEST(CheckedBufferTest, HoldingAnArrayAcrossALongWaitIsStarvation) {
 
 TEST(CheckedBufferMutant, AnArrayPushedTwiceShowsAsAliasingThenChangedBytes) {
   testing::DeliberateLeak kept;  // the double-pushed pool is kept, not destroyed (see finish)
-  using Pool = bufpool::LockedArrayPool<char, bufpool::WithFaults<HarnessPolicy, static_cast<std::uint32_t>(bufpool::Fault::double_push)>>;
+  using Pool = bufpool::LockedArrayPool<char, bufpool::testing::WithFaults<HarnessPolicy, static_cast<std::uint32_t>(bufpool::testing::Fault::double_push)>>;
   CountedPool<Pool> pool(small_pools());
   Worker w;
   w.limits.stop_on_first_violation = false;

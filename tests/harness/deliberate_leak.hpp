@@ -7,7 +7,7 @@
 // array on purpose belong in a child process (stress_e2e.py), not in a gtest.
 #pragma once
 
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/sanitizer_build.hpp"
 
 #if BUFPOOL_ASAN
 #include <sanitizer/lsan_interface.h>

@@ -7,7 +7,8 @@
 #include <thread>
 
 #include "bufpool/array_pool.hpp"
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/testing/faults.hpp"
+#include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
 
 namespace poolcheck {
@@ -50,9 +51,9 @@ Run run(const ProgramSet& programs, std::size_t cap = 4) {
   Run r;
   r.outcome = executor.run(programs, FreeRunConfig{});
   // Pools that share or lose arrays once caught may free one twice when destroyed: those are kept.
-  constexpr bool kCorrupting = bufpool::has_fault<Policy>(bufpool::Fault::double_push) ||
-                               bufpool::has_fault<Policy>(bufpool::Fault::tls_slot_kept) ||
-                               bufpool::has_fault<Policy>(bufpool::Fault::no_lock);
+  constexpr bool kCorrupting = bufpool::testing::has_fault<Policy>(bufpool::testing::Fault::double_push) ||
+                               bufpool::testing::has_fault<Policy>(bufpool::testing::Fault::tls_slot_kept) ||
+                               bufpool::testing::has_fault<Policy>(bufpool::testing::Fault::no_lock);
   if (r.outcome.violations.empty() || !kCorrupting) {
     const bool clean = r.outcome.violations.empty();
     pool.reset();
@@ -63,8 +64,8 @@ Run run(const ProgramSet& programs, std::size_t cap = 4) {
   return r;
 }
 
-template <bufpool::Fault F>
-using Mutant = bufpool::WithFaults<HarnessPolicy, static_cast<std::uint32_t>(F)>;
+template <bufpool::testing::Fault F>
+using Mutant = bufpool::testing::WithFaults<HarnessPolicy, static_cast<std::uint32_t>(F)>;
 
 TEST(FreeExecutor, CorrectPoolsRunCleanInEveryMode) {
   const auto programs = generate_programs(11, shape(16, 200));
@@ -96,23 +97,23 @@ std::optional<OracleKind> first_catch(ProgramShape s, int max_seeds = 20) {
 
 TEST(FreeExecutor, MutantsAreCaughtByTheirOracle) {
   const auto s = shape(16, 200);
-  if (!bufpool::internal::kAsan && !bufpool::internal::kTsan) {
+  if (!bufpool::kAsanBuild && !bufpool::kTsanBuild) {
     // These pools free an array twice, lose it, or touch memory past an array once caught (exiting
     // threads still return their slots); the sanitizers would end this process. `stress --self-test`
     // runs them in child processes instead.
-    EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::double_push>>(s)), OracleKind::aliasing);
-    EXPECT_EQ((first_catch<bufpool::SharedArrayPool, Mutant<bufpool::Fault::tls_slot_kept>>(s)), OracleKind::aliasing);
+    EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::testing::Fault::double_push>>(s)), OracleKind::aliasing);
+    EXPECT_EQ((first_catch<bufpool::SharedArrayPool, Mutant<bufpool::testing::Fault::tls_slot_kept>>(s)), OracleKind::aliasing);
     // A wrong-bucket array's slack is (un)poisoned past its real end under ASan.
-    EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::off_by_one_bucket>>(s)),
+    EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::testing::Fault::off_by_one_bucket>>(s)),
               OracleKind::size_contract);
-    const auto lost = first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::lose_array>>(s);
+    const auto lost = first_catch<bufpool::LockedArrayPool, Mutant<bufpool::testing::Fault::lose_array>>(s);
     ASSERT_TRUE(lost.has_value());
     EXPECT_TRUE(*lost == OracleKind::accounting || *lost == OracleKind::bucket_cap) << oracle_name(*lost);
   }
-  EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::Fault::ignore_cap>>(s)), OracleKind::bucket_cap);
+  EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::testing::Fault::ignore_cap>>(s)), OracleKind::bucket_cap);
   auto clearing = s;
   clearing.clear_percent = 100;
-  EXPECT_EQ((first_catch<bufpool::SharedArrayPool, Mutant<bufpool::Fault::ignore_clear>>(clearing)),
+  EXPECT_EQ((first_catch<bufpool::SharedArrayPool, Mutant<bufpool::testing::Fault::ignore_clear>>(clearing)),
             OracleKind::leakage);
 }
 

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "bufpool/array_pool.hpp"
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/testing/faults.hpp"
+#include "bufpool/sanitizer_build.hpp"
 
 namespace bufpool {
 namespace {
@@ -221,7 +222,7 @@ TEST(CheckedMode, APoolThatHandsOutALiveArrayIsReported) {
   // The tls_slot_kept mutant leaves the array in the slot: the next rent hands it out again.
   SharedPoolOptions o;
   o.partitions = 1;
-  SharedArrayPool<std::uint8_t, WithFaults<CheckedPoolPolicy, static_cast<std::uint32_t>(Fault::tls_slot_kept)>> pool(o);
+  SharedArrayPool<std::uint8_t, testing::WithFaults<CheckedPoolPolicy, static_cast<std::uint32_t>(testing::Fault::tls_slot_kept)>> pool(o);
   pool.give_back(pool.rent(16));
   auto x = pool.rent(16);
   auto y = pool.rent(16);

@@ -283,17 +283,45 @@ TEST(LockedArrayPool, DestructorFreesEveryRestingArray) {
 }
 
 TEST(LockedArrayPool, PolicyWithWrappedAtomicAndMutexTypesWorks) {
-  const auto before = testing::WrappedMutex::locks.load();
+  using testing::WrappedSnapshot;
   LockedArrayPool<float, testing::WrappedPolicy> pool(PoolOptions{256, 2});
+
+  const WrappedSnapshot before_rent;
   auto a = pool.rent(40);
+  const auto rent = before_rent.since();
+  EXPECT_GT(rent.locks, 0u) << "rent locked its bucket through the policy's mutex";
+  EXPECT_EQ(rent.unlocks, rent.locks);
+
+  const WrappedSnapshot before_give_back;
   pool.give_back(a);
+  const auto give_back = before_give_back.since();
+  EXPECT_GT(give_back.locks, 0u) << "give_back locked its bucket through the policy's mutex";
+  EXPECT_EQ(give_back.unlocks, give_back.locks);
   EXPECT_EQ(pool.lease(40).data(), a.data());
-  EXPECT_GT(testing::WrappedMutex::locks.load(), before) << "the pool locked through the policy's mutex";
+
+  // The locked flavour's atomics count the over-size traffic: one rent, one give_back.
+  const WrappedSnapshot before_oversize;
+  pool.give_back(pool.rent(1000));
+  EXPECT_GE(before_oversize.since().read_modify_writes, 2u) << "over-size counters go through the policy's atomic";
+
+  const WrappedSnapshot before_stats;
+  const auto s = pool.stats();
+  const auto stats = before_stats.since();
+  EXPECT_GT(stats.loads, 0u) << "stats() reads the counters through the policy's atomic";
+  EXPECT_GT(stats.locks, 0u);
+  EXPECT_EQ(stats.unlocks, stats.locks);
+  EXPECT_EQ(s.oversize_rents, 1u);
+  EXPECT_EQ(s.give_backs, 3u);
 }
 
 // --- fault switches: each mutant hook is live (the harness's mutants depend on it) ---------------
 
-static_assert(DefaultPoolPolicy::faults == 0 && CheckedPoolPolicy::faults == 0, "production policies have no faults");
+using testing::Fault;
+using testing::has_fault;
+using testing::WithFaults;
+
+static_assert(testing::faults_of<DefaultPoolPolicy>() == 0 && testing::faults_of<CheckedPoolPolicy>() == 0,
+              "production policies have no faults");
 static_assert(!has_fault<DefaultPoolPolicy>(Fault::ignore_cap));
 static_assert(has_fault<testing::CountedMutant<Fault::ignore_cap>>(Fault::ignore_cap));
 

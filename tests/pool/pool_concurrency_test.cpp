@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -102,21 +104,98 @@ TEST(PoolConcurrency, SharedPoolKeepsEveryRentalExclusiveAcrossThreads) {
   EXPECT_EQ(log.bad_frees, 0u);
 }
 
-TEST(PoolConcurrency, TrimAndStatsRunSafelyWhileThreadsRentAndGiveBack) {
-  SharedArrayPool<std::uint32_t> pool(testing::small_shared(2, 4));
-  std::atomic<bool> stop{false};
-  std::atomic<int> corrupt{0};
-  std::thread janitor([&] {
-    while (!stop.load()) {
-      pool.trim(TrimPressure::high);
-      (void)pool.stats();
-      std::this_thread::yield();
+// What a stats() snapshot promises even while the pool is busy (pool_stats.hpp: each counter is
+// exact, the counters are not mutually consistent): the shape of the buckets, the caps, the sums
+// that stats() builds from the same reads, and counters that never go back between two snapshots
+// read by one thread. `quiescent`: also the sums stats() builds from separate reads of one counter
+// (per-bucket fresh and drops against the totals). Returns the broken promises, or "".
+std::string broken_snapshot_promise(const PoolStats& s, const PoolStats& earlier, std::size_t bucket_cap,
+                                    std::size_t max_caches, std::uint64_t trimmed_by_reader, bool quiescent) {
+  std::ostringstream out;
+  if (s.buckets.size() != SharedArrayPool<std::uint32_t>::bucket_count()) return "bucket count";
+  std::uint64_t rents = 0;
+  std::uint64_t fresh = 0;
+  std::uint64_t drops = 0;
+  for (std::size_t b = 0; b < s.buckets.size(); ++b) {
+    const BucketStats& bs = s.buckets[b];
+    if (bs.capacity != bucket_capacity(b)) out << "bucket " << b << " capacity " << bs.capacity << "; ";
+    if (bs.cap != bucket_cap) out << "bucket " << b << " cap " << bs.cap << "; ";
+    if (bs.resting > bs.cap) out << "bucket " << b << " rests " << bs.resting << " > cap; ";
+    if (bs.high_water > bs.cap) out << "bucket " << b << " high water " << bs.high_water << " > cap; ";
+    if (bs.resting_thread_local > max_caches) out << "bucket " << b << " slots " << bs.resting_thread_local << "; ";
+    if (!earlier.buckets.empty()) {
+      const BucketStats& eb = earlier.buckets[b];
+      if (bs.rents < eb.rents || bs.fresh < eb.fresh || bs.drops < eb.drops || bs.high_water < eb.high_water) {
+        out << "bucket " << b << " went back; ";
+      }
     }
-  });
-  hammer(pool, corrupt);
-  stop.store(true);
-  janitor.join();
+    rents += bs.rents;
+    fresh += bs.fresh;
+    drops += bs.drops;
+  }
+  if (rents + s.oversize_rents != s.rents) out << "bucket rents " << rents << " + oversize != rents " << s.rents << "; ";
+  if (quiescent && fresh + s.oversize_rents != s.fresh_allocations) out << "bucket fresh + oversize != fresh_allocations; ";
+  if (quiescent && drops != s.drops) out << "bucket drops " << drops << " != drops " << s.drops << "; ";
+  if (s.thread_local_hits > s.hits) out << "thread_local_hits > hits; ";
+  if (s.oversize_rents != 0) out << "oversize rents " << s.oversize_rents << " (none were made); ";
+  if (s.trimmed < trimmed_by_reader) out << "trimmed " << s.trimmed << " < the reader's own trims " << trimmed_by_reader << "; ";
+  if (s.rents < earlier.rents || s.hits < earlier.hits || s.thread_local_hits < earlier.thread_local_hits ||
+      s.fresh_allocations < earlier.fresh_allocations || s.drops < earlier.drops || s.trimmed < earlier.trimmed) {
+    out << "a pool counter went back; ";
+  }
+  return out.str();
+}
+
+TEST(PoolConcurrency, TrimAndStatsRunSafelyWhileThreadsRentAndGiveBack) {
+  AllocationLog log;
+  std::atomic<int> corrupt{0};
+  {
+    const auto options = testing::small_shared(2, 4);
+    SharedArrayPool<std::uint32_t, CountedPolicy> pool(options, CountingAllocator(&log));
+    const std::size_t bucket_cap = options.partitions * options.arrays_per_partition;
+    const std::size_t max_caches = kThreads + 2;  // the hammer's threads, the janitor, this thread
+    std::atomic<bool> stop{false};
+    std::string broken;
+    std::size_t snapshots = 0;
+    std::uint64_t trimmed_by_janitor = 0;
+    std::thread janitor([&] {
+      PoolStats earlier;
+      while (!stop.load()) {
+        trimmed_by_janitor += pool.trim(TrimPressure::high);
+        PoolStats s = pool.stats();
+        ++snapshots;
+        if (broken.empty()) broken = broken_snapshot_promise(s, earlier, bucket_cap, max_caches, trimmed_by_janitor, false);
+        earlier = std::move(s);
+        std::this_thread::yield();
+      }
+    });
+    hammer(pool, corrupt);
+    stop.store(true);
+    janitor.join();
+    EXPECT_GT(snapshots, 0u);
+    EXPECT_EQ(broken, "") << "a snapshot read while busy";
+
+    // Quiescent: every figure is exact.
+    const PoolStats s = pool.stats();
+    EXPECT_EQ(broken_snapshot_promise(s, PoolStats{}, bucket_cap, max_caches, trimmed_by_janitor, true), "");
+    const auto total = static_cast<std::uint64_t>(kThreads * kRounds);
+    EXPECT_EQ(s.rents, total);
+    EXPECT_EQ(s.hits + s.fresh_allocations, s.rents);
+    EXPECT_EQ(s.give_backs, total) << "every rental was given back once";
+    EXPECT_GE(s.trimmed, trimmed_by_janitor);
+    std::size_t resting = 0;
+    for (const auto& b : s.buckets) {
+      EXPECT_LE(b.resting, b.high_water);
+      resting += b.resting + b.resting_thread_local;
+    }
+    // Every array the pool allocated rests in it, or was dropped or trimmed.
+    EXPECT_EQ(s.fresh_allocations, resting + s.drops + s.trimmed);
+    EXPECT_EQ(log.live_count(), resting) << "the allocator agrees on what the pool still holds";
+    EXPECT_EQ(log.allocation_count(), s.fresh_allocations);
+  }
   EXPECT_EQ(corrupt.load(), 0);
+  EXPECT_EQ(log.live_count(), 0u);
+  EXPECT_EQ(log.bad_free_count(), 0u);
 }
 
 TEST(PoolConcurrency, CheckedPoolsReportNothingForCorrectCrossThreadUse) {

@@ -364,6 +364,11 @@ TEST(SharedArrayPool, EnvironmentOverridesPartitionsAndArraysPerPartition) {
   EXPECT_EQ(defaults.arrays_per_partition, 32u);
   SharedArrayPool<int> by_cores(defaults);
   EXPECT_GE(by_cores.options().partitions, 1u) << "0 resolves to the core count";
+  const unsigned cores = std::thread::hardware_concurrency();
+  EXPECT_EQ(defaults.resolved().partitions, cores == 0 ? 1u : std::min<std::size_t>(cores, 4096));
+  EXPECT_EQ(by_cores.options().partitions, defaults.resolved().partitions) << "options() are the resolved ones";
+  EXPECT_EQ(small_shared(3, 5).resolved().partitions, 3u) << "an explicit count is kept";
+  EXPECT_EQ(small_shared(3, 5).resolved().arrays_per_partition, 5u);
   EXPECT_EQ(by_cores.stats().buckets[0].cap, by_cores.options().partitions * 32);
 }
 
@@ -376,24 +381,81 @@ TEST(SharedArrayPool, InvalidOptionsThrowInvalidArgument) {
   EXPECT_THROW(SharedArrayPool<int>{o}, std::invalid_argument);
 }
 
-TEST(SharedArrayPool, ProcessWidePoolIsOnePerElementType) {
-  EXPECT_EQ(&shared_pool<char>(), &shared_pool<char>());
-  auto a = shared_pool<float>().rent(10);
-  EXPECT_EQ(a.size(), 16u);
-  shared_pool<float>().give_back(a);
+TEST(SharedArrayPool, ProcessWidePoolIsOnePerElementTypeOnEveryThread) {
+  SharedArrayPool<char>* const chars = &shared_pool<char>();
+  SharedArrayPool<float>* const floats = &shared_pool<float>();
+  SharedArrayPool<char>* chars_there = nullptr;
+  SharedArrayPool<float>* floats_there = nullptr;
+  std::thread([&] {
+    chars_there = &shared_pool<char>();
+    floats_there = &shared_pool<float>();
+  }).join();
+  EXPECT_EQ(chars_there, chars) << "one pool per element type for the whole process";
+  EXPECT_EQ(floats_there, floats);
+  EXPECT_NE(static_cast<const void*>(chars), static_cast<const void*>(floats)) << "one pool per element type";
+
+  // Arrays may be given back on any thread: rent on one, give back and rent again on another,
+  // which gets the array back from its own slot. Nothing else uses these pools meanwhile.
+  const PoolStats chars_before = chars->stats();
+  const PoolStats floats_before = floats->stats();
+  std::span<char> rented;
+  std::thread([&] { rented = shared_pool<char>().rent(100); }).join();
+  ASSERT_EQ(rented.size(), 128u);
+  std::span<char> again;
+  std::thread([&] {
+    shared_pool<char>().give_back(rented);
+    again = shared_pool<char>().rent(100);
+    shared_pool<char>().give_back(again);
+  }).join();
+  EXPECT_EQ(again.data(), rented.data()) << "the giving thread's next rent of that size gets the array";
+  const PoolStats chars_after = chars->stats();
+  EXPECT_EQ(chars_after.rents - chars_before.rents, 2u) << "exited threads' counters stay in the pool's stats";
+  EXPECT_EQ(chars_after.give_backs - chars_before.give_backs, 2u);
+  const PoolStats floats_after = floats->stats();
+  EXPECT_EQ(floats_after.rents, floats_before.rents) << "the float pool saw none of the char traffic";
+  EXPECT_EQ(floats_after.give_backs, floats_before.give_backs);
 }
 
 TEST(SharedArrayPool, PolicyWithWrappedAtomicAndMutexTypesWorks) {
-  const auto before = testing::WrappedMutex::locks.load();
+  using testing::WrappedSnapshot;
   SharedArrayPool<double, testing::WrappedPolicy> pool(small_shared());
+
+  // First call on this thread: registers its cache and misses the slot, so locks are taken.
+  const WrappedSnapshot before_rent;
   auto a = pool.rent(40);
+  const auto rent = before_rent.since();
+  EXPECT_GT(rent.locks, 0u) << "the registry and the partitions lock through the policy's mutex";
+  EXPECT_EQ(rent.unlocks, rent.locks);
+  EXPECT_GT(rent.loads, 0u) << "the fast key and the slot are read through the policy's atomic";
+
+  // The slot path: the policy's atomic only, no lock, no read-modify-write.
+  const WrappedSnapshot before_give_back;
   pool.give_back(a);
+  const auto give_back = before_give_back.since();
+  EXPECT_GT(give_back.stores, 0u) << "the slot is written through the policy's atomic";
+  EXPECT_EQ(give_back.locks, 0u);
+  EXPECT_EQ(give_back.read_modify_writes, 0u);
+  const WrappedSnapshot before_lease;
   EXPECT_EQ(pool.lease(40).data(), a.data());
+  const auto lease = before_lease.since();
+  EXPECT_GT(lease.loads, 0u);
+  EXPECT_GT(lease.stores, 0u) << "the slot is emptied and refilled through the policy's atomic";
+  EXPECT_EQ(lease.locks, 0u);
+
   auto b = pool.rent(40), c = pool.rent(40);
   pool.give_back(b);
+  const WrappedSnapshot before_spill;
   pool.give_back(c);  // b goes down to a partition
+  const auto spill = before_spill.since();
+  EXPECT_GT(spill.locks, 0u) << "the partition push locks through the policy's mutex";
+  EXPECT_EQ(spill.unlocks, spill.locks);
+
+  const WrappedSnapshot before_stats;
   EXPECT_EQ(pool.stats().buckets[2].resting, 1u);
-  EXPECT_GT(testing::WrappedMutex::locks.load(), before) << "the pool locked through the policy's mutex";
+  const auto stats = before_stats.since();
+  EXPECT_GT(stats.loads, 0u) << "stats() reads slots and counters through the policy's atomic";
+  EXPECT_GT(stats.locks, 0u) << "stats() visits the caches under the registry's mutex";
+  EXPECT_EQ(stats.unlocks, stats.locks);
 }
 
 TEST(SharedArrayPool, StatsAddUpAtQuiescence) {
@@ -476,6 +538,8 @@ TYPED_TEST(EveryElementType, BothFlavoursKeepContentUntilAClearingGiveBack) {
 }
 
 // --- fault switches: each mutant hook is live in the shared flavour too -------------------------
+
+using testing::Fault;
 
 template <Fault F>
 using SharedMutant = SharedArrayPool<int, testing::CountedMutant<F>>;

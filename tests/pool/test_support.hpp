@@ -10,6 +10,7 @@
 #include <new>
 
 #include "bufpool/array_pool.hpp"
+#include "bufpool/testing/faults.hpp"
 
 namespace bufpool::testing {
 
@@ -122,20 +123,69 @@ inline std::size_t resting_arrays(const PoolStats& s) {
   return n;
 }
 
-// A policy whose atomic and mutex are thin wrappers: proves the Atom idiom plugs in.
+// A policy whose atomic and mutex are thin wrappers that count every operation, process-wide:
+// proves the Atom idiom plugs in, i.e. that the pool reaches its shared state only through them.
+// Tests compare counts before and after a call; other threads must leave wrapped pools alone then.
+struct WrappedCounts {
+  static inline std::atomic<std::uint64_t> loads{0};
+  static inline std::atomic<std::uint64_t> stores{0};
+  static inline std::atomic<std::uint64_t> read_modify_writes{0};
+  static inline std::atomic<std::uint64_t> locks{0};
+  static inline std::atomic<std::uint64_t> unlocks{0};
+  static void bump(std::atomic<std::uint64_t>& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
+};
 template <class T>
 struct WrappedAtomic : std::atomic<T> {
-  using std::atomic<T>::atomic;
-  WrappedAtomic() noexcept : std::atomic<T>(T{}) {}
+  using Base = std::atomic<T>;
+  using Base::Base;
+  WrappedAtomic() noexcept : Base(T{}) {}
+  T load(std::memory_order order = std::memory_order_seq_cst) const noexcept {
+    WrappedCounts::bump(WrappedCounts::loads);
+    return Base::load(order);
+  }
+  void store(T value, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    WrappedCounts::bump(WrappedCounts::stores);
+    Base::store(value, order);
+  }
+  template <class D>
+  T fetch_add(D delta, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    WrappedCounts::bump(WrappedCounts::read_modify_writes);
+    return Base::fetch_add(delta, order);
+  }
+  template <class D>
+  T fetch_sub(D delta, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    WrappedCounts::bump(WrappedCounts::read_modify_writes);
+    return Base::fetch_sub(delta, order);
+  }
+  T exchange(T value, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    WrappedCounts::bump(WrappedCounts::read_modify_writes);
+    return Base::exchange(value, order);
+  }
 };
 struct WrappedMutex {
   std::mutex m;
-  static inline std::atomic<std::uint64_t> locks{0};
   void lock() {
-    locks.fetch_add(1, std::memory_order_relaxed);
+    WrappedCounts::bump(WrappedCounts::locks);
     m.lock();
   }
-  void unlock() { m.unlock(); }
+  void unlock() {
+    WrappedCounts::bump(WrappedCounts::unlocks);
+    m.unlock();
+  }
+};
+// What the wrapped types counted since it was taken.
+struct WrappedSnapshot {
+  std::uint64_t loads = WrappedCounts::loads.load();
+  std::uint64_t stores = WrappedCounts::stores.load();
+  std::uint64_t read_modify_writes = WrappedCounts::read_modify_writes.load();
+  std::uint64_t locks = WrappedCounts::locks.load();
+  std::uint64_t unlocks = WrappedCounts::unlocks.load();
+
+  WrappedSnapshot since() const {
+    WrappedSnapshot now;
+    return {now.loads - loads, now.stores - stores, now.read_modify_writes - read_modify_writes,
+            now.locks - locks, now.unlocks - unlocks};
+  }
 };
 struct WrappedPolicy : DefaultPoolPolicy {
   template <class U>

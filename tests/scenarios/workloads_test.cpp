@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 
 namespace poolcheck {
@@ -74,7 +74,7 @@ INSTANTIATE_TEST_SUITE_P(Catalog, WorkloadTest, ::testing::ValuesIn(cases(Scenar
 class PitfallTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(PitfallTest, IsCaughtByTheOracleItNames) {
-  if (bufpool::internal::kAsan && GetParam().scenario->name == "forgot-give-back") {
+  if (bufpool::kAsanBuild && GetParam().scenario->name == "forgot-give-back") {
     // The lost array is lost for good (and allocated on a worker thread, out of reach of a
     // per-thread LeakSanitizer switch): LeakSanitizer would rightly report it at this process's
     // exit. stress_e2e.py and `stress --self-test` check this pitfall in a child process instead.

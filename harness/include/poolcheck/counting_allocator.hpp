@@ -13,13 +13,13 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "bufpool/internal/bucket_math.hpp"
+#include "bufpool/buckets.hpp"
 #include "bufpool/pool_policy.hpp"
 
 namespace poolcheck {
 
 // One more than the pool's buckets: the last counts over-size arrays.
-inline constexpr std::size_t kLedgerSlots = bufpool::internal::kMaxBucketCount + 1;
+inline constexpr std::size_t kLedgerSlots = bufpool::kMaxBucketCount + 1;
 
 // Counts of everything a pool allocated and freed, per bucket (by element capacity).
 struct AllocationLedger {

@@ -24,8 +24,8 @@
 #include <string>
 #include <utility>
 
-#include "bufpool/internal/bucket_math.hpp"
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/buckets.hpp"
+#include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/lease_record.hpp"
 #include "poolcheck/oracles/aliasing_oracle.hpp"
@@ -128,7 +128,7 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
   l.record.bytes = std::as_writable_bytes(l.span);
   l.record.requested_bytes = n * sizeof(T);
   // A lease's slack is poisoned under ASan: only the requested length may be read.
-  l.record.readable_bytes = (l.lease && bufpool::internal::kAsan) ? l.record.requested_bytes : l.span.size_bytes();
+  l.record.readable_bytes = (l.lease && bufpool::kAsanBuild) ? l.record.requested_bytes : l.span.size_bytes();
   l.record.capacity = size;
   const bool counted = ref.ledger != nullptr;
   if (counted && size != 0) l.header = CountingAllocator::header_of(l.span.data());
@@ -145,7 +145,7 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
   if (size == 0) return std::nullopt;
   WorkerLog& log = ctx.log();
   ++log.rents;
-  ++log.rents_by_bucket[n > ref.facts.largest_bucket ? kLedgerSlots - 1 : bufpool::internal::bucket_index(n)];
+  ++log.rents_by_bucket[n > ref.facts.largest_bucket ? kLedgerSlots - 1 : bufpool::bucket_index(n)];
   if (l.header != nullptr) {
     l.alloc_bytes = l.header->bytes.load(std::memory_order_relaxed);
     l.fresh = l.header->last_owner.load(std::memory_order_relaxed) == 0;

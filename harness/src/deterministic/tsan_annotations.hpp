@@ -2,7 +2,7 @@
 // and no-ops in builds without TSan.
 #pragma once
 
-#include "bufpool/internal/sanitizers.hpp"
+#include "bufpool/sanitizer_build.hpp"
 
 #if BUFPOOL_TSAN
 extern "C" {

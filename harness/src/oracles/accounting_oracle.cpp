@@ -1,6 +1,6 @@
 #include "poolcheck/oracles/accounting_oracle.hpp"
 
-#include "bufpool/internal/bucket_math.hpp"
+#include "bufpool/buckets.hpp"
 
 namespace poolcheck {
 
@@ -22,7 +22,7 @@ std::optional<Violation> AccountingOracle::check_after_destroy(const AllocationL
     if (!where.empty()) where += ", ";
     where += std::to_string(live) + " of " +
              (b + 1 == kLedgerSlots ? std::string("over-size")
-                                    : std::to_string(bufpool::internal::bucket_capacity(b)) + " elements");
+                                    : std::to_string(bufpool::bucket_capacity(b)) + " elements");
   }
   v.what = "the pool allocated " + std::to_string(allocs) + " arrays and freed " + std::to_string(frees) +
            " by the time it was destroyed: lost " + where;

@@ -1,6 +1,6 @@
 #include "poolcheck/oracles/bucket_cap_oracle.hpp"
 
-#include "bufpool/internal/bucket_math.hpp"
+#include "bufpool/buckets.hpp"
 
 namespace poolcheck {
 
@@ -12,7 +12,7 @@ std::optional<Violation> BucketCapOracle::check(const AllocationLedger& ledger, 
     if (unleased <= static_cast<std::int64_t>(cap_per_bucket + in_flight_bound)) continue;
     Violation v;
     v.oracle = OracleKind::bucket_cap;
-    v.capacity = bufpool::internal::bucket_capacity(b);
+    v.capacity = bufpool::bucket_capacity(b);
     v.what = "the pool keeps at least " + std::to_string(unleased - static_cast<std::int64_t>(in_flight_bound)) +
              " arrays of " + std::to_string(v.capacity) + " elements that no lease holds " + when +
              " (counted by the harness's allocator: resting, or lost without being freed); the bucket's cap is " +

@@ -41,10 +41,12 @@
 // Alignment: >= alignof(std::max_align_t), and 64 for arrays of 64 bytes or more.
 #pragma once
 
+#include "bufpool/buckets.hpp"
 #include "bufpool/checked_mode.hpp"
 #include "bufpool/lease.hpp"
 #include "bufpool/locked_array_pool.hpp"
 #include "bufpool/pool_options.hpp"
 #include "bufpool/pool_policy.hpp"
 #include "bufpool/pool_stats.hpp"
+#include "bufpool/sanitizer_build.hpp"
 #include "bufpool/shared_array_pool.hpp"

@@ -16,15 +16,19 @@
 namespace bufpool {
 
 template <class T>
+class Lease;
+
+namespace internal {
+// Builds every non-empty Lease (pool_front.hpp): pools' lease() calls it.
+template <class T, class Pool>
+Lease<T> make_lease(Pool& pool, std::size_t length, bool clear_on_give_back);
+}  // namespace internal
+
+template <class T>
 class Lease {
  public:
-  // Gives `whole` back to `pool`. Must not throw: it runs in destructors.
-  using GiveBackFn = void (*)(void* pool, std::span<T> whole, bool clear) noexcept;
-
+  // An empty lease: no array, nothing to give back. Non-empty leases come from a pool's lease().
   Lease() noexcept = default;
-  Lease(void* pool, GiveBackFn give_back, std::span<T> whole, std::size_t length,
-        bool clear_on_give_back) noexcept
-      : pool_(pool), give_back_(give_back), whole_(whole), length_(length), clear_(clear_on_give_back) {}
 
   Lease(Lease&& other) noexcept { swap(other); }
   Lease& operator=(Lease&& other) noexcept {
@@ -71,6 +75,16 @@ class Lease {
     std::swap(length_, other.length_);
     std::swap(clear_, other.clear_);
   }
+
+  // Gives `whole` back to `pool`. Must not throw: it runs in destructors.
+  using GiveBackFn = void (*)(void* pool, std::span<T> whole, bool clear) noexcept;
+
+  template <class U, class Pool>
+  friend Lease<U> internal::make_lease(Pool& pool, std::size_t length, bool clear_on_give_back);
+
+  Lease(void* pool, GiveBackFn give_back, std::span<T> whole, std::size_t length,
+        bool clear_on_give_back) noexcept
+      : pool_(pool), give_back_(give_back), whole_(whole), length_(length), clear_(clear_on_give_back) {}
 
   void* pool_ = nullptr;
   GiveBackFn give_back_ = nullptr;  // null: nothing to give back (empty or moved-from lease)

@@ -24,6 +24,7 @@
 #include "bufpool/lease.hpp"
 #include "bufpool/pool_options.hpp"
 #include "bufpool/pool_policy.hpp"
+#include "bufpool/testing/faults.hpp"
 #include "bufpool/pool_stats.hpp"
 
 namespace bufpool {
@@ -63,9 +64,6 @@ class LockedArrayPool {
   // be allocated; the pool is unchanged then.
   std::span<T> rent(std::size_t minimum_length) { return rent_impl(minimum_length, false); }
 
-  // Like rent, but under ASan only [0, length) is addressable: the slack traps. Used by lease().
-  std::span<T> rent_exact(std::size_t length) { return rent_impl(length, true); }
-
   // Returns an array rent() gave out. clear_array zeroes it before anyone else can rent it. An empty
   // span does nothing; an over-size array is freed; a full bucket frees the array. Throws
   // std::invalid_argument (naming the size) when array.size() is not a bucket capacity of this
@@ -99,13 +97,20 @@ class LockedArrayPool {
   allocator_type& allocator() noexcept { return storage_.allocator(); }
 
  private:
+  template <class U, class Pool>
+  friend Lease<U> internal::make_lease(Pool& pool, std::size_t length, bool clear_on_give_back);
+
+  // Like rent, but under ASan only [0, length) is addressable: the slack traps. For lease() only:
+  // a caller of rent() may use the whole capacity, so its slack must stay open.
+  std::span<T> rent_exact(std::size_t length) { return rent_impl(length, true); }
+
   using Bucket = internal::LockedBucket<T, Policy>;
 
   std::span<T> rent_impl(std::size_t length, bool exact) {
     if (length == 0) return {};
     const std::size_t b = internal::bucket_index(length);
     if (b >= bucket_count_) return internal::rent_oversize(storage_, oversize_, length);
-    if constexpr (has_fault<Policy>(Fault::racy_stats)) ++racy_rents_;  // mutant: a plain shared counter
+    if constexpr (testing::has_fault<Policy>(testing::Fault::racy_stats)) ++racy_rents_;  // mutant: a plain shared counter
 
     std::size_t served = b;
     auto taken = buckets_[b].take(/*primary=*/true);
@@ -114,9 +119,9 @@ class LockedArrayPool {
       served = b + 1;
     }
     T* array = taken.array;
-    // A rent that throws returned no array, so it must not stay counted: take() counted it in
-    // bucket b up front, and stats() promises rents == hits + fresh_allocations at quiescence.
-    // (Fix: a failed allocation used to leave the rent counted, breaking that invariant.)
+    // A rent that throws returns no array, so it must not stay counted: take() counts it in
+    // bucket b up front, and stats() promises rents == hits + fresh_allocations at quiescence, so
+    // every failure below undoes that count before rethrowing.
     try {
       if (!taken.granted) {
         // Both buckets exhausted: a fresh array of the original bucket's size (.NET's rule).

@@ -32,14 +32,18 @@ struct SharedPoolOptions {
 
   // The defaults above, overridden by the BUFPOOL_SHARED_* environment variables.
   static SharedPoolOptions from_environment();
+
+  // These options as a SharedArrayPool built from them applies them (what its options() returns):
+  // partitions == 0 becomes the number of hardware cores (1 when unknown, at most 4096). Other
+  // fields are unchanged; reads no environment variable (from_environment() does). Does not
+  // validate: the pool's constructor throws for invalid fields.
+  SharedPoolOptions resolved() const;
 };
 
 namespace internal {
 // Throws std::invalid_argument naming the field when a field is zero.
 void validate(const PoolOptions& options);
 void validate(const SharedPoolOptions& options);
-// Replaces partitions == 0 by the core count.
-SharedPoolOptions resolve(SharedPoolOptions options);
 // The message of give_back's std::invalid_argument for an array that is no bucket of the pool.
 std::string not_a_bucket_message(std::size_t length, std::size_t largest_bucket);
 }  // namespace internal

@@ -1,10 +1,22 @@
-// What a pool is built from: its atomic and mutex types, its allocator, checked mode and (for the
-// harness's mutants only) a fault switched into the real pool code.
+// What a pool is built from: its atomic and mutex types, its allocator and checked mode.
 //
 // Pool code reaches every piece of shared state through `Policy::template atomic<U>` and
 // `Policy::mutex` (folly's `Atom` idiom), so the same code runs on std::atomic/std::mutex in
 // production and on scheduler-aware types in the deterministic executor. The default policy costs
 // nothing: every hook is a type alias or a constexpr constant.
+//
+// A policy (derive from DefaultPoolPolicy and override what differs) provides:
+//   template <class U> using atomic   an atomic type with std::atomic's load/store/fetch_add/...
+//   using mutex                       a type with lock() and unlock()
+//   using allocator                   an ArrayAllocator
+//   static constexpr bool checked     checked mode (see checked_mode.hpp)
+//   static unsigned current_core()    which per-core partition a thread starts at
+// and may provide:
+//   static void race_window()         called inside each stack's critical section, between reading
+//                                     the top and writing it back; the deterministic executor makes
+//                                     it a scheduling point. Production policies define none.
+//   static constexpr uint32_t faults  the harness's mutant switches (bufpool/testing/faults.hpp);
+//                                     never set outside the harness.
 #pragma once
 
 #include <sched.h>
@@ -40,26 +52,6 @@ struct AlignedNewAllocator {
   }
 };
 
-// Faults the harness's mutant pools switch into the real pool code. Production policies have none.
-enum class Fault : std::uint32_t {
-  none = 0,
-  no_lock = 1u << 0,              // bucket/partition stacks are touched without their lock
-  ignore_cap = 1u << 1,           // give_back pushes even when the bucket is full
-  ignore_clear = 1u << 2,         // give_back(clear_array = true) does not zero
-  clear_after_publish = 1u << 3,  // zeroing happens after the array is back in the shared stack
-  double_push = 1u << 4,          // give_back pushes the array twice
-  off_by_one_bucket = 1u << 5,    // give_back files the array one bucket too high
-  tls_slot_kept = 1u << 6,        // rent from the thread-local slot does not empty the slot
-  lose_array = 1u << 7,           // a dropped array is forgotten instead of freed
-  racy_stats = 1u << 8,           // a statistics counter is a plain, shared, non-atomic integer
-  partial_clear = 1u << 9,        // give_back(clear_array = true) zeroes only the first half
-  lease_drops_clear = 1u << 10,   // a Lease asked to clear gives its array back without clearing
-};
-
-constexpr std::uint32_t operator|(Fault a, Fault b) noexcept {
-  return static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b);
-}
-
 // Production policy: std::atomic, an adaptive mutex (std::mutex where glibc's is missing), aligned
 // operator new, unchecked, no faults.
 struct DefaultPoolPolicy {
@@ -68,7 +60,6 @@ struct DefaultPoolPolicy {
   using mutex = internal::AdaptiveMutex;
   using allocator = AlignedNewAllocator;
   static constexpr bool checked = false;
-  static constexpr std::uint32_t faults = 0;
   // Which per-core partition a thread starts at. The deterministic executor replaces it so a seed
   // fixes the choice. sched_getcpu is a vDSO call; -1 (unsupported) maps to partition 0.
   static unsigned current_core() noexcept {
@@ -82,27 +73,5 @@ struct DefaultPoolPolicy {
 struct CheckedPoolPolicy : DefaultPoolPolicy {
   static constexpr bool checked = true;
 };
-
-// Base policy with fault(s) F switched in: the harness's mutant pools.
-template <class Base, std::uint32_t F>
-struct WithFaults : Base {
-  static constexpr std::uint32_t faults = Base::faults | F;
-};
-
-template <class Policy>
-constexpr bool has_fault(Fault f) noexcept {
-  return (Policy::faults & static_cast<std::uint32_t>(f)) != 0;
-}
-
-namespace internal {
-// Marks the spot inside a critical section between reading a stack's top and writing it back. A
-// policy may define `static void race_window()`: the deterministic executor makes it a scheduling
-// point, so a missing lock (the no_lock mutant) becomes an interleaving its schedules can reach.
-// Production policies define none: this compiles to nothing.
-template <class Policy>
-inline void race_window() {
-  if constexpr (requires { Policy::race_window(); }) Policy::race_window();
-}
-}  // namespace internal
 
 }  // namespace bufpool

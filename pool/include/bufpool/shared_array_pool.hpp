@@ -36,6 +36,7 @@
 #include "bufpool/lease.hpp"
 #include "bufpool/pool_options.hpp"
 #include "bufpool/pool_policy.hpp"
+#include "bufpool/testing/faults.hpp"
 #include "bufpool/pool_stats.hpp"
 
 namespace bufpool {
@@ -63,7 +64,7 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   // absurdly large (see pool_options.cpp).
   explicit SharedArrayPool(SharedPoolOptions options = SharedPoolOptions::from_environment(),
                            allocator_type allocator = {})
-      : options_(internal::resolve((internal::validate(options), options))),
+      : options_((internal::validate(options), options.resolved())),
         stacks_(std::make_unique<Stacks[]>(kBuckets)),
         registry_(std::make_shared<Registry>(static_cast<internal::CacheOwner<T, Policy>*>(this))),
         storage_(std::move(allocator)) {
@@ -82,9 +83,6 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   // minimum_length above 2^30). Contents are whatever the last user left. rent(0) is empty. Throws
   // std::bad_alloc (std::bad_array_new_length for impossible sizes); the pool is unchanged then.
   std::span<T> rent(std::size_t minimum_length) { return rent_impl(minimum_length, false); }
-
-  // Like rent, but under ASan only [0, length) is addressable: the slack traps. Used by lease().
-  std::span<T> rent_exact(std::size_t length) { return rent_impl(length, true); }
 
   // Returns an array (rented from this pool on any thread). clear_array zeroes it before anyone else
   // can rent it. Empty spans do nothing; over-size arrays are freed; when every partition is full
@@ -163,16 +161,23 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   allocator_type& allocator() noexcept { return storage_.allocator(); }
 
  private:
+  template <class U, class Pool>
+  friend Lease<U> internal::make_lease(Pool& pool, std::size_t length, bool clear_on_give_back);
+
+  // Like rent, but under ASan only [0, length) is addressable: the slack traps. For lease() only:
+  // a caller of rent() may use the whole capacity, so its slack must stay open.
+  std::span<T> rent_exact(std::size_t length) { return rent_impl(length, true); }
+
   std::span<T> rent_impl(std::size_t length, bool exact) {
     // One unsigned compare sends both rent(0) and over-size requests to the rare path.
     if (length - 1 >= internal::kMaxBucketLength) [[unlikely]] return rent_unusual(length);
-    if constexpr (has_fault<Policy>(Fault::racy_stats)) ++racy_rents_;  // mutant: a plain shared counter
+    if constexpr (testing::has_fault<Policy>(testing::Fault::racy_stats)) ++racy_rents_;  // mutant: a plain shared counter
     const std::size_t b = internal::bucket_index(length);
     Cache* cache = cache_for_this_thread();
     if (cache != nullptr) [[likely]] {
       T* array = cache->slots[b].load(std::memory_order_relaxed);
       if (array != nullptr) [[likely]] {
-        if constexpr (!has_fault<Policy>(Fault::tls_slot_kept)) cache->slots[b].store(nullptr, std::memory_order_relaxed);
+        if constexpr (!testing::has_fault<Policy>(testing::Fault::tls_slot_kept)) cache->slots[b].store(nullptr, std::memory_order_relaxed);
         Counters::bump(cache->counters.slot_rents[b]);
         return hand_out(b, array, length, exact, cache);
       }
@@ -236,7 +241,7 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   }
 
   // Pushes a resting array into the partitions, or frees it when all are full. Out of line, like
-  // rent_slow: inlined, it made give_back too large for gcc to inline into callers' loops.
+  // rent_slow: inlined, it makes give_back too large for gcc to inline into callers' loops.
   [[gnu::noinline]] void push_or_free(std::size_t b, T* array, Cache* cache) noexcept {
     if (stacks_[b].try_push(start_partition(), array, internal::coarse_now())) return;
     storage_.free(array, internal::bucket_capacity(b));

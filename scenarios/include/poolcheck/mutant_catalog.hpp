@@ -1,4 +1,4 @@
-// Mutant pools: the real bufpool pools with one fault switched in (bufpool::Fault), each naming the
+// Mutant pools: the real bufpool pools with one fault switched in (bufpool::testing::Fault), each naming the
 // oracle expected to catch it. `stress --mutant NAME` runs one; the harness must catch every one,
 // and must never flag the correct pools. Pure data; thread-safe.
 #pragma once
@@ -6,13 +6,13 @@
 #include <span>
 #include <string_view>
 
-#include "bufpool/pool_policy.hpp"
+#include "bufpool/testing/faults.hpp"
 
 namespace poolcheck {
 
 struct Mutant {
   std::string_view name;
-  bufpool::Fault fault;
+  bufpool::testing::Fault fault;
   std::string_view summary;
   std::string_view expected;  // the oracle (or "tsan") expected to catch it
   bool locked;                // the fault exists in the locked flavour

@@ -153,7 +153,7 @@ RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, CountedPool<Pool
       }
     }
     // One buffer per stream, whatever the stream's length (the locked pool may serve the next bucket).
-    const std::size_t bucket = bufpool::internal::bucket_capacity(bufpool::internal::bucket_index(length));
+    const std::size_t bucket = bufpool::bucket_capacity(bufpool::bucket_index(length));
     const std::size_t bound = bucket * (ref.facts.may_serve_next_bucket ? 2 : 1);
     ++out.checks[static_cast<std::size_t>(OracleKind::workload)];
     if (out.peak_thread_bytes > bound) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "bufpool/pool_policy.hpp"
+#include "bufpool/testing/faults.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/deterministic/det_atomic.hpp"
 #include "poolcheck/deterministic/det_mutex.hpp"
@@ -22,6 +23,6 @@ struct DeterministicPolicy : HarnessPolicy {
 };
 
 template <std::uint32_t F>
-using DeterministicMutantPolicy = bufpool::WithFaults<DeterministicPolicy, F>;
+using DeterministicMutantPolicy = bufpool::testing::WithFaults<DeterministicPolicy, F>;
 
 }  // namespace poolcheck::det

@@ -3,8 +3,8 @@
 //
 // Why not std::mutex: its glibc mutex goes to futex_wait the moment a lock is taken, and the pools'
 // critical sections are a handful of instructions. When two cores meet on one partition (an array
-// rented on one thread and given back on another), every collision cost a sleep and a wake-up, a
-// few microseconds, where waiting out the holder costs tens of nanoseconds. pthread's adaptive
+// rented on one thread and given back on another), every collision would cost a sleep and a
+// wake-up in the kernel, far longer than waiting out the holder. pthread's adaptive
 // type (PTHREAD_MUTEX_ADAPTIVE_NP) spins up to glibc.pthread.mutex_spin_count times, then blocks as
 // std::mutex does. Elsewhere (no glibc extension) it is std::mutex.
 //

@@ -22,14 +22,16 @@
 #include "bufpool/internal/live_array_registry.hpp"
 #include "bufpool/internal/sanitizers.hpp"
 #include "bufpool/pool_policy.hpp"
+#include "bufpool/testing/faults.hpp"
 
 namespace bufpool::internal {
 
 // Largest array the pool asks its allocator for. Under ASan and TSan the runtime aborts instead of
 // throwing (its operator new never throws) when a request reaches 2^40 bytes *after* it adds its
-// own redzone and alignment padding, so the pool refuses first, leaving 1 MiB for that padding.
-// (Fix: the limit was exactly 2^40 and ASan only, so rent(2^40 bytes) aborted under ASan and any
-// impossible request, e.g. 2^50 bytes, aborted under TSan instead of throwing std::bad_alloc.)
+// own redzone and alignment padding, so the pool refuses first, leaving 1 MiB for that padding: a
+// limit of exactly 2^40 would let rent(2^40 bytes) reach the runtime and abort. TSan's allocator
+// has the same ceiling, so the limit applies under both, and an impossible request (2^50 bytes,
+// say) throws std::bad_array_new_length under either instead of ending the process.
 inline constexpr std::size_t kMaxArrayBytes =
     (kAsan || kTsan) ? (std::size_t{1} << 40) - (std::size_t{1} << 20)
                      : static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
@@ -61,7 +63,7 @@ class ArrayStorage {
   void free(T* array, std::size_t length) noexcept {
     const std::size_t bytes = length * sizeof(T);
     if constexpr (Policy::checked) live_->on_free(array);
-    if constexpr (has_fault<Policy>(Fault::lose_array)) return;  // mutant: the array leaks
+    if constexpr (testing::has_fault<Policy>(testing::Fault::lose_array)) return;  // mutant: the array leaks
     asan_unpoison(array, bytes);  // the allocator may touch its own memory
     allocator_.deallocate(array, bytes, alignment_for(bytes));
   }

@@ -42,7 +42,7 @@ constexpr std::size_t bucket_index_of_capacity(std::size_t capacity) noexcept {
 
 // True when `length` is exactly the capacity of some bucket of a pool with `bucket_count` buckets.
 // (length & (length - 1)) rather than std::has_single_bit: without -mpopcnt gcc calls
-// __popcountdi2 for the latter, which alone doubled the cost of a give_back. The index is
+// __popcountdi2 for the latter, a library call on give_back's fast path. The index is
 // bucket_index_of_capacity, the same tzcnt give_back files the array by, so the two share it.
 constexpr bool is_bucket_capacity(std::size_t length, std::size_t bucket_count) noexcept {
   return length >= kMinBucketLength && (length & (length - 1)) == 0 &&

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "bufpool/internal/annotated_mutex.hpp"
+#include "bufpool/internal/race_window.hpp"
 #include "bufpool/pool_policy.hpp"
+#include "bufpool/testing/faults.hpp"
 #include "bufpool/pool_stats.hpp"
 
 namespace bufpool::internal {
@@ -25,7 +27,7 @@ template <class T, class Policy>
 class LockedBucket {
  public:
   using RawMutex = typename Policy::mutex;
-  using Lock = MutexLock<RawMutex, !has_fault<Policy>(Fault::no_lock)>;
+  using Lock = MutexLock<RawMutex, !testing::has_fault<Policy>(testing::Fault::no_lock)>;
 
   // Called once, before the pool is shared.
   void init(std::size_t capacity, std::size_t cap) BUFPOOL_NO_THREAD_SAFETY_ANALYSIS {
@@ -80,14 +82,14 @@ class LockedBucket {
   bool put(T* array) {
     Lock lock(mu_);
     ++give_backs_;
-    if (outstanding_ == 0 && !has_fault<Policy>(Fault::ignore_cap)) {
+    if (outstanding_ == 0 && !testing::has_fault<Policy>(testing::Fault::ignore_cap)) {
       ++drops_;
       return false;
     }
     if (outstanding_ > 0) --outstanding_;
     race_window<Policy>();
     resting_.push_back(array);
-    if constexpr (has_fault<Policy>(Fault::double_push)) {
+    if constexpr (testing::has_fault<Policy>(testing::Fault::double_push)) {
       if (outstanding_ > 0) {
         --outstanding_;
         resting_.push_back(array);

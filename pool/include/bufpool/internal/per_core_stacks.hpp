@@ -21,7 +21,9 @@
 #include <time.h>
 
 #include "bufpool/internal/annotated_mutex.hpp"
+#include "bufpool/internal/race_window.hpp"
 #include "bufpool/pool_policy.hpp"
+#include "bufpool/testing/faults.hpp"
 
 namespace bufpool::internal {
 
@@ -29,8 +31,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 // The push stamp for trim by age. CLOCK_MONOTONIC_COARSE is the clock steady_clock reads
 // (libstdc++'s steady_clock is CLOCK_MONOTONIC) at the resolution of a scheduler tick (1 to 4 ms),
-// read from the vDSO without touching the clock source, so a few ns instead of about 20 on every
-// partition push. Trim compares against trim_after (a minute by default); the coarse stamp can
+// read from the vDSO without touching the clock source, so every partition push pays a fraction of
+// what a precise clock read costs. Trim compares against trim_after (a minute by default); the coarse stamp can
 // only lag, so an array looks at most one tick older than it is.
 inline SteadyTime coarse_now() noexcept {
   timespec ts{};
@@ -44,7 +46,7 @@ class PerCoreStacks {
   template <class U>
   using Atom = typename Policy::template atomic<U>;
   using RawMutex = typename Policy::mutex;
-  using Lock = MutexLock<RawMutex, !has_fault<Policy>(Fault::no_lock)>;
+  using Lock = MutexLock<RawMutex, !testing::has_fault<Policy>(testing::Fault::no_lock)>;
 
  public:
   // Called once, before the pool is shared.
@@ -61,8 +63,8 @@ class PerCoreStacks {
   // is the partition the array came from.
   //
   // No lock-free peek at a partition's count first: a partition another core just pushed to is in
-  // that core's cache, and reading it before locking it moved the line twice (bench's cross-thread
-  // run went from 120 to 350 ns an array with the peek).
+  // that core's cache, and reading it before locking it moves the line twice, which costs far more
+  // than locking an empty partition when arrays cross threads.
   T* try_pop(std::size_t start, T** spare = nullptr, std::size_t* found = nullptr) {
     if (spare != nullptr) *spare = nullptr;
     for (std::size_t i = 0; i < partition_count_; ++i) {
@@ -86,7 +88,7 @@ class PerCoreStacks {
   bool try_push(std::size_t start, T* array, SteadyTime now) {
     for (std::size_t i = 0; i < partition_count_; ++i) {
       Partition& p = partitions_[(start + i) % partition_count_];
-      constexpr bool kCapped = !has_fault<Policy>(Fault::ignore_cap);
+      constexpr bool kCapped = !testing::has_fault<Policy>(testing::Fault::ignore_cap);
       Lock lock(p.mu);
       if (kCapped && p.count >= cap_) continue;
       if (!p.reserve(cap_)) return false;
@@ -94,7 +96,7 @@ class PerCoreStacks {
       race_window<Policy>();
       p.entries[at] = Entry{array, now};
       p.set_count(at + 1);
-      if constexpr (has_fault<Policy>(Fault::double_push)) {
+      if constexpr (testing::has_fault<Policy>(testing::Fault::double_push)) {
         if (p.reserve(cap_)) {
           p.entries[p.count] = Entry{array, now};
           p.set_count(p.count + 1);
@@ -152,8 +154,7 @@ class PerCoreStacks {
 
   // Partitions are cache-line aligned so two cores' locks never share a line. Everything one push
   // or pop touches, but the entry itself, is in the partition: a shared, bucket-wide counter beside
-  // it was one more line moving between cores on every push and pop (about 20 ns of the 130 ns an
-  // array cost in bench's cross-thread run).
+  // it would be one more line moving between cores on every push and pop.
   struct alignas(64) Partition {
     AnnotatedMutex<RawMutex> mu;
     // Allocated on first push, so unused buckets cost a mutex and a pointer per partition.

@@ -15,6 +15,7 @@
 #include "bufpool/lease.hpp"
 #include "bufpool/pool_options.hpp"
 #include "bufpool/pool_policy.hpp"
+#include "bufpool/testing/faults.hpp"
 #include "bufpool/pool_stats.hpp"
 
 namespace bufpool::internal {
@@ -85,8 +86,9 @@ template <class T, class Policy>
 // over-size arrays are handled here, foreign sizes throw std::invalid_argument, checked mode may
 // refuse the array; otherwise the array is cleared if asked, poisoned, and the bucket to file it in
 // is returned (kNotPooled when there is nothing more to do).
-// Always inlined: it is most of give_back's fast path. (A std::optional result was spilled to the
-// stack by gcc on every call; the sentinel stays in a register.)
+// Always inlined: it is most of give_back's fast path. It returns a sentinel rather than a
+// std::optional because gcc spills an optional result to the stack on every call; the sentinel
+// stays in a register.
 template <class T, class Policy>
 [[gnu::always_inline]] inline std::size_t prepare_give_back(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& oversize,
                                                             std::span<T> array, bool clear_array, std::size_t bucket_count,
@@ -98,13 +100,13 @@ template <class T, class Policy>
   }
   if (!storage.accept_give_back(array.data(), length)) return kNotPooled;
   constexpr bool kClearNow =
-      !has_fault<Policy>(Fault::ignore_clear) && !has_fault<Policy>(Fault::clear_after_publish);
+      !testing::has_fault<Policy>(testing::Fault::ignore_clear) && !testing::has_fault<Policy>(testing::Fault::clear_after_publish);
   // The partial_clear mutant zeroes the smaller bucket's worth, as code that clears "the length it
   // used" instead of the whole array would.
-  if (clear_array && kClearNow) storage.clear(array.data(), has_fault<Policy>(Fault::partial_clear) ? length / 2 : length);
+  if (clear_array && kClearNow) storage.clear(array.data(), testing::has_fault<Policy>(testing::Fault::partial_clear) ? length / 2 : length);
   storage.poison_resting(array.data(), length);
   std::size_t b = bucket_index_of_capacity(length);
-  if constexpr (has_fault<Policy>(Fault::off_by_one_bucket)) {
+  if constexpr (testing::has_fault<Policy>(testing::Fault::off_by_one_bucket)) {
     if (b + 1 < bucket_count) ++b;
   }
   return b;
@@ -113,7 +115,7 @@ template <class T, class Policy>
 // The clear_after_publish mutant zeroes only here, after the array is back in the pool.
 template <class T, class Policy>
 void clear_after_publish(std::span<T> array, bool clear_array) noexcept {
-  if constexpr (has_fault<Policy>(Fault::clear_after_publish)) {
+  if constexpr (testing::has_fault<Policy>(testing::Fault::clear_after_publish)) {
     if (clear_array) zero_array(array);
   }
 }
@@ -126,7 +128,7 @@ Lease<T> make_lease(Pool& pool, std::size_t length, bool clear_on_give_back) {
   auto give_back = [](void* p, std::span<T> w, bool clear) noexcept {
     // Cannot throw: a lease's array is always a bucket capacity or over-size of this pool.
     // The lease_drops_clear mutant: an RAII wrapper that forgets to pass its clear flag on.
-    static_cast<Pool*>(p)->give_back(w, clear && !has_fault<typename Pool::policy_type>(Fault::lease_drops_clear));
+    static_cast<Pool*>(p)->give_back(w, clear && !testing::has_fault<typename Pool::policy_type>(testing::Fault::lease_drops_clear));
   };
   return Lease<T>(&pool, give_back, whole, length, clear_on_give_back);
 }

@@ -33,9 +33,8 @@ namespace bufpool::internal {
 // trim, thread exit) or is still there, and it entered either by a give_back or as a spare from
 // the partitions (slot_spares), so
 //     give_backs into slots = slot rents + slot_leaves + arrays in slots now - slot_spares.
-// Each bump is a load-add-store chain through memory that the next call waits on; four of them
-// per pair made the shared pool's pair 4 ns where a bare slot takes 1 ns (BENCHMARKS.md, stop 8),
-// and the give_back's one cost about 0.2 ns of the 2.5 left.
+// Each bump is a load-add-store chain through memory that the next call waits on, a large share
+// of a rent/give_back pair that hits the slot: hence at most one counter per call.
 template <class Policy>
 struct CacheCounters {
   using Counter = typename Policy::template atomic<std::uint64_t>;
