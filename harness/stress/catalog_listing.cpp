@@ -18,16 +18,14 @@ std::string column(std::string_view name, std::size_t width) {
   return std::string(name) + std::string(width - std::min(width - 1, name.size()), ' ');
 }
 
-// "both pools", or the one family a mutant's fault exists in.
+// "both pools", or the families a mutant's fault exists in.
 std::string families_text(PoolFamilies in) {
   std::string text;
-  std::size_t count = 0, total = 0;
-  for (PoolFamily f : {PoolFamily::locked, PoolFamily::shared}) {
-    ++total;
-    if (!in.contains(f)) continue;
-    text += (count++ == 0 ? "" : ", ") + std::string(to_string(f));
+  std::size_t count = 0;
+  for (PoolFamily f : kPoolFamilies) {
+    if (in.contains(f)) text += (count++ == 0 ? "" : ", ") + std::string(to_string(f));
   }
-  return count == total ? "both pools" : text;
+  return count == kPoolFamilies.size() ? "both pools" : text;
 }
 
 }  // namespace

@@ -32,7 +32,14 @@ constexpr PoolFamilies operator|(PoolFamily a, PoolFamily b) noexcept {
   return PoolFamilies{static_cast<std::uint8_t>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b))};
 }
 constexpr PoolFamilies only(PoolFamily f) noexcept { return PoolFamilies{static_cast<std::uint8_t>(f)}; }
-constexpr std::string_view to_string(PoolFamily f) noexcept { return f == PoolFamily::locked ? "locked" : "shared"; }
+inline constexpr std::array kPoolFamilies = {PoolFamily::locked, PoolFamily::shared};
+constexpr std::string_view to_string(PoolFamily f) noexcept {
+  switch (f) {
+    case PoolFamily::locked: return "locked";
+    case PoolFamily::shared: return "shared";
+  }
+  return "?";
+}
 
 // One value per registry row, in row order.
 enum class PoolKind { shared, locked, checked_shared, checked_locked };
