@@ -23,8 +23,15 @@
 namespace poolcheck {
 namespace {
 
-// The pools every correct-pool, workload and pitfall row runs on.
-constexpr const char* kCorrectPools[] = {"shared", "locked"};
+// The pools every correct-pool, workload and pitfall row runs on: the unchecked rows of the
+// registry (shared, locked).
+std::vector<std::string> correct_pools() {
+  std::vector<std::string> out;
+  for (const PoolEntry& p : pool_registry()) {
+    if (!p.checked) out.emplace_back(p.name);
+  }
+  return out;
+}
 
 struct Verdict {
   bool caught = false;
@@ -113,18 +120,19 @@ int run_self_test(const SelfTestOptions& o) {
 
   // Small caps: drops and exhaustion happen all the time, so a cap the pool ignores shows at once.
   const std::vector<std::string> small_caps = {"--max-per-bucket", "4", "--arrays-per-partition", "4"};
-  for (const char* pool : kCorrectPools) {
+  for (const std::string& pool : correct_pools()) {
     std::vector<std::string> args = {o.self, "--quiet", "--pool", pool, "--threads", threads, "--duration", seconds,
                                      "--json", json_path};
     args.insert(args.end(), small_caps.begin(), small_caps.end());
     const Child c = run_child(args, o.seconds_per_case + 120);
     const Verdict v = classify(c, json_path);
-    report(std::string("correct ") + pool + " pool", !v.caught,
+    report("correct " + pool + " pool", !v.caught,
            v.caught ? "FLAGGED by " + v.by + " (" + v.detail + ")" : "clean (" + v.detail + ")", {{"kind", "correct"}});
   }
   for (const Mutant& m : mutant_catalog()) {
-    for (const char* pool : {"locked", "shared"}) {
-      if (!m.in_pool(find_pool(pool)->family)) continue;
+    for (PoolFamily family : kPoolFamilies) {  // locked, shared
+      if (!m.in_pool(family)) continue;
+      const std::string pool(plain_pool(family).name);
       std::vector<std::string> args = {o.self, "--quiet", "--mutant", std::string(m.name), "--pool", pool,
                                         "--threads", threads, "--duration", seconds, "--json", json_path};
       args.insert(args.end(), small_caps.begin(), small_caps.end());
@@ -147,7 +155,7 @@ int run_self_test(const SelfTestOptions& o) {
   const std::string workload_seconds = std::to_string(std::min(o.seconds_per_case, 3.0));
   for (const Scenario& sc : scenario_catalog()) {
     if (sc.kind == ScenarioKind::program) continue;
-    for (const char* pool : kCorrectPools) {
+    for (const std::string& pool : correct_pools()) {
       std::vector<std::string> args = {o.self, "--quiet", "--scenario", std::string(sc.name), "--pool", pool,
                                        "--threads", threads, "--duration", workload_seconds, "--json", json_path};
       const Child c = run_child(args, o.seconds_per_case + 120);

@@ -71,6 +71,16 @@ constexpr bool pool_rows_in_kind_order() {
 }
 static_assert(pool_rows_in_kind_order(), "kPools[i].kind must be PoolKind(i)");
 
+constexpr bool every_family_has_a_plain_pool() {
+  for (PoolFamily f : kPoolFamilies) {
+    bool found = false;
+    for (const PoolEntry& p : kPools) found = found || (p.family == f && !p.checked);
+    if (!found) return false;
+  }
+  return true;
+}
+static_assert(every_family_has_a_plain_pool(), "mutants and the self-test need an unchecked pool of every family");
+
 constexpr std::span<const PoolEntry> pool_registry() noexcept { return kPools; }
 constexpr const PoolEntry& pool_entry(PoolKind kind) noexcept { return kPools[static_cast<std::size_t>(kind)]; }
 constexpr const PoolEntry* find_pool(std::string_view name) noexcept {
@@ -78,6 +88,14 @@ constexpr const PoolEntry* find_pool(std::string_view name) noexcept {
     if (p.name == name) return &p;
   }
   return nullptr;
+}
+
+// The unchecked pool of a family (the one mutants are built from).
+constexpr const PoolEntry& plain_pool(PoolFamily family) {
+  for (const PoolEntry& p : kPools) {
+    if (p.family == family && !p.checked) return p;
+  }
+  throw std::logic_error("a pool family without an unchecked row");
 }
 
 constexpr std::string_view to_string(PoolKind kind) noexcept { return pool_entry(kind).name; }
