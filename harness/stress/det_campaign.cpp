@@ -13,10 +13,10 @@
 namespace poolcheck {
 namespace {
 
-std::unique_ptr<det::Strategy> make_strategy(const StressSettings& s, std::uint64_t schedule_seed,
-                                             const ProgramSet& programs) {
-  if (s.strategy == "random") return det::make_random_walk(schedule_seed);
-  return det::make_pct(schedule_seed, static_cast<std::uint32_t>(programs.threads.size()), s.pct_depth, s.pct_steps);
+std::unique_ptr<det::Strategy> make_strategy(const det::StrategyEntry& entry, const StressSettings& s,
+                                             std::uint64_t schedule_seed, const ProgramSet& programs) {
+  return entry.make(det::StrategyParams{schedule_seed, static_cast<std::uint32_t>(programs.threads.size()),
+                                        s.pct_depth, s.pct_steps});
 }
 
 bool failed(const RunOutcome& out) { return !out.violations.empty() || out.end == RunEnd::stalled; }
@@ -88,13 +88,14 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     return true;
   };
 
-  if (s.strategy == "pct" && s.pct_steps == 0) {
+  const det::StrategyEntry& searcher = *s.plan.strategy;
+  if (searcher.depth_bounded && s.pct_steps == 0) {
     // PCT needs k, the length of a schedule: measure it with one random-walk schedule (which is
     // also a search schedule; if it fails, its replay line names the random strategy).
     StressSettings calibration = s;
-    calibration.strategy = "random";
+    calibration.plan.strategy = &det::calibration_strategy();
     const std::uint64_t seed = schedule_seed_for(s.seed, ~0u);
-    auto strategy = det::make_random_walk(seed);
+    auto strategy = make_strategy(*calibration.plan.strategy, calibration, seed, programs);
     det::ScheduleResult schedule;
     if (run_schedule(calibration, 0, seed, *strategy, schedule)) {
       info.strategy = strategy->describe() + " (PCT calibration)";
@@ -111,12 +112,12 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
       break;
     }
     const std::uint64_t schedule_seed = s.schedule_seed ? *s.schedule_seed : schedule_seed_for(s.seed, i);
-    auto strategy = make_strategy(s, schedule_seed, programs);
+    auto strategy = make_strategy(searcher, s, schedule_seed, programs);
     if (i == 0) info.strategy = strategy->describe();
     det::ScheduleResult schedule;
     if (run_schedule(s, i, schedule_seed, *strategy, schedule)) break;
   }
-  if (s.strategy == "pct" && !info.failing_schedule_seed) {
+  if (searcher.depth_bounded && !info.failing_schedule_seed) {
     info.miss_bound = det::pct_miss_bound(static_cast<std::uint32_t>(programs.threads.size()), info.pct_steps,
                                           s.pct_depth, info.schedules);
   }

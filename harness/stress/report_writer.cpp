@@ -1,7 +1,9 @@
 #include "report_writer.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -9,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bufpool/buckets.hpp"
+#include "crash_guard.hpp"
+#include "poolcheck/scenario_catalog.hpp"
 
 namespace poolcheck {
 namespace {
@@ -53,7 +57,7 @@ int exit_code(const StressReport& r) {
 void print_summary(std::ostream& out, const StressSettings& s, const StressReport& r) {
   const RunOutcome& t = r.total;
   const auto& st = r.last_pool_stats;
-  out << "poolcheck stress: pool " << to_string(s.pool) << ", scenario " << s.scenario << ", " << s.threads
+  out << "poolcheck stress: pool " << s.plan.pool->name << ", scenario " << s.plan.scenario->name << ", " << s.threads
       << " threads x " << s.ops << " ops, seed " << s.seed << "\n";
   out << "  rounds " << r.rounds.size() << ", wall " << std::fixed << std::setprecision(2) << t.seconds << " s, ops "
       << t.ops_done << " (" << std::setprecision(0) << (t.seconds > 0 ? double(t.ops_done) / t.seconds : 0.0)
@@ -114,8 +118,8 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   using nlohmann::json;
   const RunOutcome& t = r.total;
   json j;
-  j["settings"] = {{"seed", s.seed}, {"threads", s.threads}, {"ops", s.ops}, {"pool", std::string(to_string(s.pool))},
-                   {"scenario", s.scenario}, {"max_array_length", s.max_array_length},
+  j["settings"] = {{"seed", s.seed}, {"threads", s.threads}, {"ops", s.ops}, {"pool", std::string(s.plan.pool->name)},
+                   {"scenario", std::string(s.plan.scenario->name)}, {"max_array_length", s.max_array_length},
                    {"max_per_bucket", s.max_per_bucket}, {"partitions", s.partitions},
                    {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
                    {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms}};
@@ -187,7 +191,7 @@ void write_junit(const std::string& path, const StressSettings& s, const StressR
     const auto kind = static_cast<OracleKind>(i);
     if (kind == OracleKind::stall) continue;
     ++tests;
-    cases << "    <testcase classname=\"poolcheck.stress." << to_string(s.pool) << "\" name=\"" << oracle_name(kind)
+    cases << "    <testcase classname=\"poolcheck.stress." << s.plan.pool->name << "\" name=\"" << oracle_name(kind)
           << "\" time=\"0\">";
     std::string text;
     for (const auto& v : t.violations) {
@@ -201,7 +205,7 @@ void write_junit(const std::string& path, const StressSettings& s, const StressR
     cases << "</testcase>\n";
   }
   ++tests;
-  cases << "    <testcase classname=\"poolcheck.stress." << to_string(s.pool) << "\" name=\"run\" time=\"" << t.seconds
+  cases << "    <testcase classname=\"poolcheck.stress." << s.plan.pool->name << "\" name=\"run\" time=\"" << t.seconds
         << "\">";
   if (t.end == RunEnd::stalled || t.end == RunEnd::thread_limit) {
     ++failures;
@@ -217,6 +221,41 @@ void write_junit(const std::string& path, const StressSettings& s, const StressR
     << t.seconds << "\">\n"
     << cases.str() << "  </testsuite>\n</testsuites>\n";
   if (!f) throw std::runtime_error("cannot write JUnit report to '" + path + "'");
+}
+
+namespace {
+void write_reports(const StressSettings& s, const StressReport& r) {
+  if (!s.json_path.empty()) write_json(s.json_path, s, r);
+  if (!s.junit_path.empty()) write_junit(s.junit_path, s, r);
+}
+}  // namespace
+
+int finish_run(const StressSettings& s, const StressReport& shown) {
+  if (shown.total.end == RunEnd::stalled) {
+    // Stuck workers cannot be joined: report and leave without running destructors.
+    print_summary(std::cout, s, shown);
+    try {
+      write_reports(s, shown);
+    } catch (const std::exception& e) {
+      std::cerr << "stress: " << e.what() << "\n";
+    }
+    std::cout.flush();
+    std::_Exit(1);
+  }
+  print_summary(std::cout, s, shown);
+  try {
+    write_reports(s, shown);
+  } catch (const std::exception& e) {
+    std::cerr << "stress: " << e.what() << "\n";
+    return 1;
+  }
+  const int code = exit_code(shown);
+  if (code == 0) return 0;
+  // A failed run may have left a corrupt pool behind on purpose (see round_runner.hpp): leave
+  // without destructors or leak checks, the report is out.
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(code == 130 ? interrupt_exit_code() : code);
 }
 
 }  // namespace poolcheck

@@ -19,4 +19,9 @@ void print_summary(std::ostream& out, const StressSettings& settings, const Stre
 void write_json(const std::string& path, const StressSettings& settings, const StressReport& report);
 void write_junit(const std::string& path, const StressSettings& settings, const StressReport& report);
 
+// The end of a run: prints the summary to stdout, writes the --json and --junit reports, and
+// returns the exit code; a failed run leaves at once instead (std::_Exit, no destructors), since it
+// may have left stuck workers or a corrupt pool behind on purpose (see round_runner.hpp).
+int finish_run(const StressSettings& settings, const StressReport& report);
+
 }  // namespace poolcheck

@@ -17,10 +17,21 @@
 
 #include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/mutant_catalog.hpp"
+#include "poolcheck/pool_kind.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 
 namespace poolcheck {
 namespace {
+
+// The pools every correct-pool, workload and pitfall row runs on: the unchecked rows of the
+// registry (shared, locked).
+std::vector<std::string> correct_pools() {
+  std::vector<std::string> out;
+  for (const PoolEntry& p : pool_registry()) {
+    if (!p.checked) out.emplace_back(p.name);
+  }
+  return out;
+}
 
 struct Verdict {
   bool caught = false;
@@ -72,9 +83,7 @@ Verdict classify(const Child& c, const std::string& json_path) {
 }
 
 // Mutants a build cannot catch: the racy counter is invisible without TSan.
-bool expected_in_this_build(const Mutant& m) {
-  return m.expected != "tsan" || bufpool::kTsanBuild;
-}
+bool expected_in_this_build(const Mutant& m) { return !m.needs_tsan() || bufpool::kTsanBuild; }
 
 }  // namespace
 
@@ -111,24 +120,24 @@ int run_self_test(const SelfTestOptions& o) {
 
   // Small caps: drops and exhaustion happen all the time, so a cap the pool ignores shows at once.
   const std::vector<std::string> small_caps = {"--max-per-bucket", "4", "--arrays-per-partition", "4"};
-  for (const char* pool : {"shared", "locked"}) {
+  for (const std::string& pool : correct_pools()) {
     std::vector<std::string> args = {o.self, "--quiet", "--pool", pool, "--threads", threads, "--duration", seconds,
                                      "--json", json_path};
     args.insert(args.end(), small_caps.begin(), small_caps.end());
     const Child c = run_child(args, o.seconds_per_case + 120);
     const Verdict v = classify(c, json_path);
-    report(std::string("correct ") + pool + " pool", !v.caught,
+    report("correct " + pool + " pool", !v.caught,
            v.caught ? "FLAGGED by " + v.by + " (" + v.detail + ")" : "clean (" + v.detail + ")", {{"kind", "correct"}});
   }
   for (const Mutant& m : mutant_catalog()) {
-    for (const char* pool : {"locked", "shared"}) {
-      const bool shared = std::string(pool) == "shared";
-      if ((shared && !m.shared) || (!shared && !m.locked)) continue;
+    for (PoolFamily family : kPoolFamilies) {  // locked, shared
+      if (!m.in_pool(family)) continue;
+      const std::string pool(plain_pool(family).name);
       std::vector<std::string> args = {o.self, "--quiet", "--mutant", std::string(m.name), "--pool", pool,
                                         "--threads", threads, "--duration", seconds, "--json", json_path};
       args.insert(args.end(), small_caps.begin(), small_caps.end());
       // Clearing faults show only where give_backs clear.
-      if (m.expected == "leakage") args.insert(args.end(), {"--scenario", "clear-sensitive"});
+      if (m.caught_by == OracleKind::leakage) args.insert(args.end(), {"--scenario", "clear-sensitive"});
       const Child c = run_child(args, o.seconds_per_case + 120);
       const Verdict v = classify(c, json_path);
       const bool expected = expected_in_this_build(m);
@@ -137,7 +146,7 @@ int run_self_test(const SelfTestOptions& o) {
                                                 : std::string(expected ? "MISSED" : "missed (needs tsan)") + " (" +
                                                       v.detail + ")";
       report(std::string(m.name) + " / " + pool, v.caught || (!expected && v.by != "hang"), cell,
-             {{"kind", "mutant"}, {"expected", std::string(m.expected)}, {"caught", v.caught}, {"by", v.by}});
+             {{"kind", "mutant"}, {"expected", caught_by_text(m)}, {"caught", v.caught}, {"by", v.by}});
     }
   }
   // Workloads must come back clean on both correct pools; every pitfall must be caught by the
@@ -146,24 +155,23 @@ int run_self_test(const SelfTestOptions& o) {
   const std::string workload_seconds = std::to_string(std::min(o.seconds_per_case, 3.0));
   for (const Scenario& sc : scenario_catalog()) {
     if (sc.kind == ScenarioKind::program) continue;
-    for (const char* pool : {"shared", "locked"}) {
+    for (const std::string& pool : correct_pools()) {
       std::vector<std::string> args = {o.self, "--quiet", "--scenario", std::string(sc.name), "--pool", pool,
                                        "--threads", threads, "--duration", workload_seconds, "--json", json_path};
       const Child c = run_child(args, o.seconds_per_case + 120);
       const Verdict v = classify(c, json_path);
       const std::string row = std::string(to_string(sc.kind)) + " " + std::string(sc.name) + " / " + pool;
-      if (sc.kind == ScenarioKind::workload) {
+      if (sc.expect == Expect::clean) {
         report(row, !v.caught, v.caught ? "FLAGGED by " + v.by + " (" + v.detail + ")" : "clean (" + v.detail + ")",
                {{"kind", "workload"}});
         continue;
       }
-      const bool right = v.caught && v.by == sc.expected;
+      const std::string expected(oracle_name(sc.caught_by));
+      const bool right = v.caught && oracle_from_name(v.by) == sc.caught_by;
       const std::string cell = right      ? "caught by " + v.by + " (" + v.detail + ")"
-                               : v.caught ? "caught by " + v.by + ", expected " + std::string(sc.expected) + " (" +
-                                                v.detail + ")"
+                               : v.caught ? "caught by " + v.by + ", expected " + expected + " (" + v.detail + ")"
                                           : "MISSED (" + v.detail + ")";
-      report(row, right, cell,
-             {{"kind", "pitfall"}, {"expected", std::string(sc.expected)}, {"caught", v.caught}, {"by", v.by}});
+      report(row, right, cell, {{"kind", "pitfall"}, {"expected", expected}, {"caught", v.caught}, {"by", v.by}});
     }
   }
   ::unlink(json_path.c_str());

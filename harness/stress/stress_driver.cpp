@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <stdexcept>
 
 #include "bufpool/array_pool.hpp"
 #include "poolcheck/counting_allocator.hpp"
@@ -17,26 +16,16 @@ using Element = std::byte;
 
 RunOutcome run_one(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks, std::uint32_t round,
                    bufpool::PoolStats& stats_out) {
-  if (!s.mutant.empty()) return run_mutant_round(s, programs, hooks, round, stats_out);
+  if (s.plan.mutant != nullptr) return run_mutant_round(s, programs, hooks, round, stats_out);
   const auto run = free_running(programs, s, hooks, round);
-  switch (s.pool) {
-    case PoolKind::locked:
-      return run_fresh_pool<bufpool::LockedArrayPool<Element, HarnessPolicy>>(s, run, stats_out);
-    case PoolKind::checked_locked:
-      return run_fresh_pool<bufpool::LockedArrayPool<Element, CheckedHarnessPolicy>>(s, run, stats_out);
-    case PoolKind::shared:
-      return run_fresh_pool<bufpool::SharedArrayPool<Element, HarnessPolicy>>(s, run, stats_out);
-    case PoolKind::checked_shared:
-      return run_fresh_pool<bufpool::SharedArrayPool<Element, CheckedHarnessPolicy>>(s, run, stats_out);
-  }
-  throw std::logic_error("unknown pool kind");
+  return visit_pool<HarnessPolicy>(*s.plan.pool, [&](auto flavour) {
+    return run_fresh_pool<typename decltype(flavour)::template Pool<Element>>(s, run, stats_out);
+  });
 }
 
 }  // namespace
 
 ProgramShape program_shape(const StressSettings& settings) {
-  const Scenario* scenario = find_scenario(settings.scenario);
-  if (scenario == nullptr) throw std::invalid_argument("unknown scenario '" + settings.scenario + "'");
   ProgramShape shape;
   shape.threads = settings.threads;
   shape.ops_per_thread = settings.ops;
@@ -46,8 +35,8 @@ ProgramShape program_shape(const StressSettings& settings) {
   while (largest < std::min<std::uint64_t>(settings.max_array_length, bufpool::kMaxBucketLength)) largest *= 2;
   shape.max_array_length = largest;
   shape.largest_common_size = std::min<std::uint64_t>(shape.largest_common_size, largest);
-  scenario->shape(shape);
-  if (settings.pool == PoolKind::shared || settings.pool == PoolKind::checked_shared) {
+  settings.plan.scenario->shape(shape);
+  if (settings.plan.pool->family == PoolFamily::shared) {
     // The shared flavour's largest bucket is 2^30 elements: over-size there means rents above 1 GiB.
     shape.oversize_percent = 0;
   }
@@ -60,7 +49,7 @@ namespace {
 WorkloadParams workload_params(const StressSettings& s, const StressHooks& hooks, std::uint64_t seed,
                                std::uint32_t round) {
   WorkloadParams p;
-  p.pool = s.pool;
+  p.pool = s.plan.pool->kind;
   p.pools = PoolSettings{s.max_array_length, s.max_per_bucket, s.partitions, s.arrays_per_partition};
   p.ops = s.ops;
   p.run.threads = s.threads;
@@ -74,9 +63,13 @@ WorkloadParams workload_params(const StressSettings& s, const StressHooks& hooks
 
 }  // namespace
 
+StressReport run_campaign(const StressSettings& settings, const StressHooks& hooks) {
+  return settings.deterministic || !settings.replay_path.empty() ? run_deterministic_campaign(settings, hooks)
+                                                                 : run_stress(settings, hooks);
+}
+
 StressReport run_stress(const StressSettings& settings, const StressHooks& hooks) {
-  const Scenario* scenario = find_scenario(settings.scenario);
-  if (scenario == nullptr) throw std::invalid_argument("unknown scenario '" + settings.scenario + "'");
+  const Scenario* scenario = settings.plan.scenario;
   const bool programs_run = scenario->kind == ScenarioKind::program;
   const ProgramShape shape = programs_run ? program_shape(settings) : ProgramShape{};
   StressReport report;

@@ -57,13 +57,17 @@ struct StressHooks {
   const std::atomic<bool>* interrupt = nullptr;
 };
 
-// Throws std::invalid_argument for an unknown scenario (the CLI validates first).
+// The settings' plan is resolved (stress_cli.cpp): its scenario is set, a mutant runs a program
+// scenario on an unchecked pool of a family it has a fault in.
 StressReport run_stress(const StressSettings& settings, const StressHooks& hooks);
 
 // --deterministic: the programs of settings.seed under up to settings.search schedules (or one
 // schedule seed, or the schedule of settings.replay_path). Throws std::runtime_error for an
 // unreadable trace file.
 StressReport run_deterministic_campaign(const StressSettings& settings, const StressHooks& hooks);
+
+// --deterministic or --replay: run_deterministic_campaign, else run_stress.
+StressReport run_campaign(const StressSettings& settings, const StressHooks& hooks);
 
 // The program shape settings describe (scenario applied).
 ProgramShape program_shape(const StressSettings& settings);

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "poolcheck/mutant_catalog.hpp"
+#include "poolcheck/scenario_catalog.hpp"
 #include "poolcheck/seeded_random.hpp"
 
 namespace poolcheck {
@@ -13,16 +15,18 @@ std::uint64_t round_seed(std::uint64_t seed, std::uint32_t round) noexcept {
 
 std::string replay_command(const StressSettings& s, std::uint64_t seed) {
   std::ostringstream out;
+  const RunPlan& plan = s.plan;
   out << "stress --seed " << seed << " --rounds 1 --threads " << s.threads << " --ops " << s.ops << " --pool "
-      << to_string(s.pool) << " --scenario " << s.scenario << " --max-array-length " << s.max_array_length;
-  if (s.pool == PoolKind::locked || s.pool == PoolKind::checked_locked) {
-    out << " --max-per-bucket " << s.max_per_bucket;
-  } else {
-    out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
+      << plan.pool->name << " --scenario " << plan.scenario->name << " --max-array-length " << s.max_array_length;
+  switch (plan.pool->family) {
+    case PoolFamily::locked: out << " --max-per-bucket " << s.max_per_bucket; break;
+    case PoolFamily::shared:
+      out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
+      break;
   }
-  if (!s.mutant.empty()) out << " --mutant " << s.mutant;
+  if (plan.mutant != nullptr) out << " --mutant " << plan.mutant->name;
   out << " --watchdog " << s.watchdog_ms;
-  if (s.hold_limit_ms != StressSettings{}.hold_limit_ms) out << " --hold-limit " << s.hold_limit_ms;
+  if (s.hold_limit_ms != kDefaultHoldLimitMs) out << " --hold-limit " << s.hold_limit_ms;
   return out.str();
 }
 
@@ -32,8 +36,8 @@ namespace poolcheck {
 
 std::string replay_command(const StressSettings& s, std::uint64_t seed, std::uint64_t schedule_seed) {
   std::ostringstream out;
-  out << replay_command(s, seed) << " --deterministic --strategy " << s.strategy;
-  if (s.strategy == "pct") out << " --pct-depth " << s.pct_depth << " --pct-steps " << s.pct_steps;
+  out << replay_command(s, seed) << " --deterministic --strategy " << s.plan.strategy->name;
+  if (s.plan.strategy->depth_bounded) out << " --pct-depth " << s.pct_depth << " --pct-steps " << s.pct_steps;
   out << " --schedule-seed " << schedule_seed << " --max-steps " << s.max_steps;
   return out.str();
 }

@@ -1,4 +1,6 @@
-// Everything one `stress` invocation fixes, and the one command line that replays it.
+// Everything one `stress` invocation fixes, and the one command line that replays it. The names the
+// command line gives (--pool, --scenario, --mutant, --strategy) are resolved once, by the CLI, into
+// the run plan: registry rows the drivers use as they are.
 #pragma once
 
 #include <chrono>
@@ -8,9 +10,24 @@
 #include <string_view>
 #include <vector>
 
+#include "poolcheck/deterministic/strategy.hpp"
 #include "poolcheck/pool_kind.hpp"
 
 namespace poolcheck {
+
+struct Mutant;
+struct Scenario;
+
+// What runs: rows of the pool registry, the scenario catalog, the mutant catalog and the strategy
+// registry. Resolved and validated by the CLI (stress_cli.cpp).
+struct RunPlan {
+  const PoolEntry* pool = &pool_entry(PoolKind::shared);
+  const Scenario* scenario = nullptr;  // set by the CLI (default: mixed)
+  const Mutant* mutant = nullptr;      // null: the correct pool
+  const det::StrategyEntry* strategy = &det::default_strategy();
+};
+
+inline constexpr std::uint32_t kDefaultHoldLimitMs = 100;
 
 struct StressSettings {
   std::uint64_t seed = 1;
@@ -18,20 +35,17 @@ struct StressSettings {
   std::uint32_t ops = 64;                   // per thread, per round
   double duration_seconds = 10;             // run rounds until this much time has passed
   std::optional<std::uint32_t> rounds;      // exactly this many rounds instead (replays use 1)
-  PoolKind pool = PoolKind::shared;
   std::uint64_t max_array_length = 1024 * 1024;
   std::uint64_t max_per_bucket = 50;        // locked flavour's cap
   std::uint64_t partitions = 0;             // shared flavour; 0: one per core
   std::uint64_t arrays_per_partition = 32;  // shared flavour's cap per partition
-  std::string scenario = "mixed";
-  std::string mutant;                       // empty: the correct pool; else a mutant_catalog() name
+  RunPlan plan;                             // pool, scenario, mutant, strategy
   std::uint32_t watchdog_ms = 10'000;
-  std::uint32_t hold_limit_ms = 100;        // workloads: arrays held across a longer wait are starvation
+  std::uint32_t hold_limit_ms = kDefaultHoldLimitMs;  // workloads: arrays held across a longer wait are starvation
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   bool quiet = false;
   // Deterministic executor (--deterministic): one thread runs at a time, a seed fixes the schedule.
   bool deterministic = false;
-  std::string strategy = "pct";             // pct | random
   std::uint32_t pct_depth = 3;
   std::uint64_t pct_steps = 0;              // PCT's k; 0: measured by a random-walk calibration schedule
   std::uint32_t search = 100;               // schedules to try

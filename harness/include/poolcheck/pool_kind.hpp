@@ -1,18 +1,177 @@
-// The pools `stress` and the workloads can build: the two bufpool flavours, plain or checked.
-// Pure data; thread-safe.
+// The pool registry: every pool `stress --pool` and the workloads can build, as one table, and the
+// one visitor that turns a table entry (and a policy) into the pool type. Adding a pool: the pool
+// itself, and here a PoolKind value, a row, and (for a new family) its template in PoolFamilyOf.
+// Pure data and compile-time dispatch; thread-safe.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "bufpool/array_pool.hpp"
 
 namespace poolcheck {
 
+// The pool class an entry builds. Also a bit of PoolFamilies (mutant_catalog: where a fault exists).
+enum class PoolFamily : std::uint8_t { locked = 1u << 0, shared = 1u << 1 };
+
+// A set of families.
+struct PoolFamilies {
+  std::uint8_t bits = 0;
+  constexpr bool contains(PoolFamily f) const noexcept { return (bits & static_cast<std::uint8_t>(f)) != 0; }
+  constexpr bool operator==(const PoolFamilies&) const noexcept = default;
+};
+constexpr PoolFamilies operator|(PoolFamily a, PoolFamily b) noexcept {
+  return PoolFamilies{static_cast<std::uint8_t>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b))};
+}
+constexpr PoolFamilies only(PoolFamily f) noexcept { return PoolFamilies{static_cast<std::uint8_t>(f)}; }
+inline constexpr std::array kPoolFamilies = {PoolFamily::locked, PoolFamily::shared};
+constexpr std::string_view to_string(PoolFamily f) noexcept {
+  switch (f) {
+    case PoolFamily::locked: return "locked";
+    case PoolFamily::shared: return "shared";
+  }
+  return "?";
+}
+
+// One value per registry row, in row order.
 enum class PoolKind { shared, locked, checked_shared, checked_locked };
 
-std::string_view to_string(PoolKind kind) noexcept;
-std::optional<PoolKind> pool_kind_from_name(std::string_view name) noexcept;
+struct PoolEntry {
+  PoolKind kind;
+  std::string_view name;     // --pool NAME
+  std::string_view summary;  // the --list text
+  PoolFamily family;
+  bool checked;              // built in checked mode (poison fill, live-array tracking)
+};
+
+inline constexpr std::array kPools = {
+    PoolEntry{PoolKind::shared, "shared", "bufpool::SharedArrayPool (thread-local slots + per-core partitions)",
+              PoolFamily::shared, false},
+    PoolEntry{PoolKind::locked, "locked", "bufpool::LockedArrayPool (one locked stack per bucket)",
+              PoolFamily::locked, false},
+    PoolEntry{PoolKind::checked_shared, "checked-shared",
+              "the shared pool in checked mode (poison fill, live-array tracking)", PoolFamily::shared, true},
+    PoolEntry{PoolKind::checked_locked, "checked-locked", "the locked pool in checked mode", PoolFamily::locked,
+              true},
+};
+
+constexpr bool pool_rows_in_kind_order() {
+  for (std::size_t i = 0; i < kPools.size(); ++i) {
+    if (static_cast<std::size_t>(kPools[i].kind) != i) return false;
+  }
+  return true;
+}
+static_assert(pool_rows_in_kind_order(), "kPools[i].kind must be PoolKind(i)");
+
+constexpr bool every_family_has_a_plain_pool() {
+  for (PoolFamily f : kPoolFamilies) {
+    bool found = false;
+    for (const PoolEntry& p : kPools) found = found || (p.family == f && !p.checked);
+    if (!found) return false;
+  }
+  return true;
+}
+static_assert(every_family_has_a_plain_pool(), "mutants and the self-test need an unchecked pool of every family");
+
+constexpr std::span<const PoolEntry> pool_registry() noexcept { return kPools; }
+constexpr const PoolEntry& pool_entry(PoolKind kind) noexcept { return kPools[static_cast<std::size_t>(kind)]; }
+constexpr const PoolEntry* find_pool(std::string_view name) noexcept {
+  for (const PoolEntry& p : kPools) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+// The unchecked pool of a family (the one mutants are built from).
+constexpr const PoolEntry& plain_pool(PoolFamily family) {
+  for (const PoolEntry& p : kPools) {
+    if (p.family == family && !p.checked) return p;
+  }
+  throw std::logic_error("a pool family without an unchecked row");
+}
+
+constexpr std::string_view to_string(PoolKind kind) noexcept { return pool_entry(kind).name; }
+inline std::optional<PoolKind> pool_kind_from_name(std::string_view name) noexcept {
+  const PoolEntry* p = find_pool(name);
+  return p != nullptr ? std::optional<PoolKind>(p->kind) : std::nullopt;
+}
+// The names, in row order (for CLI11's IsMember).
 const std::vector<std::string>& pool_kind_names();
+
+// ---- From an entry to its type ----
+
+// The pool class template of a family.
+template <PoolFamily F>
+struct PoolFamilyOf;
+template <>
+struct PoolFamilyOf<PoolFamily::locked> {
+  template <class T, class Policy>
+  using type = bufpool::LockedArrayPool<T, Policy>;
+};
+template <>
+struct PoolFamilyOf<PoolFamily::shared> {
+  template <class T, class Policy>
+  using type = bufpool::SharedArrayPool<T, Policy>;
+};
+
+// Policy in checked mode.
+template <class Policy>
+struct CheckedPolicy : Policy {
+  static constexpr bool checked = true;
+};
+
+// Row I of the registry over Policy, as a template over the element type: Pool<T> is the pool type,
+// `entry` its row. One workload can build char, uint8_t and float pools of one flavour from it.
+template <std::size_t I, class Policy>
+struct PoolFlavour {
+  static constexpr const PoolEntry& entry = kPools[I];
+  template <class T>
+  using Pool = typename PoolFamilyOf<kPools[I].family>::template type<
+      T, std::conditional_t<kPools[I].checked, CheckedPolicy<Policy>, Policy>>;
+};
+
+constexpr bool any_pool(const PoolEntry&) noexcept { return true; }
+constexpr bool unchecked_pool(const PoolEntry& e) noexcept { return !e.checked; }
+
+namespace detail {
+template <bool (*Admit)(const PoolEntry&)>
+constexpr std::size_t last_admitted() {
+  std::size_t last = kPools.size();
+  for (std::size_t i = 0; i < kPools.size(); ++i) {
+    if (Admit(kPools[i])) last = i;
+  }
+  return last;
+}
+
+template <class Policy, bool (*Admit)(const PoolEntry&), std::size_t I, class Fn>
+decltype(auto) visit_pool_from(PoolKind kind, Fn& fn) {
+  constexpr std::size_t kLast = last_admitted<Admit>();
+  static_assert(kLast < kPools.size(), "no pool admitted");
+  if constexpr (!Admit(kPools[I])) {
+    return visit_pool_from<Policy, Admit, I + 1>(kind, fn);
+  } else if constexpr (I == kLast) {
+    if (kPools[I].kind != kind) throw std::logic_error("pool '" + std::string(to_string(kind)) + "' not built here");
+    return fn(PoolFlavour<I, Policy>{});
+  } else {
+    if (kPools[I].kind == kind) return fn(PoolFlavour<I, Policy>{});
+    return visit_pool_from<Policy, Admit, I + 1>(kind, fn);
+  }
+}
+}  // namespace detail
+
+// Calls fn(PoolFlavour<row of `entry`, Policy>{}) and returns its result. Only the rows Admit
+// accepts are instantiated (mutants: unchecked_pool); another row throws std::logic_error.
+template <class Policy, bool (*Admit)(const PoolEntry&) = any_pool, class Fn>
+decltype(auto) visit_pool(const PoolEntry& entry, Fn&& fn) {
+  return detail::visit_pool_from<Policy, Admit, 0>(entry.kind, fn);
+}
 
 }  // namespace poolcheck

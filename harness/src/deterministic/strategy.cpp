@@ -1,6 +1,7 @@
 #include "poolcheck/deterministic/strategy.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "poolcheck/seeded_random.hpp"
@@ -91,6 +92,42 @@ std::unique_ptr<Strategy> make_pct(std::uint64_t seed, std::uint32_t threads, st
 
 std::unique_ptr<Strategy> make_replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences) {
   return std::make_unique<Replay>(std::move(choices), divergences);
+}
+
+namespace {
+
+std::unique_ptr<Strategy> pct_from(const StrategyParams& p) {
+  return make_pct(p.seed, p.threads, p.depth, p.expected_steps);
+}
+std::unique_ptr<Strategy> random_walk_from(const StrategyParams& p) { return make_random_walk(p.seed); }
+
+constexpr std::array kStrategies = {
+    StrategyEntry{"pct", "PCT: random thread priorities with d-1 priority drops, a known bound per schedule",
+                  &pct_from, true},
+    StrategyEntry{"random", "a uniform random walk among the runnable threads", &random_walk_from, false},
+};
+
+}  // namespace
+
+std::span<const StrategyEntry> strategy_catalog() noexcept { return kStrategies; }
+
+const StrategyEntry* find_strategy(std::string_view name) noexcept {
+  for (const StrategyEntry& e : kStrategies) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+const StrategyEntry& default_strategy() noexcept { return kStrategies[0]; }
+const StrategyEntry& calibration_strategy() noexcept { return kStrategies[1]; }
+
+const std::vector<std::string>& strategy_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const StrategyEntry& e : kStrategies) out.emplace_back(e.name);
+    return out;
+  }();
+  return names;
 }
 
 double pct_miss_bound(std::uint32_t threads, std::uint64_t steps, std::uint32_t depth, std::uint64_t runs) {

@@ -1,25 +1,145 @@
-// Mutant pools: the real bufpool pools with one fault switched in (bufpool::testing::Fault), each naming the
-// oracle expected to catch it. `stress --mutant NAME` runs one; the harness must catch every one,
-// and must never flag the correct pools. Pure data; thread-safe.
+// Mutant pools: the real bufpool pools with one fault switched in (bufpool::testing::Fault), each
+// naming what is expected to catch it. `stress --mutant NAME` runs one; the harness must catch every one,
+// and must never flag the correct pools.
+//
+// Adding a mutant: the Fault value and its code in the pool, and one row of kMutants below.
+// visit_fault turns a row into its fault as a compile-time constant, so the drivers (mutant_rounds.cpp,
+// det_rounds.cpp) instantiate every mutant pool from this table without a switch of their own.
+// Pure data and compile-time dispatch; thread-safe.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <string_view>
+#include <type_traits>
 
-#include "bufpool/testing/faults.hpp"
+#include "bufpool/testing/faults.hpp"  // Fault and WithFaults are named only in this header
+#include "poolcheck/pool_kind.hpp"
+#include "poolcheck/violation.hpp"
 
 namespace poolcheck {
+
+// A set of oracles (bit i: OracleKind(i)).
+struct OracleSet {
+  std::uint32_t bits = 0;
+  constexpr OracleSet() = default;
+  constexpr OracleSet(std::initializer_list<OracleKind> kinds) {
+    for (OracleKind k : kinds) bits |= 1u << static_cast<unsigned>(k);
+  }
+  constexpr bool contains(OracleKind k) const noexcept { return (bits >> static_cast<unsigned>(k)) & 1u; }
+  constexpr bool empty() const noexcept { return bits == 0; }
+};
 
 struct Mutant {
   std::string_view name;
   bufpool::testing::Fault fault;
   std::string_view summary;
-  std::string_view expected;  // the oracle (or "tsan") expected to catch it
-  bool locked;                // the fault exists in the locked flavour
-  bool shared;                // ... and in the shared flavour
+  PoolFamilies in_pools;  // the pool families the fault exists in
+  // The oracle that catches it in every build; none when only ThreadSanitizer can see it.
+  std::optional<OracleKind> caught_by;
+  OracleSet or_by;        // other oracles that may report it first
+  bool tsan_reports;      // a TSan build reports it (before any oracle does)
+  // Display only (--list): how a sanitizer build reports it, or when another oracle comes first.
+  std::string_view note = {};
+
+  // Invisible without ThreadSanitizer: only a TSan build is expected to catch it.
+  constexpr bool needs_tsan() const noexcept { return !caught_by.has_value(); }
+  constexpr bool in_pool(PoolFamily f) const noexcept { return in_pools.contains(f); }
 };
 
-std::span<const Mutant> mutant_catalog() noexcept;
-const Mutant* find_mutant(std::string_view name) noexcept;
+namespace mutant_rows {
+using bufpool::testing::Fault;
+using enum OracleKind;
+inline constexpr PoolFamilies kBoth = PoolFamily::locked | PoolFamily::shared;
+inline constexpr PoolFamilies kLocked = only(PoolFamily::locked);
+inline constexpr PoolFamilies kShared = only(PoolFamily::shared);
+
+inline constexpr std::array kMutants = {
+    Mutant{"no-lock", Fault::no_lock, "bucket and partition stacks are pushed and popped without their lock", kBoth,
+           aliasing, {exclusivity}, true},
+    Mutant{"ignore-cap", Fault::ignore_cap, "give_back keeps arrays even when the bucket is full", kBoth, bucket_cap,
+           {}, false},
+    Mutant{"ignore-clear", Fault::ignore_clear, "give_back(clear_array = true) does not zero", kBoth, leakage, {},
+           false},
+    Mutant{"clear-after-publish", Fault::clear_after_publish,
+           "the array is zeroed after it is back in the shared stack, under the next renter's feet", kLocked,
+           exclusivity, {}, false, "asan: use-after-poison"},
+    Mutant{"double-push", Fault::double_push, "give_back pushes the array twice: two renters share it", kBoth,
+           aliasing, {}, false},
+    Mutant{"off-by-one-bucket", Fault::off_by_one_bucket, "give_back files the array one bucket too high", kBoth,
+           size_contract, {}, false},
+    Mutant{"tls-slot-kept", Fault::tls_slot_kept, "rent from the thread-local slot leaves the array in the slot",
+           kShared, aliasing, {}, false},
+    Mutant{"lose-array", Fault::lose_array, "a dropped or trimmed array is forgotten instead of freed", kBoth,
+           accounting, {bucket_cap}, false, "the cap first, when many arrays pile up"},
+    Mutant{"partial-clear", Fault::partial_clear,
+           "give_back(clear_array = true) zeroes only the first half (the smaller bucket's worth)", kBoth, leakage,
+           {}, false},
+    Mutant{"lease-drops-clear", Fault::lease_drops_clear,
+           "a Lease asked to clear gives its array back without clearing (the RAII wrapper drops the flag)", kBoth,
+           leakage, {}, false},
+    Mutant{"racy-stats", Fault::racy_stats, "a statistics counter is a plain shared integer", kBoth, std::nullopt,
+           {}, true},
+};
+}  // namespace mutant_rows
+using mutant_rows::kMutants;
+
+constexpr bool mutant_rows_are_sound() {
+  for (std::size_t i = 0; i < kMutants.size(); ++i) {
+    const Mutant& m = kMutants[i];
+    if (m.fault == bufpool::testing::Fault::none || m.in_pools.bits == 0) return false;
+    if (m.needs_tsan() && !m.tsan_reports) return false;  // nothing would ever catch it
+    for (std::size_t j = 0; j < i; ++j) {
+      if (kMutants[j].fault == m.fault || kMutants[j].name == m.name) return false;
+    }
+  }
+  return true;
+}
+static_assert(mutant_rows_are_sound(), "every mutant: its own fault and name, a pool, a catcher");
+
+constexpr std::span<const Mutant> mutant_catalog() noexcept { return kMutants; }
+constexpr const Mutant* find_mutant(std::string_view name) noexcept {
+  for (const Mutant& m : kMutants) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+// What catches it, as `stress --list` and the self-test's JSON print it: "tsan; aliasing or
+// exclusivity without it", "exclusivity (asan: use-after-poison)", "leakage", "tsan".
+std::string caught_by_text(const Mutant& m);
+
+// Base with the fault(s) `faults` switched in: the policy of a mutant pool.
+template <class Base, std::uint32_t faults>
+using MutantPolicy = bufpool::testing::WithFaults<Base, faults>;
+
+namespace detail {
+template <std::size_t I>
+using FaultConstant = std::integral_constant<std::uint32_t, static_cast<std::uint32_t>(kMutants[I].fault)>;
+
+template <std::size_t I, class Fn>
+decltype(auto) visit_fault_from(const Mutant& m, Fn& fn) {
+  if constexpr (I + 1 == kMutants.size()) {
+    if (m.fault != kMutants[I].fault) throw std::logic_error("mutant '" + std::string(m.name) + "' not in the catalog");
+    return fn(FaultConstant<I>{});
+  } else {
+    if (m.fault == kMutants[I].fault) return fn(FaultConstant<I>{});
+    return visit_fault_from<I + 1>(m, fn);
+  }
+}
+}  // namespace detail
+
+// Calls fn(std::integral_constant<std::uint32_t, fault bits of m>{}) and returns its result: one
+// instantiation of fn per catalog row (use MutantPolicy<Base, decltype(f)::value>).
+template <class Fn>
+decltype(auto) visit_fault(const Mutant& m, Fn&& fn) {
+  return detail::visit_fault_from<0>(m, fn);
+}
 
 }  // namespace poolcheck

@@ -7,6 +7,9 @@
 //   others. Finds a bug of depth d with probability >= 1/(n * k^(d-1)) per run.
 // - Replay: the choices of a recorded trace, one per point, in order.
 //
+// The strategies `stress --strategy NAME` can search with are the rows of strategy_catalog()
+// (strategy.cpp): adding one = its class and one row.
+//
 // Not thread-safe: called only by the thread that holds the schedule's single run token.
 #pragma once
 
@@ -14,6 +17,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace poolcheck::det {
@@ -33,6 +37,32 @@ std::unique_ptr<Strategy> make_pct(std::uint64_t seed, std::uint32_t threads, st
 // Follows `choices` (thread per step); past their end, or where a recorded thread is not runnable
 // (the trace does not match the program), falls back to the lowest runnable and counts a divergence.
 std::unique_ptr<Strategy> make_replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences);
+
+// What a search strategy is built from: the schedule's seed, and the settings of PCT.
+struct StrategyParams {
+  std::uint64_t seed = 0;
+  std::uint32_t threads = 0;
+  std::uint32_t depth = 3;            // PCT's d
+  std::uint64_t expected_steps = 0;   // PCT's k
+};
+
+// A row of the strategy registry.
+struct StrategyEntry {
+  std::string_view name;     // --strategy NAME
+  std::string_view summary;  // one line for --help
+  std::unique_ptr<Strategy> (*make)(const StrategyParams&);
+  // Bounded by depth and steps (PCT): the replay line names --pct-depth and --pct-steps, a step
+  // count of 0 is measured first with one schedule of calibration_strategy(), and a clean search
+  // reports the chance it missed a bug of that depth.
+  bool depth_bounded = false;
+};
+
+std::span<const StrategyEntry> strategy_catalog() noexcept;
+const StrategyEntry* find_strategy(std::string_view name) noexcept;
+const StrategyEntry& default_strategy() noexcept;      // pct
+const StrategyEntry& calibration_strategy() noexcept;  // random: measures PCT's k
+// The names, in row order (for CLI11's IsMember).
+const std::vector<std::string>& strategy_names();
 
 // Probability that PCT misses a depth-d bug in every one of `runs` schedules: (1 - p)^runs with
 // p = 1 / (n * k^(d-1)).

@@ -28,29 +28,12 @@ struct WorkloadParams {
 
 using WorkloadFn = RunOutcome (*)(const WorkloadParams&);
 
-// A pool flavour as a template over the element type, so one workload can build char, uint8_t and
-// float pools of the same flavour.
-template <template <class> class PoolOf>
-struct Flavour {
-  template <class T>
-  using Pool = PoolOf<T>;
-};
-
-template <class T> using LockedOf = bufpool::LockedArrayPool<T, HarnessPolicy>;
-template <class T> using CheckedLockedOf = bufpool::LockedArrayPool<T, CheckedHarnessPolicy>;
-template <class T> using SharedOf = bufpool::SharedArrayPool<T, HarnessPolicy>;
-template <class T> using CheckedSharedOf = bufpool::SharedArrayPool<T, CheckedHarnessPolicy>;
-
-// Calls fn(Flavour<...>{}) for the flavour `kind` names.
+// Calls fn(flavour) for the pool `kind` names in the pool registry, where flavour::Pool<T> is that
+// pool of element T over the harness's policy (so one workload can build char, uint8_t and float
+// pools of the same flavour).
 template <class Fn>
 RunOutcome with_flavour(PoolKind kind, Fn&& fn) {
-  switch (kind) {
-    case PoolKind::locked: return fn(Flavour<LockedOf>{});
-    case PoolKind::checked_locked: return fn(Flavour<CheckedLockedOf>{});
-    case PoolKind::shared: return fn(Flavour<SharedOf>{});
-    case PoolKind::checked_shared: return fn(Flavour<CheckedSharedOf>{});
-  }
-  return fn(Flavour<SharedOf>{});
+  return visit_pool<HarnessPolicy>(pool_entry(kind), fn);
 }
 
 // The run's configuration with the progress total set: `workers` threads report `steps_each` steps.

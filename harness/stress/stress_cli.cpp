@@ -1,0 +1,233 @@
+#include "stress_cli.hpp"
+
+#include <exception>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "bufpool/pool_options.hpp"
+#include "child_process.hpp"
+#include "poolcheck/deterministic/schedule_trace.hpp"
+#include "poolcheck/deterministic/strategy.hpp"
+#include "poolcheck/mutant_catalog.hpp"
+#include "poolcheck/pool_kind.hpp"
+#include "poolcheck/scenario_catalog.hpp"
+#include "poolcheck/tag_pattern.hpp"
+
+namespace poolcheck {
+namespace {
+
+int usage_error(const std::string& message) {
+  std::cerr << "stress: " << message << " (see stress --help)\n";
+  return 2;
+}
+
+// The command line as parsed: the settings, and the names and flags still to be checked.
+struct CommandLine {
+  StressSettings s;
+  std::string pool = std::string(pool_entry(PoolKind::shared).name);
+  std::string scenario = "mixed";
+  std::string mutant;  // empty: the correct pool
+  std::string strategy = std::string(det::default_strategy().name);
+  std::uint32_t rounds = 0;
+  bool list = false;
+  bool self_test = false;
+};
+
+// "a, b, c" (or "a or b or c") of the names of `rows`.
+template <class Rows, class Keep>
+std::string joined(const Rows& rows, const char* separator, Keep keep) {
+  std::string out;
+  for (const auto& row : rows) {
+    if (keep(row)) out += (out.empty() ? "" : separator) + std::string(row.name);
+  }
+  return out;
+}
+constexpr auto kAll = [](const auto&) { return true; };
+
+std::string strategy_help() {
+  std::string text = "deterministic: ";
+  for (const det::StrategyEntry& e : det::strategy_catalog()) {
+    if (&e != &det::strategy_catalog().front()) text += " or ";
+    text += std::string(e.name) + " (" + std::string(e.summary) + ")";
+  }
+  return text;
+}
+
+void add_options(CLI::App& app, CommandLine& c) {
+  StressSettings& s = c.s;
+  app.option_defaults()->always_capture_default();
+  app.add_option("--seed", s.seed, "seed of round 0 (every program, size and chaos delay derives from it)");
+  app.add_option("--threads", s.threads, "worker threads per round")->check(CLI::Range(1u, Tag::kMaxThreads));
+  app.add_option("--ops", s.ops, "ops per thread per round")->check(CLI::Range(1u, Tag::kMaxOps - 1));
+  app.add_option("--duration", s.duration_seconds, "seconds of rounds to run (ignored with --rounds)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rounds", c.rounds, "run exactly this many rounds (replays use 1)")->check(CLI::Range(1u, 1u << 30));
+  app.add_option("--pool", c.pool, "pool under test (see --list)")->check(CLI::IsMember(pool_kind_names()));
+  app.add_option("--scenario", c.scenario, "workload (see --list)");
+  app.add_option("--mutant", c.mutant, "run a mutant pool (the --pool flavour with one fault; see --list)");
+  app.add_option("--max-array-length", s.max_array_length,
+                 "largest bucket of the locked pool, and the largest size programs rent from either pool")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
+  app.add_option("--max-per-bucket", s.max_per_bucket, "locked pool: arrays per bucket (its cap)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+  app.add_option("--partitions", s.partitions, "shared pool: partitions (0: one per core)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{4096}));
+  app.add_option("--arrays-per-partition", s.arrays_per_partition, "shared pool: arrays per partition (its cap)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+  app.add_option("--watchdog", s.watchdog_ms, "milliseconds without progress that count as a stall")
+      ->check(CLI::Range(100u, 3'600'000u));
+  app.add_option("--hold-limit", s.hold_limit_ms,
+                 "workloads: milliseconds of blocking wait with pooled arrays held that count as starvation")
+      ->check(CLI::Range(1u, 3'600'000u));
+  app.add_option("--repeat", s.repeat, "run the whole campaign N times and report how often a failure recurs")
+      ->check(CLI::Range(1u, 1'000'000u));
+  app.add_option("--json", s.json_path, "write a JSON report to FILE");
+  app.add_option("--junit", s.junit_path, "write a JUnit XML report to FILE");
+  app.add_flag("--quiet", s.quiet, "no progress line");
+  app.add_flag("--list", c.list, "list scenarios, pools and mutants, then exit");
+  app.add_flag("--self-test", c.self_test,
+               "run every mutant (and the correct pools) in child processes and print this build's column of the "
+               "kill matrix; --duration is per case (default here 10 s), --json writes the column");
+  app.add_flag("--deterministic", s.deterministic,
+               "one thread at a time, switching at every atomic and lock of the pool: a seed fixes the schedule "
+               "(defaults to 4 threads x 32 ops)");
+  app.add_option("--strategy", c.strategy, strategy_help())->check(CLI::IsMember(det::strategy_names()));
+  app.add_option("--pct-depth", s.pct_depth, "deterministic: bug depth d PCT targets")->check(CLI::Range(1u, 16u));
+  app.add_option("--pct-steps", s.pct_steps, "deterministic: PCT's k, the steps of one schedule (0: measure)");
+  app.add_option("--search", s.search, "deterministic: schedules to try")->check(CLI::Range(1u, 100'000'000u));
+  app.add_option("--schedule-seed", s.schedule_seed, "deterministic: run exactly this schedule");
+  app.add_option("--max-steps", s.max_steps, "deterministic: steps after which a schedule is a livelock")
+      ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{1} << 40));
+  app.add_option("--trace", s.trace_path, "deterministic: write a failing schedule's trace to FILE");
+  app.add_option("--replay", s.replay_path, "replay the schedule recorded in FILE (written by a failing --deterministic run)")
+      ->check(CLI::ExistingFile);
+}
+
+// Parses argv into the options of `app`. Returns an exit code when the program must stop now.
+std::optional<int> parse(CLI::App& app, int argc, const char* const* argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
+    return usage_error(what);
+  }
+  return std::nullopt;
+}
+
+// The command recorded in a trace file, parsed like a command line.
+std::optional<int> parse_recorded(const std::string& command, CommandLine& c) {
+  std::istringstream in(command);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  if (words.empty() || words[0] != "stress") return usage_error("--replay: the trace's command does not start with 'stress'");
+  std::vector<const char*> argv;
+  for (const auto& w : words) argv.push_back(w.c_str());
+  CLI::App app{"stress (recorded)"};
+  add_options(app, c);
+  return parse(app, static_cast<int>(argv.size()), argv.data());
+}
+
+// --replay FILE: everything but the schedule comes from the command recorded in the trace; this
+// command line keeps only its output settings.
+std::optional<int> load_recorded(CommandLine& c) {
+  const StressSettings mine = c.s;
+  std::string command;
+  try {
+    command = det::load_trace(mine.replay_path).command;
+  } catch (const std::exception& e) {
+    return usage_error(std::string("--replay: ") + e.what());
+  }
+  c = CommandLine{};
+  if (auto code = parse_recorded(command, c)) return code;
+  c.s.replay_path = mine.replay_path;
+  c.s.quiet = mine.quiet;
+  c.s.repeat = mine.repeat;
+  c.s.json_path = mine.json_path;
+  c.s.junit_path = mine.junit_path;
+  return std::nullopt;
+}
+
+// The names of the command line, resolved into registry rows and checked against each other.
+std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
+  const Scenario* scenario = find_scenario(c.scenario);
+  if (scenario == nullptr) {
+    return usage_error("--scenario: unknown scenario '" + c.scenario + "' (known: " +
+                       joined(scenario_catalog(), ", ", kAll) + ")");
+  }
+  if (scenario->kind != ScenarioKind::program) {
+    if (c.s.deterministic || !c.s.replay_path.empty()) {
+      return usage_error("--deterministic: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+                         " (free-running only); the deterministic executor runs program scenarios");
+    }
+    if (!c.mutant.empty()) {
+      return usage_error("--mutant: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+                         "; mutant pools run program scenarios");
+    }
+  }
+  const PoolEntry* pool = find_pool(c.pool);  // CLI11 checked the name
+  const Mutant* mutant = nullptr;
+  if (!c.mutant.empty()) {
+    mutant = find_mutant(c.mutant);
+    if (mutant == nullptr) {
+      return usage_error("--mutant: unknown mutant '" + c.mutant + "' (known: " + joined(mutant_catalog(), ", ", kAll) +
+                         ")");
+    }
+    if (!mutant->in_pool(pool->family)) {
+      return usage_error("--mutant: '" + c.mutant + "' has no fault in the " + c.pool + " pool");
+    }
+    if (pool->checked) {
+      return usage_error("--mutant: use --pool " +
+                         joined(pool_registry(), " or ", [](const PoolEntry& p) { return !p.checked; }) +
+                         " (mutants are unchecked)");
+    }
+  }
+  plan = RunPlan{pool, scenario, mutant, det::find_strategy(c.strategy)};  // CLI11 checked the strategy
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<int> parse_command_line(int argc, const char* const* argv, Command& command) {
+  CommandLine c;
+  CLI::App app{"poolcheck stress: hammer a pooled-buffer allocator with thousands of threads and check every "
+               "oracle; a failure prints the command that replays it"};
+  add_options(app, c);
+  if (auto code = parse(app, argc, argv)) return code;
+  if (!c.s.replay_path.empty()) {
+    if (auto code = load_recorded(c)) return code;
+  } else if (c.s.deterministic) {
+    if (app.count("--threads") == 0) c.s.threads = 4;
+    if (app.count("--ops") == 0) c.s.ops = 32;
+  }
+  if (c.list) {
+    command.action = Action::list;
+    return std::nullopt;
+  }
+  if (c.self_test) {
+    command.action = Action::self_test;
+    SelfTestOptions& o = command.self_test;
+    o.self = self_path();
+    if (app.count("--duration") != 0) o.seconds_per_case = c.s.duration_seconds;
+    if (app.count("--threads") != 0) o.threads = c.s.threads;
+    o.json_path = c.s.json_path;
+    return std::nullopt;
+  }
+  if (auto code = resolve_plan(c, c.s.plan)) return code;
+  if (c.rounds != 0) c.s.rounds = c.rounds;
+  if (c.s.partitions == 0) {
+    // Resolve now so the replay line names the count this machine used.
+    c.s.partitions = bufpool::SharedPoolOptions{}.resolved().partitions;
+  }
+  command.action = Action::run;
+  command.settings = c.s;
+  return std::nullopt;
+}
+
+}  // namespace poolcheck

@@ -1,0 +1,26 @@
+// The command line of `stress`: its options, parsed once and checked, with the names it gives
+// (--pool, --scenario, --mutant, --strategy) resolved into the run plan (stress_settings.hpp), so
+// no driver looks a name up again. A usage error prints one line on stderr and exits 2.
+#pragma once
+
+#include <optional>
+
+#include "self_test.hpp"
+#include "stress_settings.hpp"
+
+namespace poolcheck {
+
+enum class Action { run, list, self_test };
+
+struct Command {
+  Action action = Action::run;
+  StressSettings settings;    // action == run: complete, plan resolved, partitions resolved
+  SelfTestOptions self_test;  // action == self_test
+};
+
+// Parses argv (for --replay, the command recorded in the trace, with this command line's --quiet,
+// --repeat, --json and --junit) into `command`. Returns the exit code when stress must stop now:
+// 0 after --help, 2 after a usage error.
+std::optional<int> parse_command_line(int argc, const char* const* argv, Command& command);
+
+}  // namespace poolcheck
