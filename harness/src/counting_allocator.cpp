@@ -12,9 +12,9 @@ constexpr std::size_t kFullFillBytes = std::size_t{64} << 20;
 constexpr std::size_t kEdgeFillBytes = std::size_t{64} << 10;
 }  // namespace
 
-std::size_t AllocationLedger::slot_of(std::size_t bytes) const noexcept {
+std::size_t AllocationLedger::row_of(std::size_t bytes) const noexcept {
   const std::size_t elements = bytes / element_size;
-  if (elements == 0 || elements > bufpool::kMaxBucketLength) return kLedgerSlots - 1;
+  if (elements == 0 || elements > bufpool::kMaxBucketLength) return kLedgerRows - 1;
   return bufpool::bucket_index(elements);
 }
 
@@ -39,8 +39,8 @@ void* CountingAllocator::allocate(std::size_t bytes, std::size_t alignment) {
     std::memset(base + align + bytes - kEdgeFillBytes, kFreshByte, kEdgeFillBytes);
   }
   ledger_->allocations.fetch_add(1, std::memory_order_relaxed);
-  ledger_->live[ledger_->slot_of(bytes)].fetch_add(1, std::memory_order_relaxed);
-  ledger_->unleased[ledger_->slot_of(bytes)].fetch_add(1, std::memory_order_relaxed);
+  ledger_->live[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
+  ledger_->unleased[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
   return base + align;
 }
 
@@ -53,8 +53,8 @@ void CountingAllocator::deallocate(void* p, std::size_t bytes, std::size_t align
   }
   header->magic.store(0, std::memory_order_relaxed);
   ledger_->frees.fetch_add(1, std::memory_order_relaxed);
-  ledger_->live[ledger_->slot_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
-  ledger_->unleased[ledger_->slot_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
+  ledger_->live[ledger_->row_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
+  ledger_->unleased[ledger_->row_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
   ::operator delete(static_cast<std::byte*>(p) - align, std::align_val_t{align});
 }
 

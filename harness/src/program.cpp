@@ -46,7 +46,7 @@ OpKind pick_kind(SeededRandom& rng, const ProgramShape& s) {
 Op generate_op(SeededRandom& rng, const ProgramShape& s, std::uint32_t self) {
   Op op;
   op.kind = pick_kind(rng, s);
-  op.slot = static_cast<std::uint8_t>(rng.below(kLeaseSlots));
+  op.lease = static_cast<std::uint8_t>(rng.below(kLeasesPerThread));
   switch (op.kind) {
     case OpKind::rent: {
       op.via_lease = rng.percent(s.lease_percent);
@@ -102,7 +102,7 @@ ProgramSet generate_programs(std::uint64_t seed, const ProgramShape& shape) {
 std::string to_string(const Op& op) {
   std::ostringstream out;
   static constexpr const char* kNames[] = {"rent", "write", "verify", "read", "hold", "hand_over", "give_back"};
-  out << kNames[static_cast<int>(op.kind)] << " slot " << int(op.slot);
+  out << kNames[static_cast<int>(op.kind)] << " lease " << int(op.lease);
   switch (op.kind) {
     case OpKind::rent:
       out << " size " << op.size << (op.via_lease ? " via lease" : "");

@@ -17,8 +17,8 @@
 namespace poolcheck {
 namespace {
 
-std::string bucket_label(std::size_t slot) {
-  return slot + 1 == kLedgerSlots ? "over-size" : std::to_string(bufpool::bucket_capacity(slot));
+std::string bucket_label(std::size_t row) {
+  return row + 1 == kLedgerRows ? "over-size" : std::to_string(bufpool::bucket_capacity(row));
 }
 
 const char* verdict(const StressReport& r) {
@@ -63,7 +63,7 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
       << t.ops_done << " (" << std::setprecision(0) << (t.seconds > 0 ? double(t.ops_done) / t.seconds : 0.0)
       << "/s), rents " << t.rents << ", hand-overs " << t.hand_overs << "\n";
   out << "  rents by bucket:";
-  for (std::size_t b = 0; b < kLedgerSlots; ++b) {
+  for (std::size_t b = 0; b < kLedgerRows; ++b) {
     if (t.rents_by_bucket[b] != 0) out << ' ' << bucket_label(b) << ':' << t.rents_by_bucket[b];
   }
   out << "\n";
@@ -138,7 +138,7 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   for (std::size_t i = 0; i < kOracleCount; ++i) checks[std::string(oracle_name(static_cast<OracleKind>(i)))] = t.checks[i];
   j["checks"] = checks;
   json rents = json::object();
-  for (std::size_t b = 0; b < kLedgerSlots; ++b) {
+  for (std::size_t b = 0; b < kLedgerRows; ++b) {
     if (t.rents_by_bucket[b] != 0) rents[bucket_label(b)] = t.rents_by_bucket[b];
   }
   j["rents_by_bucket"] = rents;

@@ -30,11 +30,11 @@ inline rc::Gen<std::uint64_t> edge_sizes(std::uint64_t max_length) {
 // One op for a program of `threads` threads.
 inline rc::Gen<Op> ops(std::uint32_t threads, std::uint64_t max_length) {
   return rc::gen::apply(
-      [threads](OpKind kind, std::uint8_t slot, bool flag, std::uint64_t size, std::uint16_t lo, std::uint16_t hi,
+      [threads](OpKind kind, std::uint8_t lease, bool flag, std::uint64_t size, std::uint16_t lo, std::uint16_t hi,
                 std::uint32_t target) {
         Op op;
         op.kind = kind;
-        op.slot = slot;
+        op.lease = lease;
         op.via_lease = kind == OpKind::rent && flag;
         op.clear = kind == OpKind::give_back && flag;
         op.size = kind == OpKind::rent ? size : 0;
@@ -47,7 +47,7 @@ inline rc::Gen<Op> ops(std::uint32_t threads, std::uint64_t max_length) {
       },
       rc::gen::element(OpKind::rent, OpKind::write, OpKind::verify, OpKind::read, OpKind::hand_over,
                        OpKind::give_back, OpKind::rent, OpKind::write),
-      rc::gen::inRange<std::uint8_t>(0, kLeaseSlots), rc::gen::arbitrary<bool>(), edge_sizes(max_length),
+      rc::gen::inRange<std::uint8_t>(0, kLeasesPerThread), rc::gen::arbitrary<bool>(), edge_sizes(max_length),
       rc::gen::arbitrary<std::uint16_t>(), rc::gen::arbitrary<std::uint16_t>(),
       rc::gen::inRange<std::uint32_t>(0, 1024));
 }

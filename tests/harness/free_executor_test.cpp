@@ -140,7 +140,7 @@ TEST(FreeExecutor, NoProgressIsAStallThatNamesTheStuckThreads) {
   const RunOutcome out = executor->run(programs, config);
   EXPECT_EQ(out.end, RunEnd::stalled);
   EXPECT_NE(out.stall_report.find("thread 0: op 0 of"), std::string::npos) << out.stall_report;
-  EXPECT_NE(out.stall_report.find("rent slot 0 size 64"), std::string::npos) << out.stall_report;
+  EXPECT_NE(out.stall_report.find("rent lease 0 size 64"), std::string::npos) << out.stall_report;
   pool->release.store(true);  // the workers finish on their own; the executor does not join them
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
 }

@@ -77,10 +77,10 @@ TEST(Programs, SizesHitBucketEdges) {
 TEST(Programs, OpsPrintAsOneLine) {
   Op op;
   op.kind = OpKind::rent;
-  op.slot = 2;
+  op.lease = 2;
   op.size = 4097;
   op.via_lease = true;
-  EXPECT_EQ(to_string(op), "rent slot 2 size 4097 via lease");
+  EXPECT_EQ(to_string(op), "rent lease 2 size 4097 via lease");
 }
 
 }  // namespace

@@ -19,7 +19,7 @@
 namespace poolcheck {
 
 // One more than the pool's buckets: the last counts over-size arrays.
-inline constexpr std::size_t kLedgerSlots = bufpool::kMaxBucketCount + 1;
+inline constexpr std::size_t kLedgerRows = bufpool::kMaxBucketCount + 1;
 
 // Counts of everything a pool allocated and freed, per bucket (by element capacity).
 struct AllocationLedger {
@@ -28,19 +28,19 @@ struct AllocationLedger {
   const std::size_t element_size;
   std::atomic<std::uint64_t> allocations{0};
   std::atomic<std::uint64_t> frees{0};
-  std::atomic<std::int64_t> live[kLedgerSlots]{};  // arrays allocated and not yet freed
+  std::atomic<std::int64_t> live[kLedgerRows]{};  // arrays allocated and not yet freed
   std::atomic<std::uint64_t> foreign_frees{0};     // deallocate of memory this ledger never gave out
   // Arrays not held by any lease: +1 when allocated, -1 when freed (by the allocator), -1 when a
   // lease takes one, +1 just before a lease gives one back (by the harness). Each change is one
   // atomic add, so at every instant this is exactly resting + in flight, and in flight is at most
   // one array per thread inside a pool call. See BucketCapOracle.
-  std::atomic<std::int64_t> unleased[kLedgerSlots]{};
+  std::atomic<std::int64_t> unleased[kLedgerRows]{};
 
-  void on_leased(std::size_t bytes) noexcept { unleased[slot_of(bytes)].fetch_sub(1, std::memory_order_relaxed); }
-  void on_returning(std::size_t bytes) noexcept { unleased[slot_of(bytes)].fetch_add(1, std::memory_order_relaxed); }
+  void on_leased(std::size_t bytes) noexcept { unleased[row_of(bytes)].fetch_sub(1, std::memory_order_relaxed); }
+  void on_returning(std::size_t bytes) noexcept { unleased[row_of(bytes)].fetch_add(1, std::memory_order_relaxed); }
 
-  // The ledger slot of an array of `bytes`: its bucket, or the over-size slot.
-  std::size_t slot_of(std::size_t bytes) const noexcept;
+  // The ledger row of an array of `bytes`: its bucket, or the over-size row.
+  std::size_t row_of(std::size_t bytes) const noexcept;
   std::int64_t live_total() const noexcept;
 };
 

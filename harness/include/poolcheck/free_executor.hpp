@@ -61,7 +61,7 @@ class FreeExecutor {
       return out;
     }
     c->run.finish(main_ctx, n);
-    merge_run(out, c->logs, &c->main_log, end.end);
+    merge_run(out, c->logs, &c->main_log, end.end, c->state.first_violation());
     out.seconds = seconds_since(t0);
     return out;
   }

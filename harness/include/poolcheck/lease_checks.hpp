@@ -145,7 +145,7 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
   if (size == 0) return std::nullopt;
   WorkerLog& log = ctx.log();
   ++log.rents;
-  ++log.rents_by_bucket[n > ref.facts.largest_bucket ? kLedgerSlots - 1 : bufpool::bucket_index(n)];
+  ++log.rents_by_bucket[n > ref.facts.largest_bucket ? kLedgerRows - 1 : bufpool::bucket_index(n)];
   if (l.header != nullptr) {
     l.alloc_bytes = l.header->bytes.load(std::memory_order_relaxed);
     l.fresh = l.header->last_owner.load(std::memory_order_relaxed) == 0;

@@ -1,8 +1,8 @@
 // Thread programs: what each worker thread does, as data, so one seed fixes a whole run and a
 // failing run can be replayed, printed and shrunk.
 //
-// Every op is valid in every state (an op on an empty slot does nothing, a rent into a full slot
-// first gives the old lease back), so any subsequence of a program is a program: RapidCheck can
+// Every op is valid in every state (an op on a lease index that holds nothing does nothing, a rent
+// into an index that holds a lease first gives that lease back), so any subsequence of a program is a program: RapidCheck can
 // delete ops and threads freely while shrinking.
 #pragma once
 
@@ -14,27 +14,27 @@
 namespace poolcheck {
 
 // How many leases one thread may hold at once (nested rentals).
-inline constexpr std::uint8_t kLeaseSlots = 4;
+inline constexpr std::uint8_t kLeasesPerThread = 4;
 
 enum class OpKind : std::uint8_t {
-  rent,       // rent `size` elements into `slot` (through lease() when via_lease)
-  write,      // write the slot's tag pattern over [lo, hi) of its requested length
-  verify,     // check every range the slot wrote still holds its pattern
+  rent,       // rent `size` elements as lease `lease` (through lease() when via_lease)
+  write,      // write the lease's tag pattern over [lo, hi) of its requested length
+  verify,     // check every range the lease wrote still holds its pattern
   read,       // consume [lo, hi): a correct consumer reads only what it wrote
   hold,       // keep everything for a while (`delay` chaos units)
-  hand_over,  // send the slot's lease to thread `target`, who verifies and gives it back
-  give_back,  // give the slot's lease back (clearing when `clear`)
+  hand_over,  // send the lease to thread `target`, who verifies and gives it back
+  give_back,  // give the lease back (clearing when `clear`)
 };
 
 struct Op {
   OpKind kind = OpKind::hold;
-  std::uint8_t slot = 0;
+  std::uint8_t lease = 0;        // which of the thread's kLeasesPerThread leases the op acts on
   bool via_lease = false;
   bool clear = false;
   std::uint16_t lo = 0;          // range start, in 1/65536 of the requested length
   std::uint16_t hi = 0;          // range end (exclusive), same unit; hi == 0 means the end
   std::uint32_t target = 0;      // hand_over: receiving thread
-  std::uint32_t delay = 0;       // chaos after the op: 0 none; see Chaos in free_executor.cpp
+  std::uint32_t delay = 0;       // chaos after the op: 0 none; see detail::chaos in chaos.cpp
   std::uint64_t size = 0;        // rent: requested elements
 
   friend bool operator==(const Op&, const Op&) = default;
@@ -70,7 +70,7 @@ struct ProgramShape {
 // Deterministic: the same (seed, shape) gives the same programs on every machine and build.
 ProgramSet generate_programs(std::uint64_t seed, const ProgramShape& shape);
 
-// One op as text, e.g. "rent slot 1 size 4097 via lease".
+// One op as text, e.g. "rent lease 1 size 4097 via lease".
 std::string to_string(const Op& op);
 // A whole program set, one line per op, for reports of small (shrunk) programs.
 std::string to_string(const ProgramSet& programs);

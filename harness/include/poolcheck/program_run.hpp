@@ -78,7 +78,7 @@ class ProgramRun {
     const ThreadProgram& program;
     RunState& state;
     SeededRandom* chaos;
-    std::array<std::optional<Lease>, kLeaseSlots> leases{};
+    std::array<std::optional<Lease>, kLeasesPerThread> leases{};
 
     void run() {
       const std::uint32_t index = ctx.index();
@@ -101,7 +101,7 @@ class ProgramRun {
     }
 
     void execute(const Op& op, std::uint32_t op_index) {
-      auto& held = leases[op.slot];
+      auto& held = leases[op.lease];
       switch (op.kind) {
         case OpKind::rent:
           if (held) {

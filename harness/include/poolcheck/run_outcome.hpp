@@ -30,7 +30,7 @@ struct RunOutcome {
   std::uint32_t threads_started = 0;
   double seconds = 0;
   std::array<std::uint64_t, kOracleCount> checks{};           // oracle checks run, by oracle
-  std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};  // non-empty rents, by bucket (last: over-size)
+  std::array<std::uint64_t, kLedgerRows> rents_by_bucket{};  // non-empty rents, by bucket (last: over-size)
   std::uint64_t rents = 0;
   std::uint64_t give_backs = 0;  // give_backs the harness made (the pool's own count must agree)
   std::uint64_t hand_overs = 0;

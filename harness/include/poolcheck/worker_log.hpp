@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -19,7 +20,7 @@ namespace poolcheck {
 struct WorkerLog {
   std::vector<Violation> violations;
   std::array<std::uint64_t, kOracleCount> checks{};
-  std::array<std::uint64_t, kLedgerSlots> rents_by_bucket{};
+  std::array<std::uint64_t, kLedgerRows> rents_by_bucket{};
   std::uint64_t rents = 0;
   std::uint64_t give_backs = 0;  // give_backs of rented arrays the pool took without throwing
   std::uint64_t hand_overs = 0;
@@ -32,6 +33,9 @@ struct WorkerLog {
 void merge_into(RunOutcome& out, const WorkerLog& log);
 // Merges every worker's log, then the supervising thread's (`main_log`, may be null), into `out`
 // and sets how the run ended: a run that completed with findings ended in a violation.
-void merge_run(RunOutcome& out, std::span<const WorkerLog> logs, const WorkerLog* main_log, RunEnd end);
+// The violation published first (`first`, from RunState) leads the list: with several threads
+// finding things at once, the log order is the thread order, not the order they were found in.
+void merge_run(RunOutcome& out, std::span<const WorkerLog> logs, const WorkerLog* main_log, RunEnd end,
+               const std::optional<Violation>& first);
 
 }  // namespace poolcheck

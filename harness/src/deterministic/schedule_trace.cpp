@@ -47,7 +47,7 @@ void save_trace(const std::string& path, const ScheduleTrace& trace) {
     for (const ThreadProgram& t : trace.programs->threads) {
       f << "thread: " << t.ops.size() << "\n";
       for (const Op& op : t.ops) {
-        f << "op " << int(op.kind) << ' ' << int(op.slot) << ' ' << int(op.via_lease) << ' ' << int(op.clear) << ' '
+        f << "op " << int(op.kind) << ' ' << int(op.lease) << ' ' << int(op.via_lease) << ' ' << int(op.clear) << ' '
           << op.lo << ' ' << op.hi << ' ' << op.target << ' ' << op.delay << ' ' << op.size << "\n";
       }
     }
@@ -99,14 +99,14 @@ ScheduleTrace load_trace(const std::string& path) {
     } else if (line.rfind("op ", 0) == 0) {
       if (!trace.programs || trace.programs->threads.empty()) throw std::runtime_error(where() + ": op before thread");
       std::istringstream in(line.substr(3));
-      unsigned kind = 0, slot = 0, lease = 0, clear = 0, lo = 0, hi = 0;
+      unsigned kind = 0, index = 0, lease = 0, clear = 0, lo = 0, hi = 0;
       Op op;
-      if (!(in >> kind >> slot >> lease >> clear >> lo >> hi >> op.target >> op.delay >> op.size) ||
-          kind > static_cast<unsigned>(OpKind::give_back) || slot >= kLeaseSlots || lo > 65535 || hi > 65535) {
+      if (!(in >> kind >> index >> lease >> clear >> lo >> hi >> op.target >> op.delay >> op.size) ||
+          kind > static_cast<unsigned>(OpKind::give_back) || index >= kLeasesPerThread || lo > 65535 || hi > 65535) {
         throw std::runtime_error(where() + ": bad op line '" + line + "'");
       }
       op.kind = static_cast<OpKind>(kind);
-      op.slot = static_cast<std::uint8_t>(slot);
+      op.lease = static_cast<std::uint8_t>(index);
       op.via_lease = lease != 0;
       op.clear = clear != 0;
       op.lo = static_cast<std::uint16_t>(lo);

@@ -16,12 +16,12 @@ std::optional<Violation> AccountingOracle::check_after_destroy(const AllocationL
   const auto frees = ledger.frees.load(std::memory_order_relaxed);
   if (allocs == frees) return std::nullopt;
   std::string where;
-  for (std::size_t b = 0; b < kLedgerSlots; ++b) {
+  for (std::size_t b = 0; b < kLedgerRows; ++b) {
     const auto live = ledger.live[b].load(std::memory_order_relaxed);
     if (live == 0) continue;
     if (!where.empty()) where += ", ";
     where += std::to_string(live) + " of " +
-             (b + 1 == kLedgerSlots ? std::string("over-size")
+             (b + 1 == kLedgerRows ? std::string("over-size")
                                     : std::to_string(bufpool::bucket_capacity(b)) + " elements");
   }
   v.what = "the pool allocated " + std::to_string(allocs) + " arrays and freed " + std::to_string(frees) +

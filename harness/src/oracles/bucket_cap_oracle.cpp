@@ -7,7 +7,7 @@ namespace poolcheck {
 std::optional<Violation> BucketCapOracle::check(const AllocationLedger& ledger, std::size_t bucket_count,
                                                 std::size_t cap_per_bucket, std::size_t in_flight_bound,
                                                 const char* when) {
-  for (std::size_t b = 0; b < bucket_count && b < kLedgerSlots - 1; ++b) {
+  for (std::size_t b = 0; b < bucket_count && b < kLedgerRows - 1; ++b) {
     const std::int64_t unleased = ledger.unleased[b].load(std::memory_order_relaxed);
     if (unleased <= static_cast<std::int64_t>(cap_per_bucket + in_flight_bound)) continue;
     Violation v;

@@ -43,7 +43,7 @@ void check_quiescent_ledger(const AllocationLedger& ledger, const PoolFacts& fac
     out.violations.push_back(*v);
   }
   ++out.checks[static_cast<std::size_t>(OracleKind::size_contract)];
-  const auto resting_oversize = ledger.unleased[kLedgerSlots - 1].load(std::memory_order_relaxed);
+  const auto resting_oversize = ledger.unleased[kLedgerRows - 1].load(std::memory_order_relaxed);
   if (resting_oversize > 0) {
     Violation v;
     v.oracle = OracleKind::size_contract;

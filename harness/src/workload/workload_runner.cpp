@@ -56,7 +56,7 @@ RunOutcome run_workload(const WorkloadConfig& config, const std::function<void(W
     }
     return out;
   }
-  merge_run(out, c->logs, nullptr, end.end);
+  merge_run(out, c->logs, nullptr, end.end, c->state.first_violation());
   out.seconds = seconds_since(t0);
   return out;
 }

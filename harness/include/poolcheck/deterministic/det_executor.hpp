@@ -47,7 +47,7 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
   }));
   WorkerContext main_ctx(n, n, programs.seed, state, limits, main_log, &Schedule::current_step);
   run.finish(main_ctx, n);
-  merge_run(out.run, logs, &main_log, RunEnd::completed);
+  merge_run(out.run, logs, &main_log, RunEnd::completed, state.first_violation());
   out.run.seconds = seconds_since(t0);
   if (out.schedule.end != ScheduleResult::End::completed) {
     Violation v;
