@@ -41,7 +41,7 @@ inline auto free_running(const ProgramSet& programs, const StressSettings& setti
 // workers may still be in it or it was caught misbehaving.
 template <class Pool, class Execute>
 RunOutcome run_fresh_pool(const StressSettings& s, Execute&& execute, bufpool::PoolStats& stats_out) {
-  CountedPool<Pool> counted(PoolSettings{s.max_array_length, s.max_per_bucket, s.partitions, s.arrays_per_partition});
+  CountedPool<Pool> counted(pool_settings(s));
   RunOutcome out = execute(counted.pool(), counted.facts(), counted.ledger());
   if (out.end != RunEnd::stalled && out.end != RunEnd::thread_limit) stats_out = counted.pool().stats();
   counted.finish(out, HarnessCounts{out.rents, out.give_backs});

@@ -36,8 +36,7 @@ ProgramShape program_shape(const StressSettings& settings) {
   shape.max_array_length = largest;
   shape.largest_common_size = std::min<std::uint64_t>(shape.largest_common_size, largest);
   settings.plan.scenario->shape(shape);
-  if (settings.plan.pool->family == PoolFamily::shared) {
-    // The shared flavour's largest bucket is 2^30 elements: over-size there means rents above 1 GiB.
+  if (!visit_family(settings.plan.pool->family, [](auto family) { return family.kOverSizeReachable; })) {
     shape.oversize_percent = 0;
   }
 
@@ -50,7 +49,7 @@ WorkloadParams workload_params(const StressSettings& s, const StressHooks& hooks
                                std::uint32_t round) {
   WorkloadParams p;
   p.pool = s.plan.pool->kind;
-  p.pools = PoolSettings{s.max_array_length, s.max_per_bucket, s.partitions, s.arrays_per_partition};
+  p.pools = pool_settings(s);
   p.ops = s.ops;
   p.run.threads = s.threads;
   p.run.seed = seed;

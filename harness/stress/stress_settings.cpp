@@ -13,17 +13,16 @@ std::uint64_t round_seed(std::uint64_t seed, std::uint32_t round) noexcept {
   return SeededRandom(seed, round).next();
 }
 
+PoolSettings pool_settings(const StressSettings& s) noexcept {
+  return PoolSettings{s.max_array_length, s.max_per_bucket, s.partitions, s.arrays_per_partition};
+}
+
 std::string replay_command(const StressSettings& s, std::uint64_t seed) {
   std::ostringstream out;
   const RunPlan& plan = s.plan;
   out << "stress --seed " << seed << " --rounds 1 --threads " << s.threads << " --ops " << s.ops << " --pool "
       << plan.pool->name << " --scenario " << plan.scenario->name << " --max-array-length " << s.max_array_length;
-  switch (plan.pool->family) {
-    case PoolFamily::locked: out << " --max-per-bucket " << s.max_per_bucket; break;
-    case PoolFamily::shared:
-      out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
-      break;
-  }
+  visit_family(plan.pool->family, [&](auto family) { family.replay_options(pool_settings(s), out); });
   if (plan.mutant != nullptr) out << " --mutant " << plan.mutant->name;
   out << " --watchdog " << s.watchdog_ms;
   if (s.hold_limit_ms != kDefaultHoldLimitMs) out << " --hold-limit " << s.hold_limit_ms;

@@ -62,6 +62,8 @@ std::uint64_t round_seed(std::uint64_t seed, std::uint32_t round) noexcept;
 
 // "stress --seed S --rounds 1 --threads ... (every setting that changes what runs)": paste to replay.
 std::string replay_command(const StressSettings& settings, std::uint64_t seed);
+// The pool options of the settings, as every pool family reads them.
+PoolSettings pool_settings(const StressSettings& s) noexcept;
 // The same for one deterministic schedule.
 std::string replay_command(const StressSettings& settings, std::uint64_t seed, std::uint64_t schedule_seed);
 // The seed of the i-th schedule a deterministic search tries.

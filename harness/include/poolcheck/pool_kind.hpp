@@ -1,13 +1,19 @@
 // The pool registry: every pool `stress --pool` and the workloads can build, as one table, and the
-// one visitor that turns a table entry (and a policy) into the pool type. Adding a pool: the pool
-// itself, and here a PoolKind value, a row, and (for a new family) its template in PoolFamilyOf.
-// Pure data and compile-time dispatch; thread-safe.
+// one visitor that turns a table entry (and a policy) into the pool type. A family is a pool class
+// (bufpool's locked and shared pools); its PoolFamilyOf traits say how the harness builds one over
+// the counting allocator, what the oracles must know of it and which settings its replay line names.
+//
+// Adding a pool: the pool itself, and in this file a PoolKind value and a row; a new pool class
+// also gets a PoolFamily value, an entry in kPoolFamilies, its PoolFamilyOf traits and its
+// FamilyOfPool line. Pure data and compile-time dispatch; thread-safe.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -16,6 +22,8 @@
 #include <vector>
 
 #include "bufpool/array_pool.hpp"
+#include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/pool_under_test.hpp"
 
 namespace poolcheck {
 
@@ -106,21 +114,91 @@ inline std::optional<PoolKind> pool_kind_from_name(std::string_view name) noexce
 // The names, in row order (for CLI11's IsMember).
 const std::vector<std::string>& pool_kind_names();
 
-// ---- From an entry to its type ----
+// ---- Families: from an entry to its type, and how the harness builds and describes one ----
 
-// The pool class template of a family.
+// The options every family is built from (stress's --max-array-length, --max-per-bucket,
+// --partitions, --arrays-per-partition); each family reads the ones it has.
+struct PoolSettings {
+  std::uint64_t max_array_length = 1024 * 1024;
+  std::uint64_t max_per_bucket = 50;
+  std::uint64_t partitions = 0;  // 0: one per core
+  std::uint64_t arrays_per_partition = 32;
+};
+
+// A family's traits: `type<T, Policy>`, `make<Pool>(settings, allocator)`, `facts(pool)`,
+// `replay_options(settings, out)` (the flags of its settings, for the replay line), and
+// `kOverSizeReachable` (whether programs can rent above its largest bucket at all).
 template <PoolFamily F>
 struct PoolFamilyOf;
+
 template <>
 struct PoolFamilyOf<PoolFamily::locked> {
   template <class T, class Policy>
   using type = bufpool::LockedArrayPool<T, Policy>;
+  static constexpr bool kOverSizeReachable = true;
+  template <class Pool>
+  static std::unique_ptr<Pool> make(const PoolSettings& s, CountingAllocator allocator) {
+    return std::make_unique<Pool>(
+        bufpool::PoolOptions{static_cast<std::size_t>(s.max_array_length), static_cast<std::size_t>(s.max_per_bucket)},
+        allocator);
+  }
+  template <class Pool>
+  static PoolFacts facts(const Pool& pool) {
+    return PoolFacts{pool.largest_bucket(), pool.bucket_count(), pool.options().max_arrays_per_bucket, 0, true,
+                     /*may_serve_next_bucket=*/true};
+  }
+  static void replay_options(const PoolSettings& s, std::ostream& out) { out << " --max-per-bucket " << s.max_per_bucket; }
 };
+
 template <>
 struct PoolFamilyOf<PoolFamily::shared> {
   template <class T, class Policy>
   using type = bufpool::SharedArrayPool<T, Policy>;
+  // Its largest bucket is 2^30 elements: over-size there means rents above 1 GiB.
+  static constexpr bool kOverSizeReachable = false;
+  template <class Pool>
+  static std::unique_ptr<Pool> make(const PoolSettings& s, CountingAllocator allocator) {
+    bufpool::SharedPoolOptions options;
+    options.partitions = static_cast<std::size_t>(s.partitions);
+    options.arrays_per_partition = static_cast<std::size_t>(s.arrays_per_partition);
+    return std::make_unique<Pool>(options, allocator);
+  }
+  template <class Pool>
+  static PoolFacts facts(const Pool& pool) {
+    return PoolFacts{pool.largest_bucket(), pool.bucket_count(),
+                     pool.options().partitions * pool.options().arrays_per_partition, 1, true,
+                     /*may_serve_next_bucket=*/false};
+  }
+  static void replay_options(const PoolSettings& s, std::ostream& out) {
+    out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
+  }
 };
+
+// The family of a pool type: FamilyOfPool<Pool> is its PoolFamilyOf traits.
+template <class Pool>
+struct FamilyOfPool;
+template <class T, class Policy>
+struct FamilyOfPool<bufpool::LockedArrayPool<T, Policy>> : PoolFamilyOf<PoolFamily::locked> {};
+template <class T, class Policy>
+struct FamilyOfPool<bufpool::SharedArrayPool<T, Policy>> : PoolFamilyOf<PoolFamily::shared> {};
+
+namespace detail {
+template <std::size_t I, class Fn>
+decltype(auto) visit_family_from(PoolFamily f, Fn& fn) {
+  if constexpr (I + 1 == kPoolFamilies.size()) {
+    return fn(PoolFamilyOf<kPoolFamilies[I]>{});
+  } else {
+    if (kPoolFamilies[I] == f) return fn(PoolFamilyOf<kPoolFamilies[I]>{});
+    return visit_family_from<I + 1>(f, fn);
+  }
+}
+}  // namespace detail
+
+// Calls fn(PoolFamilyOf<f>{}) and returns its result.
+template <class Fn>
+decltype(auto) visit_family(PoolFamily f, Fn&& fn) {
+  return detail::visit_family_from<0>(f, fn);
+}
 
 // Policy in checked mode.
 template <class Policy>

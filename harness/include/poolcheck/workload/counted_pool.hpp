@@ -20,34 +20,12 @@
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
 #include "poolcheck/oracles/bucket_cap_oracle.hpp"
+#include "poolcheck/pool_kind.hpp"
 #include "poolcheck/pool_under_test.hpp"
 #include "poolcheck/run_outcome.hpp"
 #include "poolcheck/workload/checked_buffer.hpp"
 
 namespace poolcheck {
-
-// The options both flavours are built from (stress's --max-array-length, --max-per-bucket,
-// --partitions, --arrays-per-partition).
-struct PoolSettings {
-  std::uint64_t max_array_length = 1024 * 1024;
-  std::uint64_t max_per_bucket = 50;
-  std::uint64_t partitions = 0;  // 0: one per core
-  std::uint64_t arrays_per_partition = 32;
-};
-
-// Facts of the locked and shared flavours as the oracles need them.
-template <class Pool>
-PoolFacts locked_pool_facts(const Pool& pool) {
-  return PoolFacts{pool.largest_bucket(), pool.bucket_count(), pool.options().max_arrays_per_bucket, 0, true,
-                   /*may_serve_next_bucket=*/true};
-}
-
-template <class Pool>
-PoolFacts shared_pool_facts(const Pool& pool) {
-  return PoolFacts{pool.largest_bucket(), pool.bucket_count(),
-                   pool.options().partitions * pool.options().arrays_per_partition, 1, true,
-                   /*may_serve_next_bucket=*/false};
-}
 
 // What the harness itself did with one pool: non-empty rents, and give_backs the pool took.
 struct HarnessCounts {
@@ -68,23 +46,12 @@ template <PoolUnderTest Pool>
 class CountedPool {
  public:
   using T = typename Pool::value_type;
-  static constexpr bool kShared = std::is_constructible_v<Pool, bufpool::SharedPoolOptions, CountingAllocator>;
+  using Family = FamilyOfPool<Pool>;
 
-  explicit CountedPool(const PoolSettings& s) : ledger_(std::make_unique<AllocationLedger>(sizeof(T))) {
-    CountingAllocator allocator(ledger_.get());
-    if constexpr (kShared) {
-      bufpool::SharedPoolOptions options;
-      options.partitions = static_cast<std::size_t>(s.partitions);
-      options.arrays_per_partition = static_cast<std::size_t>(s.arrays_per_partition);
-      pool_ = std::make_unique<Pool>(options, allocator);
-      facts_ = shared_pool_facts(*pool_);
-    } else {
-      pool_ = std::make_unique<Pool>(
-          bufpool::PoolOptions{static_cast<std::size_t>(s.max_array_length), static_cast<std::size_t>(s.max_per_bucket)},
-          allocator);
-      facts_ = locked_pool_facts(*pool_);
-    }
-  }
+  explicit CountedPool(const PoolSettings& s)
+      : ledger_(std::make_unique<AllocationLedger>(sizeof(T))),
+        pool_(Family::template make<Pool>(s, CountingAllocator(ledger_.get()))),
+        facts_(Family::facts(*pool_)) {}
   CountedPool(const CountedPool&) = delete;
   CountedPool& operator=(const CountedPool&) = delete;
 
