@@ -1,13 +1,11 @@
 #include "poolcheck/pool_kind.hpp"
 
+#include "poolcheck/registry_names.hpp"
+
 namespace poolcheck {
 
 const std::vector<std::string>& pool_kind_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const PoolEntry& p : kPools) out.emplace_back(p.name);
-    return out;
-  }();
+  static const std::vector<std::string> names = names_of(kPools);
   return names;
 }
 

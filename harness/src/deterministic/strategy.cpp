@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 
+#include "poolcheck/registry_names.hpp"
 #include "poolcheck/seeded_random.hpp"
 
 namespace poolcheck::det {
@@ -122,11 +123,7 @@ const StrategyEntry& default_strategy() noexcept { return kStrategies[0]; }
 const StrategyEntry& calibration_strategy() noexcept { return kStrategies[1]; }
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> out;
-    for (const StrategyEntry& e : kStrategies) out.emplace_back(e.name);
-    return out;
-  }();
+  static const std::vector<std::string> names = names_of(kStrategies);
   return names;
 }
 

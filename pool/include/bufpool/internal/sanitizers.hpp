@@ -18,25 +18,24 @@ namespace bufpool::internal {
 inline constexpr bool kAsan = kAsanBuild;
 inline constexpr bool kTsan = kTsanBuild;
 
-// Marks [p, p + bytes) unaddressable: any access traps under ASan. No-op elsewhere.
-// ASan may leave a partial tail granule open; callers poison whole arrays (16-aligned).
-inline void asan_poison(const void* p, std::size_t bytes) noexcept {
+// Marks [p, p + bytes) unaddressable (`poison`) or addressable again: under ASan any access to a
+// poisoned byte traps. No-op elsewhere. ASan may leave a partial tail granule open when poisoning;
+// callers poison whole arrays (16-aligned).
+inline void asan_mark(const void* p, std::size_t bytes, bool poison) noexcept {
 #if BUFPOOL_ASAN
-  if (bytes != 0) __asan_poison_memory_region(p, bytes);
+  if (bytes == 0) return;
+  if (poison) {
+    __asan_poison_memory_region(p, bytes);
+  } else {
+    __asan_unpoison_memory_region(p, bytes);
+  }
 #else
   (void)p;
   (void)bytes;
+  (void)poison;
 #endif
 }
-
-// Marks [p, p + bytes) addressable again. No-op without ASan.
-inline void asan_unpoison(const void* p, std::size_t bytes) noexcept {
-#if BUFPOOL_ASAN
-  if (bytes != 0) __asan_unpoison_memory_region(p, bytes);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
+inline void asan_poison(const void* p, std::size_t bytes) noexcept { asan_mark(p, bytes, true); }
+inline void asan_unpoison(const void* p, std::size_t bytes) noexcept { asan_mark(p, bytes, false); }
 
 }  // namespace bufpool::internal
