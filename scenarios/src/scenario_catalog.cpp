@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 
+#include "poolcheck/registry_names.hpp"
 #include "poolcheck/workloads/workloads.hpp"
 
 namespace poolcheck {
@@ -120,10 +121,7 @@ std::string_view to_string(ScenarioKind kind) noexcept {
 std::span<const Scenario> scenario_catalog() noexcept { return kCatalog; }
 
 const Scenario* find_scenario(std::string_view name) noexcept {
-  for (const Scenario& s : kCatalog) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
+  return find_by_name(kCatalog, name);
 }
 
 }  // namespace poolcheck

@@ -24,6 +24,7 @@
 #include "bufpool/array_pool.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/pool_under_test.hpp"
+#include "poolcheck/registry_names.hpp"
 
 namespace poolcheck {
 
@@ -92,10 +93,7 @@ static_assert(every_family_has_a_plain_pool(), "mutants and the self-test need a
 constexpr std::span<const PoolEntry> pool_registry() noexcept { return kPools; }
 constexpr const PoolEntry& pool_entry(PoolKind kind) noexcept { return kPools[static_cast<std::size_t>(kind)]; }
 constexpr const PoolEntry* find_pool(std::string_view name) noexcept {
-  for (const PoolEntry& p : kPools) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
+  return find_by_name(kPools, name);
 }
 
 // The unchecked pool of a family (the one mutants are built from).

@@ -113,10 +113,7 @@ constexpr std::array kStrategies = {
 std::span<const StrategyEntry> strategy_catalog() noexcept { return kStrategies; }
 
 const StrategyEntry* find_strategy(std::string_view name) noexcept {
-  for (const StrategyEntry& e : kStrategies) {
-    if (e.name == name) return &e;
-  }
-  return nullptr;
+  return find_by_name(kStrategies, name);
 }
 
 const StrategyEntry& default_strategy() noexcept { return kStrategies[0]; }

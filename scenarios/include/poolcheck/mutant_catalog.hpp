@@ -21,6 +21,7 @@
 
 #include "bufpool/testing/faults.hpp"  // Fault and WithFaults are named only in this header
 #include "poolcheck/pool_kind.hpp"
+#include "poolcheck/registry_names.hpp"
 #include "poolcheck/violation.hpp"
 
 namespace poolcheck {
@@ -105,10 +106,7 @@ static_assert(mutant_rows_are_sound(), "every mutant: its own fault and name, a 
 
 constexpr std::span<const Mutant> mutant_catalog() noexcept { return kMutants; }
 constexpr const Mutant* find_mutant(std::string_view name) noexcept {
-  for (const Mutant& m : kMutants) {
-    if (m.name == name) return &m;
-  }
-  return nullptr;
+  return find_by_name(kMutants, name);
 }
 
 // What catches it, as `stress --list` and the self-test's JSON print it: "tsan; aliasing or
