@@ -1,7 +1,7 @@
 // Pins the calling thread to one CPU for a scope and restores its previous affinity at the end.
 // pool_bench's cross-thread benchmark puts the renting and the giving thread on two different CPUs:
-// left to the scheduler, the pair sometimes shared a core or migrated mid-run, and the same binary
-// measured the bare hand-off at 15 ns in one run and 140 ns in the next.
+// left to the scheduler, the pair sometimes shares a core or migrates mid-run, and the same binary
+// measures the bare hand-off several times slower from one run to the next.
 //
 // Not thread-safe across threads: each thread pins itself.
 #pragma once

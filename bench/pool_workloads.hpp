@@ -8,7 +8,7 @@
 //
 // Each workload is its own translation unit (pool_pairs.cpp, pool_cycles.cpp, pool_cross.cpp):
 // gcc inlines a pool's give_back into a loop that is its only caller in the file, and stops doing
-// so once several loops call it (about 1.3 ns more per pair), so one file per loop keeps one
+// so once several loops call it (a measurable cost per pair), so one file per loop keeps one
 // workload's figure independent of which others happen to be compiled beside it.
 #pragma once
 

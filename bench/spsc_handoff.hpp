@@ -68,10 +68,9 @@ class SpscHandoff {
 
  private:
   // Each side keeps the last value it read of the other side's index and reads the shared one again
-  // only when that copy says full (producer) or empty (consumer). Reading it on every call moved
-  // its cache line between the cores once per array, and made the ring alone cost 115-140 ns an
-  // array inside pool_bench (18 ns in a plain loop, depending on which side ran ahead), more than
-  // the allocators it was there to compare.
+  // only when that copy says full (producer) or empty (consumer). Reading it on every call moves
+  // its cache line between the cores once per array, which makes the ring alone cost more than
+  // the allocators it is there to compare.
   alignas(64) std::atomic<std::uint64_t> head_{0};  // written by the producer only
   std::uint64_t tail_seen_ = 0;                     // producer only: tail_ when last read
   alignas(64) std::atomic<std::uint64_t> tail_{0};  // written by the consumer only
