@@ -1,5 +1,6 @@
 #include "poolcheck/tag_pattern.hpp"
 
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -56,6 +57,7 @@ std::uint64_t pattern_word(Tag tag, std::uint64_t index) noexcept {
 
 DecodedWord decode_word(std::uint64_t word) noexcept {
   DecodedWord d;
+  d.raw = word;
   if (word == 0) {
     d.kind = DecodedWord::Kind::zero;
     return d;
@@ -126,6 +128,39 @@ DecodedWord decode_at(std::span<const std::byte> array, std::size_t offset) noex
   return decode_word(w);
 }
 
+namespace {
+
+// "bytes 00 00 00 00 fa fa fa fa: zeros and fresh fill (0xFA)": the bytes of a word that is no
+// single known pattern, and which known fills (if any) it is made of.
+std::string describe_unknown(std::uint64_t raw) {
+  unsigned char bytes[8];
+  std::memcpy(bytes, &raw, sizeof bytes);
+  std::string text = "bytes";
+  bool zero = false, fresh = false, poison = false, other = false;
+  for (unsigned char b : bytes) {
+    char hex[4];
+    std::snprintf(hex, sizeof hex, " %02x", static_cast<unsigned>(b));
+    text += hex;
+    zero |= b == 0;
+    fresh |= b == kFreshByte;
+    poison |= b == bufpool::kPoisonByte;
+    other |= b != 0 && b != kFreshByte && b != bufpool::kPoisonByte;
+  }
+  std::string parts;
+  auto add = [&](bool present, const char* what) {
+    if (!present) return;
+    parts += parts.empty() ? "" : " and ";
+    parts += what;
+  };
+  add(zero, "zeros");
+  add(fresh, "fresh fill (0xFA)");
+  add(poison, "checked-mode poison (0xCB)");
+  add(other, "other data (not a whole tag word: a write or clear that stopped inside it, or foreign bytes)");
+  return text + ": " + parts;
+}
+
+}  // namespace
+
 std::string describe(const DecodedWord& word) {
   switch (word.kind) {
     case DecodedWord::Kind::tag:
@@ -139,7 +174,7 @@ std::string describe(const DecodedWord& word) {
     case DecodedWord::Kind::unknown:
       break;
   }
-  return "unrecognised bytes";
+  return describe_unknown(word.raw);
 }
 
 }  // namespace poolcheck

@@ -63,5 +63,15 @@ TEST(TagPattern, OneFlippedByteInAnUnalignedTailIsFound) {
   EXPECT_EQ(find_mismatch(buf, 3, 61, Tag{1, 1}), std::optional<std::size_t>(60));
 }
 
+TEST(TagPattern, AWordOfMixedFillsIsDescribedByWhatItIsMadeOf) {
+  std::uint64_t word = 0;
+  std::memset(reinterpret_cast<unsigned char*>(&word) + 4, kFreshByte, 4);
+  const DecodedWord d = decode_word(word);
+  ASSERT_EQ(d.kind, DecodedWord::Kind::unknown);
+  EXPECT_EQ(describe(d), "bytes 00 00 00 00 fa fa fa fa: zeros and fresh fill (0xFA)");
+  std::uint64_t other = 0x1122334455667788ull;
+  EXPECT_NE(describe(decode_word(other)).find("other data"), std::string::npos) << describe(decode_word(other));
+}
+
 }  // namespace
 }  // namespace poolcheck

@@ -39,6 +39,7 @@ struct DecodedWord {
   Kind kind = Kind::unknown;
   Tag tag;                       // when kind == tag
   std::uint32_t word_index = 0;  // low 16 bits of the word's index in its writer's array
+  std::uint64_t raw = 0;         // the word as read (memory order of its bytes)
 };
 
 // The 64-bit word lease `tag` writes at word index `index`.
@@ -58,7 +59,9 @@ std::optional<std::size_t> find_mismatch(std::span<const std::byte> array, std::
 // arrays are multiples of 16 bytes; a shorter tail decodes as unknown).
 DecodedWord decode_at(std::span<const std::byte> array, std::size_t offset) noexcept;
 
-// "bytes of lease 9 of thread 12", "zeros", "the pool's poison (0xCB)", "unrecognised bytes 0x..".
+// "bytes of lease 9 of thread 12", "zeros", "the pool's poison (0xCB)", or for a word
+// that is none of these, its bytes and what they are made of ("bytes 00 00 00 00 fa fa fa fa: zeros
+// and fresh fill (0xFA)", as where a clear stopped half-way through a word).
 std::string describe(const DecodedWord& word);
 
 }  // namespace poolcheck
