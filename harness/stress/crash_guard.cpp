@@ -51,6 +51,20 @@ void print_replay(const char* why) noexcept {
   write_all("\n");
 }
 
+// The end of the summary, on stdout as a normal run prints it, so a script that reads the
+// "result:" and "replay:" lines finds them after a crash, a sanitizer's death or a second signal
+// too. (The rest of the summary is not async-signal-safe to print.)
+void print_result(const char* result) noexcept {
+  write_all("result: ", 1);
+  write_all(result, 1);
+  write_all("\n", 1);
+  if (g_replay[0] != '\0') {
+    write_all("replay: ", 1);
+    write_all(g_replay, 1);
+    write_all("\n", 1);
+  }
+}
+
 extern "C" void on_interrupt(int sig) {
   if (g_interrupt.exchange(true)) {  // second signal
     if (g_reporting.load()) return;  // the report is being written: it ends the process
@@ -61,12 +75,7 @@ extern "C" void on_interrupt(int sig) {
       if (path[0] != '\0') ::unlink(path);
     }
     print_replay("interrupted twice, exiting at once without the report");
-    write_all("result: INTERRUPTED (interrupted twice, report cut short)\n", 1);
-    if (g_replay[0] != '\0') {
-      write_all("replay: ", 1);
-      write_all(g_replay, 1);
-      write_all("\n", 1);
-    }
+    print_result("INTERRUPTED (interrupted twice, report cut short)");
     const int first = g_signal.load();
     ::_exit(128 + (first == 0 ? sig : first));
   }
@@ -76,11 +85,17 @@ extern "C" void on_interrupt(int sig) {
 #if !POOLCHECK_SANITIZED
 extern "C" void on_crash(int sig) {
   print_replay(sig == SIGABRT ? "aborted" : "crashed");
+  print_result(sig == SIGABRT ? "FAILED (aborted)" : "FAILED (crashed)");
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }
 #else
-void on_sanitizer_death() { print_replay("a sanitizer stopped the run"); }
+// Under TSan with halt_on_error=1 (and ASan, UBSan) this runs on the reporting thread after the
+// sanitizer's report, while other workers may still run: only write(2) of fixed buffers.
+void on_sanitizer_death() {
+  print_replay("a sanitizer stopped the run");
+  print_result("FAILED (a sanitizer stopped the run)");
+}
 #endif
 
 }  // namespace
