@@ -18,4 +18,14 @@ void set_crash_replay_line(const std::string& line);
 const std::atomic<bool>& interrupt_flag() noexcept;
 int interrupt_exit_code() noexcept;
 
+// A second SIGINT/SIGTERM normally ends the process at once, printing (async-signal-safely) the
+// first violation and the replay line, with "result: INTERRUPTED" on stdout. After begin_report()
+// it is only noted: the report (summary, JSON, JUnit) being written is finished first.
+void begin_report() noexcept;
+
+// A child process the second signal must kill before the process exits (0: none), and up to two
+// temporary files it must remove ("" or nullptr: none). Main thread only.
+void set_running_child(int pid) noexcept;
+void set_cleanup_path(int slot, const char* path) noexcept;
+
 }  // namespace poolcheck

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   const StressSettings& s = command.settings;
 
   install_crash_guard();
-  if (s.repeat > 1) return repeat_in_children(argc, argv, s.repeat);
+  if (s.repeat > 1) return repeat_in_children(argc, argv, s);
   ProgressPrinter progress(s.quiet);
   StressReport report;
   try {

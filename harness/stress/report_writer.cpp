@@ -1,6 +1,9 @@
 #include "report_writer.hpp"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -22,25 +25,12 @@ std::string bucket_label(std::size_t row) {
 }
 
 const char* verdict(const StressReport& r) {
-  switch (exit_code(r)) {
-    case 0: return "CLEAN";
-    case 130: return "INTERRUPTED";
+  if (!r.total.violations.empty()) return "FAILED";
+  switch (r.total.end) {
+    case RunEnd::completed: return "CLEAN";
+    case RunEnd::interrupted: return "INTERRUPTED";
     default: return "FAILED";
   }
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -49,9 +39,71 @@ int exit_code(const StressReport& r) {
   if (!r.total.violations.empty()) return 1;
   switch (r.total.end) {
     case RunEnd::completed: return 0;
-    case RunEnd::interrupted: return 130;
+    case RunEnd::interrupted: return interrupt_exit_code();  // 130 after SIGINT, 143 after SIGTERM
     default: return 1;
   }
+}
+
+std::string xml_text(const std::string& s) {
+  // Valid XML 1.0 whatever the bytes: markup escaped, control bytes other than tab and newline
+  // shown as \xNN, and bytes that are not well-formed UTF-8 (or decode to a character XML
+  // forbids) replaced by U+FFFD.
+  std::string out;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\t': case '\n': out += static_cast<char>(c); break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            out += hex;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    std::uint32_t cp = len == 4 ? c & 0x07u : len == 3 ? c & 0x0Fu : c & 0x1Fu;
+    bool ok = len != 0 && c <= 0xF4 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      ok = (p[i + k] & 0xC0) == 0x80;
+      cp = (cp << 6) | (p[i + k] & 0x3Fu);
+    }
+    const std::uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+    ok = ok && cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0xFFFE && cp != 0xFFFF;
+    if (ok) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string json_text(const nlohmann::json& j) {
+  // Invalid UTF-8 (a path or a message with a stray byte) becomes U+FFFD instead of an exception.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void write_file(const std::string& path, const std::string& text, const char* what) {
+  // The text is complete before the file is opened, so a failure never leaves an empty report.
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw std::runtime_error(std::string("cannot write ") + what + " to '" + path + "': " + std::strerror(errno));
+  f << text;
+  f.flush();
+  if (!f) throw std::runtime_error(std::string("cannot write ") + what + " to '" + path + "': " + std::strerror(errno));
 }
 
 void print_summary(std::ostream& out, const StressSettings& s, const StressReport& r) {
@@ -175,10 +227,7 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   }
   if (!t.error.empty()) j["error"] = t.error;
   if (!t.stall_report.empty()) j["stall"] = t.stall_report;
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error("cannot write JSON report to '" + path + "'");
-  f << j.dump(2) << '\n';
-  if (!f) throw std::runtime_error("cannot write JSON report to '" + path + "'");
+  write_file(path, json_text(j) + "\n", "JSON report");
 }
 
 void write_junit(const std::string& path, const StressSettings& s, const StressReport& r) {
@@ -199,28 +248,29 @@ void write_junit(const std::string& path, const StressSettings& s, const StressR
     }
     if (!text.empty()) {
       ++failures;
-      cases << "\n      <failure message=\"" << xml_escape(std::string(oracle_name(kind))) << " violated\">"
-            << xml_escape(text + replay) << "</failure>\n    ";
+      cases << "\n      <failure message=\"" << xml_text(std::string(oracle_name(kind))) << " violated\">"
+            << xml_text(text + replay) << "</failure>\n    ";
     }
     cases << "</testcase>\n";
   }
   ++tests;
   cases << "    <testcase classname=\"poolcheck.stress." << s.plan.pool->name << "\" name=\"run\" time=\"" << t.seconds
         << "\">";
-  if (t.end == RunEnd::stalled || t.end == RunEnd::thread_limit) {
+  if (t.end != RunEnd::completed) {  // stalled, thread limit, interrupted: the run did not finish
     ++failures;
-    cases << "\n      <failure message=\"" << to_string(t.end) << "\">" << xml_escape(t.error + t.stall_report + replay)
-          << "</failure>\n    ";
+    std::string why = t.error + t.stall_report;
+    if (t.end == RunEnd::interrupted) why += "interrupted (exit " + std::to_string(exit_code(r)) + ")";
+    cases << "\n      <failure message=\"" << xml_text(std::string(to_string(t.end))) << "\">"
+          << xml_text(why + replay) << "</failure>\n    ";
   }
   cases << "</testcase>\n";
-  std::ofstream f(path);
-  if (!f) throw std::runtime_error("cannot write JUnit report to '" + path + "'");
-  f << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    << "<testsuites tests=\"" << tests << "\" failures=\"" << failures << "\">\n"
-    << "  <testsuite name=\"poolcheck.stress\" tests=\"" << tests << "\" failures=\"" << failures << "\" time=\""
-    << t.seconds << "\">\n"
-    << cases.str() << "  </testsuite>\n</testsuites>\n";
-  if (!f) throw std::runtime_error("cannot write JUnit report to '" + path + "'");
+  std::ostringstream doc;
+  doc << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<testsuites tests=\"" << tests << "\" failures=\"" << failures << "\">\n"
+      << "  <testsuite name=\"poolcheck.stress\" tests=\"" << tests << "\" failures=\"" << failures << "\" time=\""
+      << t.seconds << "\">\n"
+      << cases.str() << "  </testsuite>\n</testsuites>\n";
+  write_file(path, doc.str(), "JUnit report");
 }
 
 namespace {
@@ -231,6 +281,7 @@ void write_reports(const StressSettings& s, const StressReport& r) {
 }  // namespace
 
 int finish_run(const StressSettings& s, const StressReport& shown) {
+  begin_report();  // a second SIGINT/SIGTERM from here on waits for the report
   if (shown.total.end == RunEnd::stalled) {
     // Stuck workers cannot be joined: report and leave without running destructors.
     print_summary(std::cout, s, shown);
@@ -255,7 +306,7 @@ int finish_run(const StressSettings& s, const StressReport& shown) {
   // without destructors or leak checks, the report is out.
   std::cout.flush();
   std::cerr.flush();
-  std::_Exit(code == 130 ? interrupt_exit_code() : code);
+  std::_Exit(code);
 }
 
 }  // namespace poolcheck

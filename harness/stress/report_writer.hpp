@@ -5,13 +5,25 @@
 #include <iosfwd>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "stress_driver.hpp"
 #include "stress_settings.hpp"
 
 namespace poolcheck {
 
-// Exit status of a campaign: 0 clean, 1 failure (violation, stall, thread limit), 130 interrupted.
+// Exit status of a campaign: 0 clean, 1 failure (violation, stall, thread limit), 130/143
+// interrupted by SIGINT/SIGTERM (the JSON's exit_code is the process's).
 int exit_code(const StressReport& report);
+
+// Text as XML character data or attribute value, valid whatever the bytes (escaped markup, control
+// bytes as \xNN, invalid UTF-8 as U+FFFD).
+std::string xml_text(const std::string& text);
+// A JSON document as text, invalid UTF-8 replaced (never throws for a stray byte).
+std::string json_text(const nlohmann::json& j);
+// Writes `text` to `path` (built before opening: no empty file on failure); throws
+// std::runtime_error naming `what`, the path and strerror(errno).
+void write_file(const std::string& path, const std::string& text, const char* what);
 
 void print_summary(std::ostream& out, const StressSettings& settings, const StressReport& report);
 

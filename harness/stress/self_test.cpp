@@ -10,12 +10,15 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "bufpool/sanitizer_build.hpp"
+#include "crash_guard.hpp"
+#include "report_writer.hpp"
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/pool_kind.hpp"
 #include "poolcheck/scenario_catalog.hpp"
@@ -82,6 +85,37 @@ Verdict classify(const Child& c, const std::string& json_path) {
   return v;
 }
 
+// The column as JUnit XML: one test case per row, and an error case when a signal cut it short.
+std::string junit_of(const nlohmann::json& column) {
+  std::ostringstream cases;
+  int tests = 0, failures = 0, errors = 0;
+  const std::string suite = "poolcheck.self_test." + column["build"].get<std::string>();
+  for (const auto& r : column["rows"]) {
+    ++tests;
+    cases << "    <testcase classname=\"" << xml_text(suite) << "\" name=\"" << xml_text(r["row"].get<std::string>())
+          << "\" time=\"0\">";
+    if (!r["pass"].get<bool>()) {
+      ++failures;
+      cases << "<failure message=\"" << xml_text(r["cell"].get<std::string>()) << "\">"
+            << xml_text(r["cell"].get<std::string>()) << "</failure>";
+    }
+    cases << "</testcase>\n";
+  }
+  if (column.value("interrupted", false)) {
+    ++tests;
+    ++errors;
+    cases << "    <testcase classname=\"" << xml_text(suite) << "\" name=\"interrupted\" time=\"0\"><error message=\""
+          << "interrupted by a signal (exit " << column.value("exit_code", 130)
+          << ")\">the self-test was stopped before every row ran</error></testcase>\n";
+  }
+  std::ostringstream doc;
+  doc << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"" << tests << "\" failures=\"" << failures
+      << "\" errors=\"" << errors << "\">\n  <testsuite name=\"" << xml_text(suite) << "\" tests=\"" << tests
+      << "\" failures=\"" << failures << "\" errors=\"" << errors << "\">\n"
+      << cases.str() << "  </testsuite>\n</testsuites>\n";
+  return doc.str();
+}
+
 // Mutants a build cannot catch: the racy counter is invisible without TSan.
 bool expected_in_this_build(const Mutant& m) { return !m.needs_tsan() || bufpool::kTsanBuild; }
 
@@ -94,7 +128,10 @@ const char* build_flavour() noexcept {
 }
 
 int run_self_test(const SelfTestOptions& o) {
+  install_crash_guard();
+  const std::atomic<bool>& stop = interrupt_flag();
   const std::string json_path = "/tmp/poolcheck-selftest-" + std::to_string(::getpid()) + ".json";
+  set_cleanup_path(1, json_path.c_str());
   const std::string seconds = std::to_string(o.seconds_per_case);
   const std::string threads = std::to_string(o.threads);
   nlohmann::json column = nlohmann::json::object();
@@ -106,6 +143,13 @@ int run_self_test(const SelfTestOptions& o) {
       << " build): every mutant and pitfall must be caught, every correct pool and workload clean\n";
   out << "  row                                         result\n";
 
+  // A child a signal stopped is no result: the row is left out and no other child starts.
+  auto child = [&](const std::vector<std::string>& args) -> std::optional<Child> {
+    if (stop.load()) return std::nullopt;
+    Child c = run_child(args, o.seconds_per_case + 120, &stop);
+    if (c.interrupted || stop.load()) return std::nullopt;
+    return c;
+  };
   auto report = [&](const std::string& row, bool pass, const std::string& cell, const nlohmann::json& extra) {
     char line[256];
     std::snprintf(line, sizeof line, "  %-42s  %s%s\n", row.c_str(), cell.c_str(), pass ? "" : "   <-- FAIL");
@@ -124,8 +168,9 @@ int run_self_test(const SelfTestOptions& o) {
     std::vector<std::string> args = {o.self, "--quiet", "--pool", pool, "--threads", threads, "--duration", seconds,
                                      "--json", json_path};
     args.insert(args.end(), small_caps.begin(), small_caps.end());
-    const Child c = run_child(args, o.seconds_per_case + 120);
-    const Verdict v = classify(c, json_path);
+    const auto c = child(args);
+    if (!c) break;
+    const Verdict v = classify(*c, json_path);
     report("correct " + pool + " pool", !v.caught,
            v.caught ? "FLAGGED by " + v.by + " (" + v.detail + ")" : "clean (" + v.detail + ")", {{"kind", "correct"}});
   }
@@ -138,8 +183,9 @@ int run_self_test(const SelfTestOptions& o) {
       args.insert(args.end(), small_caps.begin(), small_caps.end());
       // Clearing faults show only where give_backs clear.
       if (m.caught_by == OracleKind::leakage) args.insert(args.end(), {"--scenario", "clear-sensitive"});
-      const Child c = run_child(args, o.seconds_per_case + 120);
-      const Verdict v = classify(c, json_path);
+      const auto c = child(args);
+      if (!c) break;
+      const Verdict v = classify(*c, json_path);
       const bool expected = expected_in_this_build(m);
       const std::string cell = v.caught   ? "caught by " + v.by + " (" + v.detail + ")"
                                : v.by == "hang" ? "HUNG (" + v.detail + ")"
@@ -158,8 +204,9 @@ int run_self_test(const SelfTestOptions& o) {
     for (const std::string& pool : correct_pools()) {
       std::vector<std::string> args = {o.self, "--quiet", "--scenario", std::string(sc.name), "--pool", pool,
                                        "--threads", threads, "--duration", workload_seconds, "--json", json_path};
-      const Child c = run_child(args, o.seconds_per_case + 120);
-      const Verdict v = classify(c, json_path);
+      const auto c = child(args);
+      if (!c) break;
+      const Verdict v = classify(*c, json_path);
       const std::string row = std::string(to_string(sc.kind)) + " " + std::string(sc.name) + " / " + pool;
       if (sc.expect == Expect::clean) {
         report(row, !v.caught, v.caught ? "FLAGGED by " + v.by + " (" + v.detail + ")" : "clean (" + v.detail + ")",
@@ -175,12 +222,26 @@ int run_self_test(const SelfTestOptions& o) {
     }
   }
   ::unlink(json_path.c_str());
-  out << (ok ? "self-test: PASS\n" : "self-test: FAIL\n");
-  if (!o.json_path.empty()) {
-    std::ofstream f(o.json_path);
-    f << column.dump(2) << "\n";
+  set_cleanup_path(1, nullptr);
+  begin_report();
+  const bool interrupted = stop.load();
+  const int code = interrupted ? interrupt_exit_code() : ok ? 0 : 1;
+  if (interrupted) {
+    out << "self-test: INTERRUPTED after " << column["rows"].size() << " rows (exit " << code << ")\n";
+  } else {
+    out << (ok ? "self-test: PASS\n" : "self-test: FAIL\n");
   }
-  return ok ? 0 : 1;
+  column["interrupted"] = interrupted;
+  column["exit_code"] = code;
+  try {
+    if (!o.json_path.empty()) write_file(o.json_path, json_text(column) + "\n", "the self-test's JSON");
+    if (!o.junit_path.empty()) write_file(o.junit_path, junit_of(column), "the self-test's JUnit report");
+  } catch (const std::exception& e) {
+    std::cerr << "stress: " << e.what() << "\n";
+    return interrupted ? code : 1;
+  }
+  out << std::flush;
+  return code;
 }
 
 }  // namespace poolcheck

@@ -15,11 +15,13 @@ struct SelfTestOptions {
   double seconds_per_case = 10;
   std::uint32_t threads = 64;
   std::string json_path;   // optional: the column as JSON, for ci/kill_matrix.py
-  bool quiet = false;
+  std::string junit_path;  // optional: one JUnit test case per row
 };
 
 // Returns the exit code: 0 when every mutant expected to be caught in this build was caught and no
-// correct pool was flagged, 1 otherwise.
+// correct pool was flagged, 1 otherwise, 130/143 when SIGINT/SIGTERM stopped it (the running child
+// is stopped, no further child starts, the rows so far are reported and written). Installs the
+// crash guard's signal handling itself.
 int run_self_test(const SelfTestOptions& options);
 
 // "release", "asan" or "tsan": which sanitizer this binary was built with.

@@ -1,6 +1,18 @@
 #include "stress_cli.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <exception>
+#include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -15,7 +27,9 @@
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/pool_kind.hpp"
 #include "poolcheck/scenario_catalog.hpp"
+#include "poolcheck/program.hpp"
 #include "poolcheck/tag_pattern.hpp"
+#include "stress_driver.hpp"
 
 namespace poolcheck {
 namespace {
@@ -48,6 +62,44 @@ std::string joined(const Rows& rows, const char* separator, Keep keep) {
 }
 constexpr auto kAll = [](const auto&) { return true; };
 
+// Numbers are decimal digits only, with no sign, no leading zero, no base prefix and no exponent,
+// and must fit in 64 bits: "-1", "010", "0x10" and 2^64 are usage errors, never a silent wrap (the
+// option's Range check then bounds the value).
+const CLI::Validator kDecimal(
+    [](std::string& text) -> std::string {
+      const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || (text.size() > 1 && text[0] == '0')) {
+        return "'" + text.substr(0, 40) + "' is not a decimal number (digits only, no sign, prefix or leading zero)";
+      }
+      std::uint64_t value = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc{} || end != text.data() + text.size()) return "'" + text.substr(0, 40) + "' is out of range";
+      return {};
+    },
+    "UINT");
+
+// --duration: a finite, positive decimal number of seconds, at most a year (nan, inf, 0, -1 and
+// exponents are refused with a short message).
+constexpr double kMaxDurationSeconds = 366.0 * 24 * 3600;
+const CLI::Validator kSeconds(
+    [](std::string& text) -> std::string {
+      const std::string bad = "'" + text.substr(0, 40) + "' is not a number of seconds above 0 and at most 31622400";
+      const auto dot = text.find('.');
+      const std::string whole = text.substr(0, dot), frac = dot == std::string::npos ? "1" : text.substr(dot + 1);
+      const auto is_digits = [](const std::string& t) {
+        return !t.empty() && t.find_first_not_of("0123456789") == std::string::npos;
+      };
+      if (!is_digits(whole) || !is_digits(frac)) return bad;
+      double value = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(value) || !(value > 0) ||
+          value > kMaxDurationSeconds) {
+        return bad;
+      }
+      return {};
+    },
+    "SECONDS");
+
 std::string strategy_help() {
   std::string text = "deterministic: ";
   for (const det::StrategyEntry& e : det::strategy_catalog()) {
@@ -60,31 +112,32 @@ std::string strategy_help() {
 void add_options(CLI::App& app, CommandLine& c) {
   StressSettings& s = c.s;
   app.option_defaults()->always_capture_default();
-  app.add_option("--seed", s.seed, "seed of round 0 (every program, size and chaos delay derives from it)");
-  app.add_option("--threads", s.threads, "worker threads per round")->check(CLI::Range(1u, Tag::kMaxThreads));
-  app.add_option("--ops", s.ops, "ops per thread per round")->check(CLI::Range(1u, Tag::kMaxOps - 1));
+  app.add_option("--seed", s.seed, "seed of round 0 (every program, size and chaos delay derives from it)")
+      ->check(kDecimal);
+  app.add_option("--threads", s.threads, "worker threads per round")->check(kDecimal)->check(CLI::Range(1u, Tag::kMaxThreads));
+  app.add_option("--ops", s.ops, "ops per thread per round")->check(kDecimal)->check(CLI::Range(1u, Tag::kMaxOps - 1));
   app.add_option("--duration", s.duration_seconds, "seconds of rounds to run (ignored with --rounds)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--rounds", c.rounds, "run exactly this many rounds (replays use 1)")->check(CLI::Range(1u, 1u << 30));
+      ->check(kSeconds);
+  app.add_option("--rounds", c.rounds, "run exactly this many rounds (replays use 1)")->check(kDecimal)->check(CLI::Range(1u, 1u << 30));
   app.add_option("--pool", c.pool, "pool under test (see --list)")->check(CLI::IsMember(pool_kind_names()));
   app.add_option("--scenario", c.scenario, "workload (see --list)");
   app.add_option("--mutant", c.mutant, "run a mutant pool (the --pool flavour with one fault; see --list)");
   app.add_option("--max-array-length", s.max_array_length,
                  "largest bucket of the locked pool, and the largest size programs rent from either pool")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
+      ->check(kDecimal)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
   app.add_option("--max-per-bucket", s.max_per_bucket, "locked pool: arrays per bucket (its cap)")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+      ->check(kDecimal)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
   app.add_option("--partitions", s.partitions, "shared pool: partitions (0: one per core)")
-      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{4096}));
+      ->check(kDecimal)->check(CLI::Range(std::uint64_t{0}, std::uint64_t{4096}));
   app.add_option("--arrays-per-partition", s.arrays_per_partition, "shared pool: arrays per partition (its cap)")
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+      ->check(kDecimal)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
   app.add_option("--watchdog", s.watchdog_ms, "milliseconds without progress that count as a stall")
-      ->check(CLI::Range(100u, 3'600'000u));
+      ->check(kDecimal)->check(CLI::Range(100u, 3'600'000u));
   app.add_option("--hold-limit", s.hold_limit_ms,
                  "workloads: milliseconds of blocking wait with pooled arrays held that count as starvation")
-      ->check(CLI::Range(1u, 3'600'000u));
+      ->check(kDecimal)->check(CLI::Range(1u, 3'600'000u));
   app.add_option("--repeat", s.repeat, "run the whole campaign N times and report how often a failure recurs")
-      ->check(CLI::Range(1u, 1'000'000u));
+      ->check(kDecimal)->check(CLI::Range(1u, 1'000'000u));
   app.add_option("--json", s.json_path, "write a JSON report to FILE");
   app.add_option("--junit", s.junit_path, "write a JUnit XML report to FILE");
   app.add_flag("--quiet", s.quiet, "no progress line");
@@ -96,12 +149,13 @@ void add_options(CLI::App& app, CommandLine& c) {
                "one thread at a time, switching at every atomic and lock of the pool: a seed fixes the schedule "
                "(defaults to 4 threads x 32 ops)");
   app.add_option("--strategy", c.strategy, strategy_help())->check(CLI::IsMember(det::strategy_names()));
-  app.add_option("--pct-depth", s.pct_depth, "deterministic: bug depth d PCT targets")->check(CLI::Range(1u, 16u));
-  app.add_option("--pct-steps", s.pct_steps, "deterministic: PCT's k, the steps of one schedule (0: measure)");
-  app.add_option("--search", s.search, "deterministic: schedules to try")->check(CLI::Range(1u, 100'000'000u));
-  app.add_option("--schedule-seed", s.schedule_seed, "deterministic: run exactly this schedule");
+  app.add_option("--pct-depth", s.pct_depth, "deterministic: bug depth d PCT targets")->check(kDecimal)->check(CLI::Range(1u, 16u));
+  app.add_option("--pct-steps", s.pct_steps, "deterministic: PCT's k, the steps of one schedule (0: measure)")
+      ->check(kDecimal);
+  app.add_option("--search", s.search, "deterministic: schedules to try")->check(kDecimal)->check(CLI::Range(1u, 100'000'000u));
+  app.add_option("--schedule-seed", s.schedule_seed, "deterministic: run exactly this schedule")->check(kDecimal);
   app.add_option("--max-steps", s.max_steps, "deterministic: steps after which a schedule is a livelock")
-      ->check(CLI::Range(std::uint64_t{100}, std::uint64_t{1} << 40));
+      ->check(kDecimal)->check(CLI::Range(std::uint64_t{100}, std::uint64_t{1} << 40));
   app.add_option("--trace", s.trace_path, "deterministic: write a failing schedule's trace to FILE");
   app.add_option("--replay", s.replay_path, "replay the schedule recorded in FILE (written by a failing --deterministic run)")
       ->check(CLI::ExistingFile);
@@ -192,6 +246,174 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
   return std::nullopt;
 }
 
+// The flags given on this command line that `allowed` does not list, as "--a, --b" ("" if none).
+std::string flags_outside(const CLI::App& app, std::initializer_list<std::string_view> allowed) {
+  std::string out;
+  for (const CLI::Option* o : app.get_options()) {
+    if (o->count() == 0 || o->get_name() == "--help") continue;
+    const std::string name = o->get_name();
+    if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+// Every flag a mode would ignore is a usage error: --replay takes everything but its output
+// settings from the trace, --self-test runs its own fixed cases, --list prints and exits, and the
+// schedule flags mean nothing without --deterministic.
+std::optional<int> check_combinations(const CLI::App& app, const CommandLine& c) {
+  if (!c.s.replay_path.empty()) {
+    if (auto extra = flags_outside(app, {"--replay", "--quiet", "--repeat", "--json", "--junit"}); !extra.empty()) {
+      return usage_error("--replay: " + extra +
+                         " cannot be combined with it (the trace fixes the run; only --quiet, --repeat, --json "
+                         "and --junit apply)");
+    }
+  } else if (c.self_test) {
+    if (auto extra = flags_outside(app, {"--self-test", "--duration", "--threads", "--json", "--junit"});
+        !extra.empty()) {
+      return usage_error("--self-test: " + extra +
+                         " cannot be combined with it (it runs fixed cases; only --duration, --threads, --json and "
+                         "--junit apply)");
+    }
+  } else if (c.list) {
+    if (auto extra = flags_outside(app, {"--list"}); !extra.empty()) {
+      return usage_error("--list: " + extra + " cannot be combined with it");
+    }
+  } else if (!c.s.deterministic) {
+    for (const char* flag : {"--strategy", "--pct-depth", "--pct-steps", "--search", "--schedule-seed", "--max-steps",
+                             "--trace"}) {
+      if (app.count(flag) != 0) return usage_error(std::string(flag) + " needs --deterministic");
+    }
+  }
+  return std::nullopt;
+}
+
+// The same file: equal names, or one existing file reached by both.
+bool same_file(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  struct stat sa {}, sb {};
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+// The path as a message may show it: printable ASCII kept, other bytes as \xNN, at most 200 bytes.
+std::string shown_path(const std::string& path) {
+  std::string out;
+  for (unsigned char ch : path.substr(0, 200)) {
+    if (ch >= 0x20 && ch < 0x7f) {
+      out += static_cast<char>(ch);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", ch);
+      out += hex;
+    }
+  }
+  return out + (path.size() > 200 ? "..." : "");
+}
+
+// Output files are opened before any work: an unwritable one is a usage error naming the path and
+// the reason, not a finding lost after the run. A file that did not exist is removed again.
+std::optional<int> probe_outputs(const std::vector<std::pair<const char*, std::string>>& outputs,
+                                 const std::string& replay_path) {
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [flag, path] = outputs[i];
+    if (path.empty()) continue;
+    for (std::size_t k = 0; k < i; ++k) {
+      if (!outputs[k].second.empty() && same_file(path, outputs[k].second)) {
+        return usage_error(std::string(flag) + ": '" + shown_path(path) + "' is also the " + outputs[k].first +
+                           " file; each report needs its own");
+      }
+    }
+    if (!replay_path.empty() && same_file(path, replay_path)) {
+      return usage_error(std::string(flag) + ": '" + shown_path(path) + "' is the trace being replayed");
+    }
+    struct stat st {};
+    const bool existed = ::stat(path.c_str(), &st) == 0;
+    if (existed && S_ISDIR(st.st_mode)) {
+      return usage_error(std::string(flag) + ": cannot write '" + shown_path(path) + "': " + std::strerror(EISDIR));
+    }
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      const int err = errno;
+      return usage_error(std::string(flag) + ": cannot write '" + shown_path(path) + "': " + std::strerror(err));
+    }
+    ::close(fd);
+    if (!existed) ::unlink(path.c_str());
+  }
+  return std::nullopt;
+}
+
+// What this machine can give the run: MemAvailable (or physical memory), lowered to the cgroup's
+// memory.max when there is one. 0 when unknown.
+std::uint64_t memory_limit(std::string& source) {
+  std::uint64_t limit = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    std::uint64_t kib = 0;
+    meminfo >> kib;
+    if (key == "MemAvailable:") {
+      limit = kib * 1024;
+      source = "MemAvailable";
+      break;
+    }
+    meminfo.ignore(1 << 10, '\n');
+  }
+  if (limit == 0) {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) {
+      limit = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+      source = "physical memory";
+    }
+  }
+  std::ifstream cgroup("/sys/fs/cgroup/memory.max");
+  std::uint64_t cg = 0;
+  if (cgroup >> cg && cg != 0 && (limit == 0 || cg < limit)) {
+    limit = cg;
+    source = "cgroup memory.max";
+  }
+  return limit;
+}
+
+std::string bytes_text(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 6) {
+    bytes /= 1024;
+    ++u;
+  }
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(u == 0 ? 0 : 1) << bytes << ' ' << units[u];
+  return out.str();
+}
+
+// Bytes one op of a generated program costs while a round runs: the Op itself in the program set,
+// plus the worker's per-op records (measured: about 80 bytes per op in all, release build, 4
+// threads x 4M ops).
+constexpr double kBytesPerOp = 96;
+
+// The run's memory, estimated before any work, against what the machine has: the programs
+// (threads x ops x kBytesPerOp) plus the arrays a round holds at once (threads x kLeasesPerThread
+// leases of the size most rents stay at or below, times the element size) plus what the pool may
+// keep resting. A run that cannot fit is a usage error, not an OOM kill minutes later.
+std::optional<int> check_memory(const StressSettings& s) {
+  if (s.plan.scenario->kind != ScenarioKind::program) return std::nullopt;  // workloads size their own
+  const ProgramShape shape = program_shape(s);
+  const double programs = double(s.threads) * double(s.ops) * kBytesPerOp;
+  const double typical = double(std::min(shape.largest_common_size, shape.max_array_length)) * sizeof(std::byte);
+  const double held = double(s.threads) * kLeasesPerThread * typical;
+  // Resting arrays: each bucket up to its cap, every bucket size summed (< 2 x the largest).
+  const double cap = s.plan.pool->family == PoolFamily::locked ? double(s.max_per_bucket)
+                                                               : double(s.partitions) * double(s.arrays_per_partition);
+  const double resting = std::min(cap * 2 * double(shape.max_array_length), held);
+  const double estimate = programs + held + resting;
+  std::string source;
+  const std::uint64_t limit = memory_limit(source);
+  if (limit == 0 || estimate <= double(limit)) return std::nullopt;
+  return usage_error("--threads " + std::to_string(s.threads) + " x --ops " + std::to_string(s.ops) +
+                     ": the run needs about " + bytes_text(estimate) + " (programs " + bytes_text(programs) +
+                     ", arrays held " + bytes_text(held) + ", resting " + bytes_text(resting) + "), more than the " +
+                     bytes_text(double(limit)) + " this machine has (" + source + ")");
+}
+
 }  // namespace
 
 std::optional<int> parse_command_line(int argc, const char* const* argv, Command& command) {
@@ -200,6 +422,7 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
                "oracle; a failure prints the command that replays it"};
   add_options(app, c);
   if (auto code = parse(app, argc, argv)) return code;
+  if (auto code = check_combinations(app, c)) return code;
   if (!c.s.replay_path.empty()) {
     if (auto code = load_recorded(c)) return code;
   } else if (c.s.deterministic) {
@@ -217,6 +440,8 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
     if (app.count("--duration") != 0) o.seconds_per_case = c.s.duration_seconds;
     if (app.count("--threads") != 0) o.threads = c.s.threads;
     o.json_path = c.s.json_path;
+    o.junit_path = c.s.junit_path;
+    if (auto code = probe_outputs({{"--json", o.json_path}, {"--junit", o.junit_path}}, {})) return code;
     return std::nullopt;
   }
   if (auto code = resolve_plan(c, c.s.plan)) return code;
@@ -225,6 +450,11 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
     // Resolve now so the replay line names the count this machine used.
     c.s.partitions = bufpool::SharedPoolOptions{}.resolved().partitions;
   }
+  if (auto code = probe_outputs({{"--json", c.s.json_path}, {"--junit", c.s.junit_path}, {"--trace", c.s.trace_path}},
+                                c.s.replay_path)) {
+    return code;
+  }
+  if (auto code = check_memory(c.s)) return code;
   command.action = Action::run;
   command.settings = c.s;
   return std::nullopt;

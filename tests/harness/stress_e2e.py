@@ -18,8 +18,32 @@ failures = []
 
 
 def run(args, timeout=300):
-    p = subprocess.run([STRESS] + args, capture_output=True, text=True, timeout=timeout)
+    try:
+        p = subprocess.run([STRESS] + args, capture_output=True, text=True, timeout=timeout, errors="replace")
+    except subprocess.TimeoutExpired as e:
+        return -999, (e.stdout or b"").decode(errors="replace"), f"timed out after {timeout} s"
     return p.returncode, p.stdout, p.stderr
+
+
+def signalled(args, signals, delay, timeout=60):
+    """Starts stress, sends each of `signals` after `delay` s, returns its end."""
+    p = subprocess.Popen([STRESS] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         errors="replace")
+    time.sleep(delay)
+    for sig in signals:
+        p.send_signal(sig)  # back to back: the second arrives before the first has stopped the run
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        return -999, out, err + f"\nstill running {timeout} s after the signal"
+    return p.returncode, out, err
+
+
+def one_usage_line(code, out, err, needle):
+    lines = [l for l in err.splitlines() if l.strip()]
+    return code == 2 and len(lines) == 1 and needle in lines[0] and len(lines[0]) < 300 and out == ""
 
 
 def check(cond, what, detail=""):
@@ -143,6 +167,148 @@ with tempfile.TemporaryDirectory() as tmp:
     out, err = p.communicate(timeout=60)
     check(p.returncode == 130 and "seed 778" in out and "INTERRUPTED" in out,
           "SIGINT during a workload prints the summary and exits 130", f"code {p.returncode}\n{out}\n{err}")
+
+    # Issue 14: numbers are decimal and range-checked, --duration is finite and positive; one
+    # short line each, exit 2.
+    for args, needle in ((["--seed", "-1"], "--seed"), (["--seed", "18446744073709551616"], "--seed"),
+                         (["--seed", "010"], "--seed"), (["--threads", "0x10"], "--threads"),
+                         (["--ops", "1e3"], "--ops"), (["--duration", "nan"], "--duration"),
+                         (["--duration", "inf"], "--duration"), (["--duration", "0"], "--duration"),
+                         (["--strategy", "random"], "--deterministic"),
+                         (["--list", "--seed", "3"], "--seed")):
+        rest = [] if args[0] == "--list" else ["--quiet", "--rounds", "1"] + \
+            [a for flag in ("--threads", "--ops") if flag not in args for a in (flag, "2")]
+        code, out, err = run(args + rest, timeout=30)
+        check(one_usage_line(code, out, err, needle), f"usage error {' '.join(args)} exits 2 with one short line",
+              f"code {code}\nout: {out[:500]}\nerr: {err[:500]}")
+    code, out, err = run(["--self-test", "--mutant", "nope", "--scenario", "nope"], timeout=30)
+    check(one_usage_line(code, out, err, "--mutant"), "--self-test with --mutant/--scenario is a usage error",
+          f"code {code}\nout: {out[:500]}\nerr: {err[:500]}")
+
+    # The memory estimate: a run that cannot fit is refused at once, naming estimate and limit;
+    # the CI shapes still run.
+    t0 = time.time()
+    code, out, err = run(["--threads", "4096", "--ops", "16777215", "--quiet"], timeout=15)
+    check(one_usage_line(code, out, err, "needs about") and "TiB" in err and "this machine has" in err and
+          time.time() - t0 < 10, "--threads 4096 --ops 16777215 is refused before the run",
+          f"code {code}\nerr: {err[:500]}")
+    code, out, err = run(["--quiet", "--threads", "16", "--ops", "200", "--rounds", "20"])
+    check(code == 0, "--threads 16 --ops 200 is accepted", out + err)
+
+    # Output paths are probed before any work: exit 2, the path and the reason, no summary.
+    bad = os.path.join(tmp, "no-such-dir", "r")
+    for flag in ("--json", "--junit"):
+        code, out, err = run(small(flag, bad + ".out"))
+        check(one_usage_line(code, out, err, bad) and "No such file or directory" in err,
+              f"an unwritable {flag} is a usage error before the run", f"code {code}\nout: {out[:300]}\nerr: {err}")
+    code, out, err = run(["--deterministic", "--quiet", "--search", "1", "--trace", bad + ".trace"])
+    check(one_usage_line(code, out, err, bad), "an unwritable --trace is a usage error before the run",
+          f"code {code}\nout: {out[:300]}\nerr: {err}")
+    same = os.path.join(tmp, "same.out")
+    code, out, err = run(small("--json", same, "--junit", same))
+    check(one_usage_line(code, out, err, same), "--json equal to --junit is a usage error", err)
+    code, out, err = run(["--self-test", "--json", bad + ".json", "--junit", os.path.join(tmp, "st.xml")], timeout=30)
+    check(one_usage_line(code, out, err, bad), "--self-test reports an unwritable --json up front",
+          f"code {code}\nout: {out[:300]}\nerr: {err}")
+
+    # A deterministic failure with a trace path holding a non-UTF-8 byte and a control byte: the
+    # JSON is written (U+FFFD), never empty; the JUnit is valid XML.
+    odd = os.path.join(os.fsencode(tmp), b"tr\xff\x01ace.txt")
+    report, junit = os.path.join(tmp, "odd.json"), os.path.join(tmp, "odd.xml")
+    # (ignore-clear: a mutant that leaves the heap intact, so the reports are written.)
+    p = subprocess.run([STRESS, "--deterministic", "--quiet", "--mutant", "ignore-clear", "--pool", "locked",
+                        "--scenario", "clear-sensitive", "--search", "50", "--trace", odd, "--json", report,
+                        "--junit", junit], capture_output=True, timeout=300)
+    ok = p.returncode == 1 and os.path.getsize(report) > 0 if os.path.exists(report) else False
+    try:
+        with open(report, encoding="utf-8") as f:
+            j = json.load(f)
+        ok = ok and j["result"] == "FAILED" and "\ufffd" in j["deterministic"]["trace_file"]
+        ET.parse(junit)
+    except Exception as e:  # noqa: BLE001
+        ok = False
+        p.stderr += str(e).encode()
+    check(ok, "a non-UTF-8 trace path still gives a valid JSON and JUnit report", p.stdout.decode(errors="replace") +
+          p.stderr.decode(errors="replace"))
+
+    # --replay honours only its output flags; the replay's JSON may not overwrite the trace.
+    code, out, err = run(["--replay", odd.decode(errors="surrogateescape"), "--seed", "5", "--threads", "99",
+                          "--mutant", "nope"])
+    check(one_usage_line(code, out, err, "--seed"), "--replay with --seed/--threads/--mutant is a usage error", err)
+    code, out, err = run(["--replay", odd.decode(errors="surrogateescape"), "--json",
+                          odd.decode(errors="surrogateescape")])
+    check(code == 2 and "trace being replayed" in err, "--json equal to the replayed trace is a usage error", err)
+
+    # --repeat writes --json and --junit: the aggregate, with the first failing child's report.
+    report, junit = os.path.join(tmp, "rep.json"), os.path.join(tmp, "rep.xml")
+    code, out, err = run(small("--pool", "locked", "--mutant", "ignore-clear", "--scenario", "clear-sensitive",
+                               "--repeat", "3", "--json", report, "--junit", junit))
+    try:
+        with open(report) as f:
+            j = json.load(f)
+        cases = ET.parse(junit).getroot().findall(".//testcase")
+        ok = (code == 1 and j["runs"] == 3 and j["failures"] == 3 and j["exit_code"] == 1 and
+              j["first_failure"]["report"]["violations"][0]["oracle"] == "leakage" and len(cases) == 3)
+    except Exception as e:  # noqa: BLE001
+        ok, err = False, err + str(e)
+    check(ok, "--repeat 3 --json --junit writes both reports", out[-1500:] + err)
+
+    # SIGTERM: the JSON's exit code is the process's (143), and the JUnit marks the interruption.
+    report, junit = os.path.join(tmp, "term.json"), os.path.join(tmp, "term.xml")
+    code, out, err = signalled(["--quiet", "--threads", "64", "--duration", "60", "--json", report, "--junit", junit],
+                               [signal.SIGTERM], 1.5)
+    try:
+        with open(report) as f:
+            j = json.load(f)
+        ok = code == 143 and j["exit_code"] == 143 and j["result"] == "INTERRUPTED" and \
+            len(ET.parse(junit).getroot().findall(".//failure")) >= 1
+    except Exception as e:  # noqa: BLE001
+        ok, err = False, err + str(e)
+    check(ok, "SIGTERM exits 143, the JSON says 143 and the JUnit has a failure", f"code {code}\n{out}\n{err}")
+
+    # A second quick SIGINT still ends with the result and how to rerun it on stdout.
+    code, out, err = signalled(["--quiet", "--threads", "256", "--duration", "60", "--seed", "779"],
+                               [signal.SIGINT, signal.SIGINT], 1.5)
+    check(code == 130 and "result: INTERRUPTED" in out and ("replay: stress --seed" in out or "seed 779" in out),
+          "a second quick SIGINT still prints the result and the replay line", f"code {code}\n{out}\n{err}")
+
+    # SIGINT across --repeat: no further child, the runs so far reported and written.
+    report, junit = os.path.join(tmp, "rint.json"), os.path.join(tmp, "rint.xml")
+    code, out, err = signalled(["--quiet", "--threads", "64", "--duration", "60", "--repeat", "5", "--json", report,
+                                "--junit", junit], [signal.SIGINT], 2, timeout=30)
+    try:
+        with open(report) as f:
+            j = json.load(f)
+        ok = code == 130 and j["interrupted"] and j["exit_code"] == 130 and \
+            len(ET.parse(junit).getroot().findall(".//error")) == 1
+    except Exception as e:  # noqa: BLE001
+        ok, err = False, err + str(e)
+    check(ok, "SIGINT stops --repeat and reports", f"code {code}\n{out}\n{err}")
+
+    # SIGINT stops --self-test: the running child killed, its temp files gone, what ran reported.
+    report, junit = os.path.join(tmp, "st.json"), os.path.join(tmp, "st.xml")
+    p = subprocess.Popen([STRESS, "--self-test", "--duration", "2", "--threads", "8", "--json", report,
+                          "--junit", junit], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(5)
+    p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=30)
+        code = p.returncode
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        code = -999
+    left = [f for f in os.listdir("/tmp") if f == f"poolcheck-selftest-{p.pid}.json"]
+    try:
+        with open(report) as f:
+            j = json.load(f)
+        root = ET.parse(junit).getroot()
+        ok = (code == 130 and j["interrupted"] and j["exit_code"] == 130 and len(j["rows"]) >= 1 and not left and
+              len(root.findall(".//error")) == 1 and len(root.findall(".//testcase")) == len(j["rows"]) + 1 and
+              "INTERRUPTED" in out)
+    except Exception as e:  # noqa: BLE001
+        ok, err = False, err + str(e)
+    check(ok, "SIGINT stops --self-test, removes its temp files and writes what it has", f"code {code}\n{out}\n{err}")
 
 print(f"stress end to end: {len(failures)} checks failed")
 sys.exit(1 if failures else 0)
