@@ -26,6 +26,8 @@ struct CheckedViolation {
     double_give_back,  // an array given back while it already rested in the pool
     foreign_array,     // an array given back that this pool never handed out
     handed_out_twice,  // the pool handed out an array that was already live (a pool bug)
+    span_mismatch,     // a span given back that is not the one handed out: another length, or a
+                       // pointer into an array (a.first(512) of a 1024-element array, say)
   };
   Kind kind;
   const void* array;
