@@ -1,6 +1,8 @@
 // Checked mode: the live-array registry, call-site capture and violation reporting.
 #include "bufpool/internal/live_array_registry.hpp"
 
+#include "bufpool/internal/annotated_mutex.hpp"
+
 #include <execinfo.h>
 
 #include <atomic>
@@ -54,9 +56,15 @@ enum class State { live, resting };
 
 struct Record {
   State state;
-  std::size_t length;
+  std::size_t length;  // elements, as handed out
   CallSite last_hand_out;
   CallSite last_give_back;
+};
+
+// The record of an array the pool freed after it was given back. array == nullptr: an empty entry.
+struct Freed {
+  const void* array = nullptr;
+  Record record{};
 };
 
 std::string describe(const char* what, const CallSite& site) {
@@ -83,13 +91,50 @@ std::string array_text(const void* array, std::size_t length) {
   return out.str();
 }
 
+// A second give_back of an array whose record says it was given back already (`freed`: and the
+// pool has freed it since).
+std::string double_give_back_text(const void* array, std::size_t length, const Record& r, const CallSite& site,
+                                  bool freed) {
+  std::string text = "double give_back of " + array_text(array, length);
+  if (length != r.length) text += " (handed out as " + std::to_string(r.length) + " elements)";
+  text += freed ? ", given back twice: the pool freed it after the first give_back (its bucket was full, a trim, "
+                  "or an over-size array): "
+                : ", given back twice: it rests in the pool: ";
+  return text + describe("first given back", r.last_give_back) + "; " + describe("given back again", site) + "; " +
+         describe("last handed out", r.last_hand_out);
+}
+
 }  // namespace
 
 struct LiveArrayRegistry::Shards {
   static constexpr std::size_t kCount = 64;
+  // Records of freed arrays kept per shard. Bounded so that checked mode's memory does not grow with
+  // the number of arrays a long run frees; 8 x 64 shards remember at least the last 8 and typically
+  // the last few hundred frees, which covers a double give_back soon after the first (the usual
+  // shape: both in one request's error path), at ~110 KiB per pool.
+  static constexpr std::size_t kFreedPerShard = 8;
+  using Lock = MutexLock<std::mutex>;
+
   struct alignas(64) Shard {
-    std::mutex mu;
-    std::unordered_map<const void*, Record> records;  // guarded by mu
+    mutable AnnotatedMutex<std::mutex> mu;
+    std::unordered_map<const void*, Record> records BUFPOOL_GUARDED_BY(mu);
+    // A ring of the last kFreedPerShard arrays of this shard freed after a give_back; the oldest is
+    // overwritten first, and an entry is cleared when its address is handed out again (the
+    // allocator reused it: the live record speaks for it then).
+    std::array<Freed, kFreedPerShard> freed BUFPOOL_GUARDED_BY(mu){};
+    std::size_t next_freed BUFPOOL_GUARDED_BY(mu) = 0;
+
+    Freed* find_freed(const void* array) BUFPOOL_REQUIRES(mu) {
+      for (Freed& f : freed) {
+        if (f.array == array) return &f;
+      }
+      return nullptr;
+    }
+    void remember_freed(const void* array, const Record& r) BUFPOOL_REQUIRES(mu) {
+      if (Freed* old = find_freed(array)) old->array = nullptr;  // keep one entry per address
+      freed[next_freed] = Freed{array, r};
+      next_freed = (next_freed + 1) % kFreedPerShard;
+    }
   };
   Shard shards[kCount];
 
@@ -100,7 +145,8 @@ struct LiveArrayRegistry::Shards {
   }
 };
 
-LiveArrayRegistry::LiveArrayRegistry() : shards_(std::make_unique<Shards>()) {}
+LiveArrayRegistry::LiveArrayRegistry(std::size_t element_size)
+    : element_size_(element_size), shards_(std::make_unique<Shards>()) {}
 LiveArrayRegistry::~LiveArrayRegistry() = default;
 
 void LiveArrayRegistry::on_hand_out(const void* array, std::size_t length) {
@@ -108,9 +154,11 @@ void LiveArrayRegistry::on_hand_out(const void* array, std::size_t length) {
   auto& shard = shards_->of(array);
   std::string message;
   {
-    std::lock_guard lock(shard.mu);
+    Shards::Lock lock(shard.mu);
     auto [it, inserted] = shard.records.try_emplace(array, Record{State::live, length, site, {}});
-    if (!inserted) {
+    if (inserted) {
+      if (Freed* f = shard.find_freed(array)) f->array = nullptr;  // the allocator reused the address
+    } else {
       Record& r = it->second;
       if (r.state == State::live) {
         message = "the pool handed out " + array_text(array, length) + " that is still live: " +
@@ -133,23 +181,55 @@ bool LiveArrayRegistry::on_give_back(const void* array, std::size_t length) noex
   std::string message;
   try {
     {
-      std::lock_guard lock(shard.mu);
+      Shards::Lock lock(shard.mu);
       auto it = shard.records.find(array);
-      if (it == shard.records.end()) {
-        kind = CheckedViolation::Kind::foreign_array;
-        message = "give_back of " + array_text(array, length) + " that this pool never handed out: " +
-                  describe("given back", site);
-      } else if (it->second.state == State::resting) {
+      if (it != shard.records.end()) {
+        Record& r = it->second;
+        if (r.state == State::resting) {
+          kind = CheckedViolation::Kind::double_give_back;
+          message = double_give_back_text(array, length, r, site, /*freed=*/false);
+        } else if (r.length != length) {
+          // The pool checked only that `length` is a bucket capacity: filing the array under it
+          // would hand a live array out again (a shorter span) or overrun it (a longer one).
+          kind = CheckedViolation::Kind::span_mismatch;
+          message = "give_back of " + array_text(array, length) + ", but it was handed out as " +
+                    std::to_string(r.length) + " elements (give back the whole span rent returned): " +
+                    describe("handed out", r.last_hand_out) + "; " + describe("given back", site);
+        } else {
+          r.state = State::resting;
+          r.last_give_back = site;
+          return true;
+        }
+      } else if (const Freed* f = shard.find_freed(array)) {
         kind = CheckedViolation::Kind::double_give_back;
-        message = "double give_back of " + array_text(array, length) + ": " +
-                  describe("first given back", it->second.last_give_back) + "; " +
-                  describe("given back again", site) + "; " +
-                  describe("last handed out", it->second.last_hand_out);
-      } else {
-        it->second.state = State::resting;
-        it->second.last_give_back = site;
-        return true;
+        message = double_give_back_text(array, length, f->record, site, /*freed=*/true);
       }
+    }
+    if (message.empty()) {
+      // Not an array's start: perhaps a pointer into one (a.subspan(k)). The rare path of a
+      // violation, so it may scan every shard, one lock at a time.
+      const auto* p = static_cast<const unsigned char*>(array);
+      for (auto& other : shards_->shards) {
+        Shards::Lock lock(other.mu);
+        for (const auto& [start, r] : other.records) {
+          const auto* begin = static_cast<const unsigned char*>(start);
+          if (p < begin || p >= begin + r.length * element_size_) continue;
+          kind = CheckedViolation::Kind::span_mismatch;
+          message = "give_back of " + array_text(array, length) + ", " +
+                    std::to_string(static_cast<std::size_t>(p - begin) / element_size_) + " elements into " +
+                    array_text(start, r.length) + (r.state == State::live ? " that is live" : " that rests in the pool") +
+                    " (give back the whole span rent returned): " + describe("handed out", r.last_hand_out) + "; " +
+                    (r.state == State::resting ? describe("given back whole", r.last_give_back) + "; " : std::string()) +
+                    describe("given back", site);
+          break;
+        }
+        if (!message.empty()) break;
+      }
+    }
+    if (message.empty()) {
+      kind = CheckedViolation::Kind::foreign_array;
+      message = "give_back of " + array_text(array, length) + " that this pool never handed out: " +
+                describe("given back", site);
     }
     report_checked_violation({kind, array, length, message});
   } catch (...) {
@@ -160,8 +240,11 @@ bool LiveArrayRegistry::on_give_back(const void* array, std::size_t length) noex
 
 void LiveArrayRegistry::on_free(const void* array) noexcept {
   auto& shard = shards_->of(array);
-  std::lock_guard lock(shard.mu);
-  shard.records.erase(array);
+  Shards::Lock lock(shard.mu);
+  auto it = shard.records.find(array);
+  if (it == shard.records.end()) return;
+  if (it->second.state == State::resting) shard.remember_freed(array, it->second);
+  shard.records.erase(it);
 }
 
 }  // namespace internal

@@ -11,6 +11,7 @@
 #include "bufpool/array_pool.hpp"
 #include "bufpool/testing/faults.hpp"
 #include "bufpool/sanitizer_build.hpp"
+#include "pool/test_support.hpp"
 
 namespace bufpool {
 namespace {
@@ -44,6 +45,8 @@ class RecordingHandler {
   }
   CheckedViolationHandler previous_;
 };
+
+using testing::resting_arrays;
 
 using CheckedLocked = LockedArrayPool<std::uint8_t, CheckedPoolPolicy>;
 using CheckedShared = SharedArrayPool<std::uint8_t, CheckedPoolPolicy>;
@@ -101,11 +104,116 @@ TYPED_TEST(CheckedModeOfEveryFlavour, GivingBackAnArrayThePoolNeverHandedOutIsRe
   RecordingHandler handler;
   auto pool = make_pool<TypeParam>();
   alignas(64) static std::uint8_t foreign[64];
-  pool.give_back(std::span<std::uint8_t>(foreign));
+  // Hidden from the optimiser: gcc -O2 otherwise follows the give_back down to the pool's free of
+  // a static array (a path checked mode never takes) and -Werror=free-nonheap-object fails the build.
+  std::uint8_t* p = foreign;
+  asm volatile("" : "+r"(p));
+  pool.give_back(std::span<std::uint8_t>(p, 64));
   const auto seen = RecordingHandler::violations();
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].kind, CheckedViolation::Kind::foreign_array);
   EXPECT_NE(seen[0].message.find("never handed out"), std::string::npos) << seen[0].message;
+}
+
+// How many times `needle` occurs in `text`.
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// 512 and 2048 are bucket capacities, so the pool's size check lets both spans through: only the
+// record of what was handed out can tell that neither is the array.
+TYPED_TEST(CheckedModeOfEveryFlavour, GivingBackAnotherLengthOfALiveArrayIsReportedWithBothCallSitesAndIgnored) {
+  RecordingHandler handler;
+  auto pool = make_pool<TypeParam>();
+  auto a = pool.rent(1024);
+  ASSERT_EQ(a.size(), 1024u);
+  const PoolStats before = pool.stats();
+  pool.give_back(a.first(512));
+  pool.give_back(std::span<std::uint8_t>(a.data(), 2048));
+  const auto seen = RecordingHandler::violations();
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& v : seen) {
+    EXPECT_EQ(v.kind, CheckedViolation::Kind::span_mismatch) << v.message;
+    EXPECT_EQ(v.array, a.data());
+    EXPECT_NE(v.message.find("handed out as 1024 elements"), std::string::npos) << v.message;
+    EXPECT_NE(v.message.find("handed out on thread"), std::string::npos) << v.message;
+    EXPECT_NE(v.message.find("given back on thread"), std::string::npos) << v.message;
+  }
+  EXPECT_EQ(seen[0].length, 512u);
+  EXPECT_EQ(seen[1].length, 2048u);
+  // Nothing was filed: the counters are as before, and rents of either size get other arrays.
+  const PoolStats after = pool.stats();
+  EXPECT_EQ(after.give_backs, before.give_backs);
+  EXPECT_EQ(resting_arrays(after), resting_arrays(before));
+  auto b = pool.rent(512);
+  auto c = pool.rent(2048);
+  EXPECT_NE(b.data(), a.data()) << "a rent of 512 aliases the live 1024-element array";
+  EXPECT_NE(c.data(), a.data()) << "a rent of 2048 got the 1024-element array";
+  pool.give_back(b);
+  pool.give_back(c);
+  pool.give_back(a);  // the array itself still goes back cleanly
+  EXPECT_EQ(RecordingHandler::violations().size(), 2u);
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, GivingBackASpanThatStartsInsideALiveArrayIsReportedAndIgnored) {
+  RecordingHandler handler;
+  auto pool = make_pool<TypeParam>();
+  auto a = pool.rent(1024);
+  pool.give_back(a.subspan(512));
+  const auto seen = RecordingHandler::violations();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, CheckedViolation::Kind::span_mismatch) << seen[0].message;
+  EXPECT_EQ(seen[0].array, a.data() + 512);
+  EXPECT_EQ(seen[0].message.find("never handed out"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("512 elements into"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("handed out on thread"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("given back on thread"), std::string::npos) << seen[0].message;
+  auto b = pool.rent(512);
+  EXPECT_FALSE(b.data() >= a.data() && b.data() < a.data() + a.size()) << "a rent of 512 aliases the live array";
+  pool.give_back(b);
+  pool.give_back(a);
+  EXPECT_EQ(RecordingHandler::violations().size(), 1u);
+}
+
+// A pool whose 16-element bucket holds one array: of three arrays given back, the locked flavour
+// drops the second and third, the shared one (slot, then one partition of one) drops the second.
+template <class Pool>
+Pool make_pool_that_drops() {
+  if constexpr (std::is_same_v<Pool, CheckedShared>) {
+    SharedPoolOptions o;
+    o.partitions = 1;
+    o.arrays_per_partition = 1;
+    return Pool(o);
+  } else {
+    return Pool(PoolOptions{16, 1});
+  }
+}
+
+TYPED_TEST(CheckedModeOfEveryFlavour, DoubleGiveBackOfAnArrayThePoolAlreadyFreedIsReportedAsGivenBackTwice) {
+  RecordingHandler handler;
+  auto pool = make_pool_that_drops<TypeParam>();
+  auto a = pool.rent(16), b = pool.rent(16), c = pool.rent(16);
+  pool.give_back(a);
+  pool.give_back(b);
+  pool.give_back(c);
+  ASSERT_EQ(pool.stats().drops, (std::is_same_v<TypeParam, CheckedShared> ? 1u : 2u));
+  ASSERT_TRUE(RecordingHandler::violations().empty());
+  const PoolStats before = pool.stats();
+  pool.give_back(b);  // b was freed when its give_back found the bucket full
+  const auto seen = RecordingHandler::violations();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, CheckedViolation::Kind::double_give_back) << seen[0].message;
+  EXPECT_EQ(seen[0].array, b.data());
+  EXPECT_EQ(seen[0].message.find("never handed out"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("given back twice"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("first given back on thread"), std::string::npos) << seen[0].message;
+  EXPECT_NE(seen[0].message.find("given back again on thread"), std::string::npos) << seen[0].message;
+  EXPECT_EQ(occurrences(seen[0].message, " on thread "), 3u) << "first give_back, second, last hand-out: " << seen[0].message;
+  const PoolStats after = pool.stats();
+  EXPECT_EQ(after.give_backs, before.give_backs);
+  EXPECT_EQ(after.drops, before.drops);
 }
 
 TYPED_TEST(CheckedModeOfEveryFlavour, LeasedMemoryIsPoisonedToo) {

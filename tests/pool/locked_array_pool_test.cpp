@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -206,6 +207,41 @@ TEST(LockedArrayPool, GivingBackANonBucketSizeThrowsNamingTheSize) {
   std::vector<int> small(8);
   EXPECT_THROW(pool.give_back(std::span<int>(small)), std::invalid_argument);
   EXPECT_EQ(pool.stats().give_backs, 0u);
+}
+
+// Under ASan a resting array is poisoned and a live one is not, so the pool sees a give_back of a
+// resting array for what it is. Before, the second give_back here found the bucket full (nothing
+// rented) and freed the array while it still rested; the next rent handed out freed memory,
+// unpoisoned, and ASan said nothing until the pool's destructor freed it again.
+TEST(LockedArrayPool, DoubleGiveBackThrowsUnderAsanAndTheFreedArrayIsNeverHandedOut) {
+  if (!BUFPOOL_ASAN) GTEST_SKIP() << "needs AddressSanitizer";
+  AllocationLog log;  // refuses double frees, so the old pool fails the checks instead of the heap
+  {
+    CountedPool pool(PoolOptions{64, 2}, CountingAllocator(&log));
+    auto a = pool.rent(16);
+    pool.give_back(a);  // rests; nothing is rented now
+    try {
+      pool.give_back(a);
+      ADD_FAILURE() << "a double give_back was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("double give_back"), std::string::npos) << e.what();
+    }
+    const auto s = pool.stats();
+    EXPECT_EQ(s.give_backs, 1u);
+    EXPECT_EQ(s.drops, 0u);
+    EXPECT_EQ(s.buckets[0].resting, 1u);
+    EXPECT_EQ(log.free_count(), 0u) << "the resting array was freed";
+    auto x = pool.rent(16);
+    auto y = pool.rent(16);
+    EXPECT_EQ(x.data(), a.data());
+    EXPECT_NE(y.data(), x.data()) << "one array handed out twice";
+    EXPECT_TRUE(log.is_live(x.data())) << "the pool handed out memory it had freed";
+    EXPECT_TRUE(log.is_live(y.data()));
+    pool.give_back(x);
+    pool.give_back(y);
+  }
+  EXPECT_EQ(log.bad_free_count(), 0u);
+  EXPECT_EQ(log.live_count(), 0u);
 }
 
 TEST(LockedArrayPool, TwoLiveRentalsNeverShareAnArray) {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace {
 using testing::AllocationLog;
 using testing::CountedPolicy;
 using testing::CountingAllocator;
+using testing::resting_arrays;
 using testing::small_shared;
 
 using CountedShared = SharedArrayPool<std::byte, CountedPolicy>;
@@ -140,6 +142,39 @@ TEST(SharedArrayPool, AllocatorFailureThrowsAndLeavesThePoolAndItsStatsUnchanged
   EXPECT_EQ(s.rents, 2u);
   EXPECT_EQ(s.rents, s.hits + s.fresh_allocations);
   EXPECT_EQ(log.allocation_count(), 1u);
+}
+
+// See the locked flavour's test. Before, the second give_back put the array in the slot while the
+// slot's previous copy of it went down; with the partitions full that copy was freed, and the next
+// rent handed out the freed array from the slot.
+TEST(SharedArrayPool, DoubleGiveBackThrowsUnderAsanAndTheFreedArrayIsNeverHandedOut) {
+  if (!BUFPOOL_ASAN) GTEST_SKIP() << "needs AddressSanitizer";
+  AllocationLog log;
+  {
+    CountedShared pool(small_shared(1, 1), CountingAllocator(&log));
+    auto a = pool.rent(16), b = pool.rent(16);
+    pool.give_back(b);
+    pool.give_back(a);  // a in the slot, b in the (now full) partition
+    try {
+      pool.give_back(a);
+      ADD_FAILURE() << "a double give_back was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("double give_back"), std::string::npos) << e.what();
+    }
+    const auto s = pool.stats();
+    EXPECT_EQ(s.drops, 0u);
+    EXPECT_EQ(resting_arrays(s), 2u);
+    EXPECT_EQ(log.free_count(), 0u) << "a resting array was freed";
+    auto x = pool.rent(16);
+    auto y = pool.rent(16);
+    EXPECT_NE(y.data(), x.data()) << "one array handed out twice";
+    EXPECT_TRUE(log.is_live(x.data())) << "the pool handed out memory it had freed";
+    EXPECT_TRUE(log.is_live(y.data())) << "the pool handed out memory it had freed";
+    pool.give_back(x);
+    pool.give_back(y);
+  }
+  EXPECT_EQ(log.bad_free_count(), 0u);
+  EXPECT_EQ(log.live_count(), 0u);
 }
 
 TEST(SharedArrayPool, TwoLiveRentalsNeverShareAnArray) {

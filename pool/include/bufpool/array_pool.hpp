@@ -31,6 +31,9 @@
 // | foreign size              | give_back of a size that is no bucket capacity throws                  |
 // |                           | std::invalid_argument naming the size; a power of two of the right     |
 // |                           | size from elsewhere cannot be told apart except in checked mode (C++)  |
+// | double give_back (C++)    | undefined; under ASan an unchecked pool throws std::invalid_argument   |
+// |                           | (a resting array is poisoned); checked mode reports it and ignores it, |
+// |                           | as it does a span other than the one handed out (e.g. a.first(512))    |
 // | clear_array               | zeroes the whole array before any other thread can rent it             |
 // | two live rentals          | never share an array                                                   |
 // | Lease (C++)               | span() is exactly n; gives back on destruction, also when unwinding    |

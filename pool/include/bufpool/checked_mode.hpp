@@ -2,7 +2,9 @@
 //
 // A pool whose policy has `checked = true` (CheckedPoolPolicy) fills every array it hands out with
 // kPoisonByte, keeps resting arrays and a lease's slack ASan-poisoned when built with
-// AddressSanitizer, and tracks which arrays are live so that a double give_back, a give_back of an
+// AddressSanitizer, and tracks which arrays are live so that a double give_back (also of an array
+// the pool freed after the first, within a bounded memory of recent frees), a give_back of a span
+// other than the one handed out (another length, or a pointer into an array), a give_back of an
 // array the pool never handed out, or an array handed out twice is reported with the call sites
 // (stack frames and thread) of both events involved.
 //
@@ -26,6 +28,8 @@ struct CheckedViolation {
     double_give_back,  // an array given back while it already rested in the pool
     foreign_array,     // an array given back that this pool never handed out
     handed_out_twice,  // the pool handed out an array that was already live (a pool bug)
+    span_mismatch,     // a span given back that is not the one handed out: another length, or a
+                       // pointer into an array (a.first(512) of a 1024-element array, say)
   };
   Kind kind;
   const void* array;

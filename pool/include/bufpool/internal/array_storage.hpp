@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <new>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <utility>
 
 #include "bufpool/checked_mode.hpp"
@@ -36,6 +38,16 @@ inline constexpr std::size_t kMaxArrayBytes =
     (kAsan || kTsan) ? (std::size_t{1} << 40) - (std::size_t{1} << 20)
                      : static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
 
+// What an unchecked ASan build throws for a give_back of an array that rests in the pool.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_double_give_back(const void* array, std::size_t length) {
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "bufpool: double give_back of array %p of %zu elements: it already rests in the pool (or was "
+                "freed); the pool is unchanged",
+                array, length);
+  throw std::invalid_argument(text);
+}
+
 template <class T, class Policy>
 class ArrayStorage {
  public:
@@ -43,7 +55,7 @@ class ArrayStorage {
   static_assert(ArrayAllocator<Allocator>, "Policy::allocator must model bufpool::ArrayAllocator");
 
   explicit ArrayStorage(Allocator allocator) : allocator_(std::move(allocator)) {
-    if constexpr (Policy::checked) live_.emplace();
+    if constexpr (Policy::checked) live_.emplace(sizeof(T));
   }
 
   static constexpr std::size_t alignment_for(std::size_t bytes) noexcept {
@@ -78,8 +90,23 @@ class ArrayStorage {
   }
 
   // A caller gives `array` back. Returns false when checked mode refuses it (already reported).
-  bool accept_give_back(const T* array, std::size_t capacity) noexcept {
-    if constexpr (Policy::checked) return live_->on_give_back(array, capacity);
+  //
+  // Unchecked, under ASan: an array resting in the pool is poisoned and a live one is not (its first
+  // element is always open, a lease's too), so a poisoned first byte means a double give_back, or a
+  // give_back of an over-size array already freed. Filed again, the array would rest twice; the
+  // bucket may then free one copy while the other rests, and the next rent would unpoison and hand
+  // out freed memory with ASan silent. So it throws std::invalid_argument, before anything changes:
+  // the contract's answer to a give_back the pool can tell is wrong (a foreign size), which the
+  // caller, or the harness that reports a throwing give_back, sees without losing the process. An
+  // abort would be ASan's way, but ASan has nothing to report yet: no bad access has happened.
+  // A Lease never gives back twice, so its noexcept give_back never meets this. Best effort: a
+  // second give_back after another thread rented the array again is not seen.
+  bool accept_give_back(const T* array, std::size_t capacity) {
+    if constexpr (Policy::checked) {
+      return live_->on_give_back(array, capacity);
+    } else if constexpr (kAsan) {
+      if (asan_is_poisoned(array)) [[unlikely]] throw_double_give_back(array, capacity);
+    }
     (void)array;
     (void)capacity;
     return true;

@@ -35,6 +35,16 @@ inline void asan_mark(const void* p, std::size_t bytes, bool poison) noexcept {
   (void)poison;
 #endif
 }
+// Whether the byte at p is poisoned (user-poisoned, freed, or a redzone); false without ASan. Reads
+// only the shadow, so it may be called on memory the caller does not own.
+inline bool asan_is_poisoned(const void* p) noexcept {
+#if BUFPOOL_ASAN
+  return __asan_address_is_poisoned(p) != 0;
+#else
+  (void)p;
+  return false;
+#endif
+}
 inline void asan_poison(const void* p, std::size_t bytes) noexcept { asan_mark(p, bytes, true); }
 inline void asan_unpoison(const void* p, std::size_t bytes) noexcept { asan_mark(p, bytes, false); }
 
