@@ -45,10 +45,12 @@ std::string xml_escape(const std::string& s) {
 
 }  // namespace
 
+bool replay_diverged(const StressReport& r) noexcept { return r.det && r.det->replay_matched == false; }
+
 int exit_code(const StressReport& r) {
   if (!r.total.violations.empty()) return 1;
   switch (r.total.end) {
-    case RunEnd::completed: return 0;
+    case RunEnd::completed: return replay_diverged(r) ? 1 : 0;
     case RunEnd::interrupted: return 130;
     default: return 1;
   }
@@ -108,7 +110,8 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
     }
     if (!d.trace_file.empty()) out << "  schedule trace: " << d.trace_file << "\n";
   }
-  out << "result: " << verdict(r) << " (" << to_string(t.end) << ")\n";
+  out << "result: " << verdict(r) << " (" << to_string(t.end)
+      << (replay_diverged(r) ? "; the replay diverged from the trace" : "") << ")\n";
   if (!r.replay_line.empty()) out << "replay: " << r.replay_line << "\n";
   if (r.det && !r.det->trace_file.empty()) out << "replay: stress --replay " << r.det->trace_file << "\n";
   out << std::flush;
@@ -210,6 +213,12 @@ void write_junit(const std::string& path, const StressSettings& s, const StressR
   if (t.end == RunEnd::stalled || t.end == RunEnd::thread_limit) {
     ++failures;
     cases << "\n      <failure message=\"" << to_string(t.end) << "\">" << xml_escape(t.error + t.stall_report + replay)
+          << "</failure>\n    ";
+  } else if (replay_diverged(r)) {
+    ++failures;
+    cases << "\n      <failure message=\"replay diverged\">"
+          << xml_escape(std::to_string(r.det->replay_divergences) + " divergent steps, or a different violation or "
+                        "step than recorded" + replay)
           << "</failure>\n    ";
   }
   cases << "</testcase>\n";

@@ -10,8 +10,12 @@
 
 namespace poolcheck {
 
-// Exit status of a campaign: 0 clean, 1 failure (violation, stall, thread limit), 130 interrupted.
+// Exit status of a campaign: 0 clean, 1 failure (violation, stall, thread limit, a replay that
+// diverged from its trace), 130 interrupted.
 int exit_code(const StressReport& report);
+// --replay: the run did not follow the trace (a recorded thread could not run at some step, or a
+// different violation or step than recorded).
+bool replay_diverged(const StressReport& report) noexcept;
 
 void print_summary(std::ostream& out, const StressSettings& settings, const StressReport& report);
 
