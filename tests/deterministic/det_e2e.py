@@ -138,7 +138,7 @@ def damaged(stress):
             ("an unknown version", b"poolcheck-trace 9" + text[text.find(b"\n"):], 1, "format version '9'"),
             ("steps: -1", with_line(text, b"steps: ", b"steps: -1"), steps, "step count '-1' is not a decimal number"),
             ("steps: x", with_line(text, b"steps: ", b"steps: x"), steps, "step count 'x' is not a decimal number"),
-            ("steps: 1099511627776", with_line(text, b"steps: ", b"steps: 1099511627776"), steps, "cannot fit"),
+            ("steps: 1099511627776", with_line(text, b"steps: ", b"steps: 1099511627776"), steps, "truncated or damaged"),
             ("steps beyond the bound", with_line(text, b"steps: ", b"steps: 2000000000000"), steps, "from 1 to"),
             ("programs: 1 4294967296", with_line(text, b"programs: ", b"programs: 1 4294967296"), programs,
              "thread count '4294967296'"),

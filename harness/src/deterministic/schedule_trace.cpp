@@ -18,12 +18,11 @@ constexpr std::string_view kVersion1Line = "poolcheck-schedule-trace v1";
 constexpr std::string_view kEndLine = "end";
 constexpr std::string_view kChecksumPrefix = "checksum: ";
 
-// The shortest form of each line a count announces, with its '\n', and of what must still follow
-// ("end\n" and the checksum line): a count is at most (bytes left - tail) / shortest line.
+// The shortest form of each line a count announces, with its '\n': a count is at most the bytes
+// left in the file / its shortest line.
 constexpr std::uint64_t kShortestThreadLine = sizeof("thread: 0");         // 10
 constexpr std::uint64_t kShortestOpLine = sizeof("op 0 0 0 0 0 0 0 0 0");  // 21
 constexpr std::uint64_t kShortestStepLine = sizeof("0 0 rmw");             // 8
-constexpr std::uint64_t kTail = sizeof("end") + sizeof("checksum: 0123456789abcdef");
 
 // Largest value of a lease/other field: Tag bits (16 bits of thread, 24 of op) + 1.
 constexpr std::uint64_t kMaxTagField = std::uint64_t{1} << 40;
@@ -62,10 +61,15 @@ class Reader {
 
   bool at_end() const noexcept { return pos_ == text_.size(); }
   std::size_t offset() const noexcept { return pos_; }
-  // Bytes not yet read, less what must still follow.
-  std::uint64_t room() const noexcept {
-    const std::uint64_t left = text_.size() - pos_;
-    return left > kTail ? left - kTail : 0;
+  // Bytes not yet read.
+  std::uint64_t room() const noexcept { return text_.size() - pos_; }
+
+  // A count of `count` lines of at least `shortest` bytes each must fit in the bytes left.
+  void fits(std::uint64_t count, std::uint64_t shortest, const std::string& what) const {
+    if (count > room() / shortest) {
+      fail("truncated or damaged: " + what + " need at least " + std::to_string(count * shortest) +
+           " more bytes, the file has " + std::to_string(room()) + " left");
+    }
   }
 
   // The next line without its '\n'; `expected` names it for a file that ends before it.
@@ -205,10 +209,7 @@ void read_programs(Reader& r, ScheduleTrace& trace) {
   ProgramSet programs;
   programs.seed = r.number(f[0], "program seed", 0, UINT64_MAX);
   const std::uint64_t threads = r.number(f[1], "thread count", 1, kMaxTraceThreads);
-  if (threads > r.room() / kShortestThreadLine) {
-    r.fail("programs of " + std::to_string(threads) + " threads cannot fit in the " +
-           std::to_string(r.room()) + " bytes left in the file");
-  }
+  r.fits(threads, kShortestThreadLine, "programs of " + std::to_string(threads) + " threads");
   programs.threads.resize(threads);
   for (ThreadProgram& t : programs.threads) {
     const std::string_view tl = r.next("a thread line");
@@ -217,10 +218,7 @@ void read_programs(Reader& r, ScheduleTrace& trace) {
              " ('thread: OPS'), not '" + escaped_excerpt(tl) + "'");
     }
     const std::uint64_t ops = r.number(r.fields(tl.substr(8), 1, "thread")[0], "op count", 0, kMaxTraceOps);
-    if (ops > r.room() / kShortestOpLine) {
-      r.fail("a thread of " + std::to_string(ops) + " ops cannot fit in the " + std::to_string(r.room()) +
-             " bytes left in the file");
-    }
+    r.fits(ops, kShortestOpLine, "a thread of " + std::to_string(ops) + " ops");
     t.ops.reserve(ops);
     for (std::uint64_t i = 0; i < ops; ++i) t.ops.push_back(read_op(r, threads));
   }
@@ -231,9 +229,7 @@ void read_steps(Reader& r, ScheduleTrace& trace) {
   const std::string_view line = r.next("the steps line");
   if (!starts_with(line, "steps: ")) r.fail("expected 'steps: N', not '" + escaped_excerpt(line) + "'");
   const std::uint64_t n = r.number(r.fields(line.substr(7), 1, "steps")[0], "step count", 1, kMaxTraceSteps);
-  if (n > r.room() / kShortestStepLine) {
-    r.fail(std::to_string(n) + " steps cannot fit in the " + std::to_string(r.room()) + " bytes left in the file");
-  }
+  r.fits(n, kShortestStepLine, std::to_string(n) + " steps");
   const std::uint64_t threads = trace.programs ? trace.programs->threads.size() : kMaxTraceThreads;
   trace.steps.reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) {
