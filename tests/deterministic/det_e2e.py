@@ -145,7 +145,7 @@ def damaged(stress):
             ("programs: 1 70000", with_line(text, b"programs: ", b"programs: 1 70000"), programs, "from 1 to 65536"),
             ("programs: 1 0", with_line(text, b"programs: ", b"programs: 1 0"), programs, "thread count '0'"),
             ("a trace cut before steps:", text[:text.find(b"\nsteps: ") + 1], steps, "truncated"),
-            ("a trace cut mid-line", text[:len(text) // 2], len(text[:len(text) // 2].split(b"\n")), "truncated"),
+            ("a trace cut mid-line", text[:len(text) // 2], None, "truncated"),
             ("no end marker", reseal(body[:-4] + b"checksum: 0\n"), text.count(b"\n") - 1,
              "expected the end marker"),
             ("a wrong checksum", body + b"checksum: 0123456789abcdef\n", text.count(b"\n"), "wrong checksum"),
@@ -163,27 +163,28 @@ def damaged(stress):
                 f.write(data)
             code, out, err = replay(path)
             lines = [l for l in err.splitlines() if l.strip()]
-            check(code == 2 and out == "" and len(lines) == 1 and
-                  lines[0].startswith(f"stress: --replay {path}:{line}: ") and needle in lines[0] and
+            where = f"stress: --replay {path}:{line}: " if line else f"stress: --replay {path}:"
+            check(code == 2 and out == "" and len(lines) == 1 and lines[0].startswith(where) and needle in lines[0] and
                   "\x1b" not in err and "\x07" not in err and len(err) < 600,
-                  f"{name}: exit 2, one line naming {os.path.basename(path)}:{line}",
+                  f"{name}: exit 2, one line naming {os.path.basename(path)}:{line or 'LINE'}",
                   f"code {code}\nout: {out[-1500:]}\nerr: {err[-1500:]}")
 
         # The recorded command carries only the flags a replay line writes; errors in it name the trace.
-        for extra, needle in ((b" --self-test", "'--self-test' is not a flag a replay may carry"),
+        for edit, needle in ((b" --self-test", "'--self-test' is not a flag a replay may carry"),
                               (b" --list", "'--list' is not"), (b" --help", "'--help' is not"),
                               (b" --replay " + good.encode(), "'--replay' is not"),
                               (b" --json out.json", "'--json' is not"), (b" --trace=t.trace", "'--trace' is not"),
-                              (b" --repeat 3", "'--repeat' is not"), (b" --mutant nope", "unknown mutant 'nope'"),
+                              (b" --repeat 3", "'--repeat' is not"), (b"ignore-clear=>nope", "unknown mutant 'nope'"),
                               (b" --threads 0", "--threads")):
             path = os.path.join(tmp, "cmd.trace")
+            recorded = command.replace(*edit.split(b"=>")) if b"=>" in edit else command + edit
             with open(path, "wb") as f:
-                f.write(with_line(text, b"command: ", command + extra))
+                f.write(with_line(text, b"command: ", recorded))
             code, out, err = replay(path)
             lines = [l for l in err.splitlines() if l.strip()]
             check(code == 2 and out == "" and len(lines) == 1 and
                   lines[0].startswith(f"stress: --replay {path}:{cmd}: recorded command: ") and needle in lines[0],
-                  f"a recorded command with{extra.decode()[:30]}: exit 2 naming the trace",
+                  f"a recorded command with {edit.decode()[:30].strip()}: exit 2 naming the trace",
                   f"code {code}\nout: {out[-1500:]}\nerr: {err[-1500:]}")
 
         # A replay that does not follow its trace fails: the same trace replayed on the correct pool.

@@ -131,6 +131,9 @@ TEST(ScheduleTrace, RefusesBadNumbers) {
   const std::size_t step = line_of(text, "1 0 lock");
   expect_error(with_line("1 0 lock", "2 0 lock"), step, "step thread '2'");
   expect_error(with_line("1 0 lock", "1 0 sleep"), step, "unknown point kind 'sleep'");
+  expect_error(with_line("1 0 lock", "1 3 lock"), step, "step point thread '3'");
+  // The start step is taken by the launcher, whose index is the thread count.
+  EXPECT_NO_THROW(load_trace_from_string(with_line("0 0 start", "0 2 start"), "t.trace"));
 }
 
 TEST(ScheduleTrace, BoundsDeclaredSizesBeforeAllocating) {

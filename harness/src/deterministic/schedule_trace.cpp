@@ -67,8 +67,8 @@ class Reader {
   // A count of `count` lines of at least `shortest` bytes each must fit in the bytes left.
   void fits(std::uint64_t count, std::uint64_t shortest, const std::string& what) const {
     if (count > room() / shortest) {
-      fail("truncated or damaged: " + what + " need at least " + std::to_string(count * shortest) +
-           " more bytes, the file has " + std::to_string(room()) + " left");
+      fail("truncated or damaged: " + what + ", so at least " + std::to_string(count * shortest) +
+           " more bytes, but the file has " + std::to_string(room()) + " left");
     }
   }
 
@@ -240,7 +240,8 @@ void read_steps(Reader& r, ScheduleTrace& trace) {
     const auto f = r.fields(sl, 3, "step");
     Step s{};
     s.thread = static_cast<std::uint32_t>(r.number(f[0], "step thread", 0, threads - 1));
-    s.at = static_cast<std::uint32_t>(r.number(f[1], "step point thread", 0, threads - 1));
+    // The thread at the point; THREADS itself at step 0, which the launcher takes (schedule.cpp).
+    s.at = static_cast<std::uint32_t>(r.number(f[1], "step point thread", 0, threads));
     s.kind = kind_from(r, f[2]);
     trace.steps.push_back(s);
   }

@@ -17,8 +17,9 @@
 // bounded by what `stress` itself can produce (its CLI's limits, stress_cli.cpp):
 //   THREADS in 1..kMaxTraceThreads (65536, --threads' bound, Tag::kMaxThreads);
 //   OPS in 0..kMaxTraceOps (2^24 - 1, --ops' bound; a shrunk program may keep an empty thread);
-//   N in 1..kMaxTraceSteps (2^40, --max-steps' bound); a step's threads and an op's target are
-//   below THREADS (below 65536 without programs); SIZE <= kMaxTraceRentSize (2^31: --max-array-length
+//   N in 1..kMaxTraceSteps (2^40, --max-steps' bound); a step's chosen thread and an op's target
+//   are below THREADS, the thread at a step's point at most THREADS (the launcher's start step),
+//   both at most 65536 without programs; SIZE <= kMaxTraceRentSize (2^31: --max-array-length
 //   <= 2^30 plus over-size rents of up to a quarter more); LO, HI <= 65535; LEASE < 4;
 //   the whole file <= kMaxTraceBytes (1 GiB).
 // Every declared count is also checked against the bytes left in the file (each line it announces
