@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 
 namespace poolcheck::det {
@@ -31,15 +33,6 @@ std::uint64_t tag_field(const std::optional<Tag>& t) { return t ? t->bits() + 1 
 std::optional<Tag> tag_from(std::uint64_t v) {
   if (v == 0) return std::nullopt;
   return Tag::from_bits(v - 1);
-}
-
-// `text` with every byte outside printable ASCII replaced by '?', for the text lines save writes.
-std::string printable(std::string_view text, std::size_t limit) {
-  std::string out(text.substr(0, limit));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-  }
-  return out;
 }
 
 std::string hex16(std::uint64_t v) {
@@ -292,39 +285,87 @@ std::vector<std::uint32_t> ScheduleTrace::choices() const {
   return c;
 }
 
-std::string format_trace(const ScheduleTrace& trace) {
-  std::ostringstream f;
-  f << kVersionLine << "\n";
-  f << "command: " << printable(trace.command, kMaxTraceTextBytes) << "\n";
+namespace {
+
+// Writes to a stream and hashes what it wrote, allocating nothing: save_trace runs after a mutant
+// may have corrupted the heap, and must not disturb it more than the stream itself does.
+class HashingOut {
+ public:
+  explicit HashingOut(std::ostream& out) : out_(out) {}
+  HashingOut& operator<<(std::string_view text) {
+    out_.write(text.data(), static_cast<std::streamsize>(text.size()));
+    for (const char c : text) hash_ = (hash_ ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    return *this;
+  }
+  HashingOut& operator<<(char c) { return *this << std::string_view(&c, 1); }
+  HashingOut& operator<<(std::uint64_t v) {
+    char buf[24];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    (void)ec;
+    return *this << std::string_view(buf, static_cast<std::size_t>(end - buf));
+  }
+  // Text a trace line may hold: printable ASCII (anything else as '?'), at most `limit` bytes, up to
+  // the first newline.
+  void text(std::string_view t, std::size_t limit) {
+    t = t.substr(0, std::min(t.find('\n'), limit));
+    for (const char c : t) *this << (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f ? '?' : c);
+  }
+  void checksum() {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "checksum: %016llx\n", static_cast<unsigned long long>(hash_));
+    out_ << buf;
+  }
+
+ private:
+  std::ostream& out_;
+  std::uint64_t hash_ = 0xcbf29ce484222325ull;
+};
+
+void write_trace(std::ostream& os, const ScheduleTrace& trace) {
+  using U = std::uint64_t;
+  HashingOut f(os);
+  f << kVersionLine << '\n';
+  f << "command: ";
+  f.text(trace.command, kMaxTraceTextBytes);
+  f << '\n';
   if (trace.violation) {
     const Violation& v = *trace.violation;
     f << "violation: " << oracle_name(v.oracle) << ' ' << tag_field(v.lease) << ' ' << tag_field(v.other) << ' '
-      << v.offset << ' ' << v.step << "\n";
-    f << "what: " << printable(v.what.substr(0, v.what.find('\n')), kMaxTraceTextBytes) << "\n";
+      << U{v.offset} << ' ' << U{v.step} << '\n';
+    f << "what: ";
+    const std::string what = v.what.substr(0, v.what.find('\n'));
+    f.text(what, kMaxTraceTextBytes);
+    f << '\n';
   }
   if (trace.programs) {
-    f << "programs: " << trace.programs->seed << ' ' << trace.programs->threads.size() << "\n";
+    f << "programs: " << U{trace.programs->seed} << ' ' << U{trace.programs->threads.size()} << '\n';
     for (const ThreadProgram& t : trace.programs->threads) {
-      f << "thread: " << t.ops.size() << "\n";
+      f << "thread: " << U{t.ops.size()} << '\n';
       for (const Op& op : t.ops) {
-        f << "op " << int(op.kind) << ' ' << int(op.lease) << ' ' << int(op.via_lease) << ' ' << int(op.clear) << ' '
-          << op.lo << ' ' << op.hi << ' ' << op.target << ' ' << op.delay << ' ' << op.size << "\n";
+        f << "op " << U{static_cast<std::uint8_t>(op.kind)} << ' ' << U{op.lease} << ' ' << U{op.via_lease} << ' '
+          << U{op.clear} << ' ' << U{op.lo} << ' ' << U{op.hi} << ' ' << U{op.target} << ' ' << U{op.delay} << ' '
+          << U{op.size} << '\n';
       }
     }
   }
-  f << "steps: " << trace.steps.size() << "\n";
-  for (const Step& s : trace.steps) f << s.thread << ' ' << s.at << ' ' << to_string(s.kind) << "\n";
-  f << kEndLine << "\n";
-  std::string text = std::move(f).str();
-  text += std::string(kChecksumPrefix) + hex16(fnv1a64(text)) + "\n";
-  return text;
+  f << "steps: " << U{trace.steps.size()} << '\n';
+  for (const Step& st : trace.steps) f << U{st.thread} << ' ' << U{st.at} << ' ' << to_string(st.kind) << '\n';
+  f << kEndLine << '\n';
+  f.checksum();
+}
+
+}  // namespace
+
+std::string format_trace(const ScheduleTrace& trace) {
+  std::ostringstream out;
+  write_trace(out, trace);
+  return std::move(out).str();
 }
 
 void save_trace(const std::string& path, const ScheduleTrace& trace) {
-  const std::string text = format_trace(trace);
   std::ofstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error("cannot write schedule trace '" + path + "': " + std::strerror(errno));
-  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  write_trace(f, trace);
   f.close();
   if (!f) throw std::runtime_error("cannot write schedule trace '" + path + "'");
 }
