@@ -63,7 +63,8 @@ struct CommandLine {
 
 // A usage error of the command line `c` came from (the user's, or the one recorded in a trace).
 int error_in(const CommandLine& c, const std::string& message) {
-  return c.recorded_from.empty() ? usage_error(message) : trace_error(c.recorded_from + message);
+  // A trace's text is printable ASCII (the loader checks) but may be long: cut what it echoes.
+  return c.recorded_from.empty() ? usage_error(message) : trace_error(c.recorded_from + det::escaped_excerpt(message, 600));
 }
 
 // "a, b, c" (or "a or b or c") of the names of `rows`.
@@ -146,7 +147,7 @@ std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, const
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    return error_in(c, det::escaped_excerpt(what, 200));
+    return error_in(c, det::escaped_excerpt(what, 400));
   }
   return std::nullopt;
 }
