@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and tests every preset (release, asan, tsan) and exits non-zero if any step fails.
+# Builds and tests every preset (release, asan, tsan), then runs the fuzzers (ci/run_fuzzers.sh), and
+# exits non-zero if any step fails.
 # JUnit XML lands in build/<preset>/junit-<preset>.xml. Usage: ci/run_matrix.sh [preset ...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,18 @@ for preset in "${presets[@]}"; do
   fi
 done
 
+# The libFuzzer targets (trace loader, command line), each for a fixed budget, in build/fuzz.
+# POOLCHECK_FUZZ_SECONDS sets the budget (default 60); POOLCHECK_SKIP_FUZZ=1 leaves them out.
+if [[ ${POOLCHECK_SKIP_FUZZ:-0} != 1 ]]; then
+  start=$SECONDS
+  if POOLCHECK_JOBS=$jobs ci/run_fuzzers.sh "${POOLCHECK_FUZZ_SECONDS:-60}"; then
+    echo "=== fuzzers: passed in $((SECONDS - start)) s ==="
+  else
+    echo "=== fuzzers: FAILED after $((SECONDS - start)) s ==="
+    failed+=(fuzzers)
+  fi
+fi
+
 # The kill matrix, merged from the columns each preset's `stress --self-test` wrote.
 columns=()
 for preset in "${presets[@]}"; do columns+=("build/${preset}/kill-matrix.json"); done
@@ -37,4 +50,4 @@ if ((${#failed[@]})); then
   echo "ci/run_matrix.sh: failed presets: ${failed[*]}"
   exit 1
 fi
-echo "ci/run_matrix.sh: all presets passed (${presets[*]})"
+echo "ci/run_matrix.sh: all presets passed (${presets[*]})$([[ ${POOLCHECK_SKIP_FUZZ:-0} == 1 ]] || echo ', fuzzers clean')"

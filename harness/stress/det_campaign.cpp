@@ -56,7 +56,8 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     info.replay_matched =
         same_violation && info.replay_divergences == 0 && det::same_steps(schedule.trace, recorded->steps);
     report.rounds.push_back(RoundRecord{0, s.seed, out.end, out.violations.size(), out.seconds});
-    if (failed(out)) {
+    // A diverged replay fails too (exit 1): the trace did not reproduce what it recorded.
+    if (failed(out) || !*info.replay_matched) {
       report.failing_seed = s.seed;
       report.replay_line = "stress --replay " + s.replay_path;
     }

@@ -1,6 +1,7 @@
 // `stress`: runs generated thread programs against a pool with every oracle on, prints a summary,
-// and on failure the one command line that replays it. Exit: 0 clean, 1 failure, 2 usage error,
-// 130/143 interrupted by SIGINT/SIGTERM.
+// and on failure the one command line that replays it. Exit: 0 clean, 1 failure (a replay that
+// diverged from its trace included), 2 usage error (a damaged --replay trace included), 130/143
+// interrupted by SIGINT/SIGTERM.
 #include <exception>
 #include <iostream>
 

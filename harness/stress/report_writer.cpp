@@ -27,7 +27,7 @@ std::string bucket_label(std::size_t row) {
 const char* verdict(const StressReport& r) {
   if (!r.total.violations.empty()) return "FAILED";
   switch (r.total.end) {
-    case RunEnd::completed: return "CLEAN";
+    case RunEnd::completed: return replay_diverged(r) ? "FAILED" : "CLEAN";
     case RunEnd::interrupted: return "INTERRUPTED";
     default: return "FAILED";
   }
@@ -35,10 +35,12 @@ const char* verdict(const StressReport& r) {
 
 }  // namespace
 
+bool replay_diverged(const StressReport& r) noexcept { return r.det && r.det->replay_matched == false; }
+
 int exit_code(const StressReport& r) {
   if (!r.total.violations.empty()) return 1;
   switch (r.total.end) {
-    case RunEnd::completed: return 0;
+    case RunEnd::completed: return replay_diverged(r) ? 1 : 0;
     case RunEnd::interrupted: return interrupt_exit_code();  // 130 after SIGINT, 143 after SIGTERM
     default: return 1;
   }
@@ -160,7 +162,8 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
     }
     if (!d.trace_file.empty()) out << "  schedule trace: " << d.trace_file << "\n";
   }
-  out << "result: " << verdict(r) << " (" << to_string(t.end) << ")\n";
+  out << "result: " << verdict(r) << " (" << to_string(t.end)
+      << (replay_diverged(r) ? "; the replay diverged from the trace" : "") << ")\n";
   if (!r.replay_line.empty()) out << "replay: " << r.replay_line << "\n";
   if (r.det && !r.det->trace_file.empty()) out << "replay: stress --replay " << r.det->trace_file << "\n";
   out << std::flush;
@@ -169,7 +172,16 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
 void write_json(const std::string& path, const StressSettings& s, const StressReport& r) {
   using nlohmann::json;
   const RunOutcome& t = r.total;
-  json j;
+  // A failed run may have corrupted the heap (a mutant pool racing on its own storage): its report
+  // is built and written but never freed, since a free is where glibc's checks would abort.
+  json& j = *new json;
+  struct Release {
+    json* doc;
+    bool keep;
+    ~Release() {
+      if (!keep) delete doc;
+    }
+  } release{&j, exit_code(r) != 0};
   j["settings"] = {{"seed", s.seed}, {"threads", s.threads}, {"ops", s.ops}, {"pool", std::string(s.plan.pool->name)},
                    {"scenario", std::string(s.plan.scenario->name)}, {"max_array_length", s.max_array_length},
                    {"max_per_bucket", s.max_per_bucket}, {"partitions", s.partitions},
@@ -262,6 +274,12 @@ void write_junit(const std::string& path, const StressSettings& s, const StressR
     if (t.end == RunEnd::interrupted) why += "interrupted (exit " + std::to_string(exit_code(r)) + ")";
     cases << "\n      <failure message=\"" << xml_text(std::string(to_string(t.end))) << "\">"
           << xml_text(why + replay) << "</failure>\n    ";
+  } else if (replay_diverged(r)) {
+    ++failures;
+    cases << "\n      <failure message=\"replay diverged\">"
+          << xml_text(std::to_string(r.det->replay_divergences) + " divergent steps, or a different violation or "
+                      "step than recorded" + replay)
+          << "</failure>\n    ";
   }
   cases << "</testcase>\n";
   std::ostringstream doc;

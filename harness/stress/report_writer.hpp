@@ -12,9 +12,13 @@
 
 namespace poolcheck {
 
-// Exit status of a campaign: 0 clean, 1 failure (violation, stall, thread limit), 130/143
-// interrupted by SIGINT/SIGTERM (the JSON's exit_code is the process's).
+// Exit status of a campaign: 0 clean, 1 failure (violation, stall, thread limit, a replay that
+// diverged from its trace), 130/143 interrupted by SIGINT/SIGTERM (the JSON's exit_code is the
+// process's).
 int exit_code(const StressReport& report);
+// --replay: the run did not follow the trace (a recorded thread could not run at some step, or a
+// different violation or step than recorded).
+bool replay_diverged(const StressReport& report) noexcept;
 
 // Text as XML character data or attribute value, valid whatever the bytes (escaped markup, control
 // bytes as \xNN, invalid UTF-8 as U+FFFD).

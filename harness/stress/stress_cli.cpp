@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -39,6 +39,26 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
+// An error in the trace given to --replay (its format or its recorded command): the file and line
+// are the problem, not this command line.
+int trace_error(const std::string& message) {
+  std::cerr << "stress: --replay " << message << "\n";
+  return 2;
+}
+
+// The flags replay_command() (stress_settings.cpp) writes: all a recorded command may carry.
+constexpr std::string_view kReplayFlags[] = {
+    "--seed",        "--rounds",     "--threads",       "--ops",        "--pool",           "--scenario",
+    "--max-array-length", "--max-per-bucket", "--partitions", "--arrays-per-partition", "--mutant",
+    "--watchdog",    "--hold-limit", "--deterministic", "--strategy",   "--pct-depth",      "--pct-steps",
+    "--schedule-seed", "--max-steps"};
+
+std::string replay_flag_list() {
+  std::string out;
+  for (const std::string_view f : kReplayFlags) out += (out.empty() ? "" : " ") + std::string(f);
+  return out;
+}
+
 // The command line as parsed: the settings, and the names and flags still to be checked.
 struct CommandLine {
   StressSettings s;
@@ -49,7 +69,16 @@ struct CommandLine {
   std::uint32_t rounds = 0;
   bool list = false;
   bool self_test = false;
+  // Non-empty while parsing a trace's recorded command: "FILE:LINE: recorded command: ", so its
+  // errors name the trace, not the user's command line.
+  std::string recorded_from;
 };
+
+// A usage error of the command line `c` came from (the user's, or the one recorded in a trace).
+int error_in(const CommandLine& c, const std::string& message) {
+  // A trace's text is printable ASCII (the loader checks) but may be long: cut what it echoes.
+  return c.recorded_from.empty() ? usage_error(message) : trace_error(c.recorded_from + det::escaped_excerpt(message, 600));
+}
 
 // "a, b, c" (or "a or b or c") of the names of `rows`.
 template <class Rows, class Keep>
@@ -162,30 +191,43 @@ void add_options(CLI::App& app, CommandLine& c) {
 }
 
 // Parses argv into the options of `app`. Returns an exit code when the program must stop now.
-std::optional<int> parse(CLI::App& app, int argc, const char* const* argv) {
+std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, const CommandLine& c) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    if (!c.recorded_from.empty()) return trace_error(c.recorded_from + "--help");  // excluded by the allow list
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
     if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    return usage_error(what);
+    return error_in(c, det::escaped_excerpt(what, 400));
   }
   return std::nullopt;
 }
 
-// The command recorded in a trace file, parsed like a command line.
-std::optional<int> parse_recorded(const std::string& command, CommandLine& c) {
+// The command recorded in a trace file, parsed like a command line: only the flags a replay line
+// carries, every error naming the trace.
+std::optional<int> parse_recorded(const std::string& command, const std::string& trace_path, CommandLine& c) {
+  c.recorded_from = det::escaped_excerpt(trace_path, 200) + ":" + std::to_string(det::kTraceCommandLine) +
+                    ": recorded command: ";
   std::istringstream in(command);
   std::vector<std::string> words;
   for (std::string w; in >> w;) words.push_back(w);
-  if (words.empty() || words[0] != "stress") return usage_error("--replay: the trace's command does not start with 'stress'");
+  if (words.empty() || words[0] != "stress") return error_in(c, "does not start with 'stress'");
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.empty() || w[0] != '-') continue;  // a value
+    const std::string_view name = std::string_view(w).substr(0, w.find('='));
+    if (std::find(std::begin(kReplayFlags), std::end(kReplayFlags), name) == std::end(kReplayFlags)) {
+      return error_in(c, "'" + det::escaped_excerpt(name) + "' is not a flag a replay may carry (only " +
+                             replay_flag_list() + ")");
+    }
+  }
   std::vector<const char*> argv;
   for (const auto& w : words) argv.push_back(w.c_str());
   CLI::App app{"stress (recorded)"};
   add_options(app, c);
-  return parse(app, static_cast<int>(argv.size()), argv.data());
+  return parse(app, static_cast<int>(argv.size()), argv.data(), c);
 }
 
 // --replay FILE: everything but the schedule comes from the command recorded in the trace; this
@@ -195,11 +237,13 @@ std::optional<int> load_recorded(CommandLine& c) {
   std::string command;
   try {
     command = det::load_trace(mine.replay_path).command;
+  } catch (const det::TraceError& e) {
+    return trace_error(e.what());
   } catch (const std::exception& e) {
-    return usage_error(std::string("--replay: ") + e.what());
+    return trace_error(det::escaped_excerpt(mine.replay_path, 200) + ":0: " + e.what());
   }
   c = CommandLine{};
-  if (auto code = parse_recorded(command, c)) return code;
+  if (auto code = parse_recorded(command, mine.replay_path, c)) return code;
   c.s.replay_path = mine.replay_path;
   c.s.quiet = mine.quiet;
   c.s.repeat = mine.repeat;
@@ -212,16 +256,16 @@ std::optional<int> load_recorded(CommandLine& c) {
 std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
   const Scenario* scenario = find_scenario(c.scenario);
   if (scenario == nullptr) {
-    return usage_error("--scenario: unknown scenario '" + c.scenario + "' (known: " +
+    return error_in(c, "--scenario: unknown scenario '" + c.scenario + "' (known: " +
                        joined(scenario_catalog(), ", ", kAll) + ")");
   }
   if (scenario->kind != ScenarioKind::program) {
     if (c.s.deterministic || !c.s.replay_path.empty()) {
-      return usage_error("--deterministic: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+      return error_in(c, "--deterministic: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          " (free-running only); the deterministic executor runs program scenarios");
     }
     if (!c.mutant.empty()) {
-      return usage_error("--mutant: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+      return error_in(c, "--mutant: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          "; mutant pools run program scenarios");
     }
   }
@@ -230,14 +274,14 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
   if (!c.mutant.empty()) {
     mutant = find_mutant(c.mutant);
     if (mutant == nullptr) {
-      return usage_error("--mutant: unknown mutant '" + c.mutant + "' (known: " + joined(mutant_catalog(), ", ", kAll) +
+      return error_in(c, "--mutant: unknown mutant '" + c.mutant + "' (known: " + joined(mutant_catalog(), ", ", kAll) +
                          ")");
     }
     if (!mutant->in_pool(pool->family)) {
-      return usage_error("--mutant: '" + c.mutant + "' has no fault in the " + c.pool + " pool");
+      return error_in(c, "--mutant: '" + c.mutant + "' has no fault in the " + c.pool + " pool");
     }
     if (pool->checked) {
-      return usage_error("--mutant: use --pool " +
+      return error_in(c, "--mutant: use --pool " +
                          joined(pool_registry(), " or ", [](const PoolEntry& p) { return !p.checked; }) +
                          " (mutants are unchecked)");
     }
@@ -414,6 +458,24 @@ std::optional<int> check_memory(const StressSettings& s) {
                      bytes_text(double(limit)) + " this machine has (" + source + ")");
 }
 
+// The names resolved, the rest settled and checked (output paths, memory): a command that runs.
+std::optional<int> finish_run_command(CommandLine& c, Command& command) {
+  if (auto code = resolve_plan(c, c.s.plan)) return code;
+  if (c.rounds != 0) c.s.rounds = c.rounds;
+  if (c.s.partitions == 0) {
+    // Resolve now so the replay line names the count this machine used.
+    c.s.partitions = bufpool::SharedPoolOptions{}.resolved().partitions;
+  }
+  if (auto code = probe_outputs({{"--json", c.s.json_path}, {"--junit", c.s.junit_path}, {"--trace", c.s.trace_path}},
+                                c.s.replay_path)) {
+    return code;
+  }
+  if (auto code = check_memory(c.s)) return code;
+  command.action = Action::run;
+  command.settings = c.s;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<int> parse_command_line(int argc, const char* const* argv, Command& command) {
@@ -421,7 +483,7 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
   CLI::App app{"poolcheck stress: hammer a pooled-buffer allocator with thousands of threads and check every "
                "oracle; a failure prints the command that replays it"};
   add_options(app, c);
-  if (auto code = parse(app, argc, argv)) return code;
+  if (auto code = parse(app, argc, argv, c)) return code;
   if (auto code = check_combinations(app, c)) return code;
   if (!c.s.replay_path.empty()) {
     if (auto code = load_recorded(c)) return code;
@@ -444,20 +506,21 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
     if (auto code = probe_outputs({{"--json", o.json_path}, {"--junit", o.junit_path}}, {})) return code;
     return std::nullopt;
   }
-  if (auto code = resolve_plan(c, c.s.plan)) return code;
-  if (c.rounds != 0) c.s.rounds = c.rounds;
-  if (c.s.partitions == 0) {
-    // Resolve now so the replay line names the count this machine used.
-    c.s.partitions = bufpool::SharedPoolOptions{}.resolved().partitions;
-  }
-  if (auto code = probe_outputs({{"--json", c.s.json_path}, {"--junit", c.s.junit_path}, {"--trace", c.s.trace_path}},
-                                c.s.replay_path)) {
-    return code;
-  }
-  if (auto code = check_memory(c.s)) return code;
-  command.action = Action::run;
-  command.settings = c.s;
-  return std::nullopt;
+  return finish_run_command(c, command);
+}
+
+std::optional<int> parse_command_line(const std::vector<std::string>& args, Command& command) {
+  std::vector<const char*> argv{"stress"};
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  return parse_command_line(static_cast<int>(argv.size()), argv.data(), command);
+}
+
+std::optional<int> parse_recorded_command(const std::string& recorded, const std::string& trace_path,
+                                          Command& command) {
+  CommandLine c;
+  if (auto code = parse_recorded(recorded, trace_path, c)) return code;
+  c.s.replay_path = trace_path;
+  return finish_run_command(c, command);
 }
 
 }  // namespace poolcheck

@@ -7,6 +7,11 @@
       same violation at the same step every time.
   det_e2e.py STRESS clean POOL SCHEDULES
       a correct pool survives SCHEDULES schedules, and the PCT miss bound is printed.
+  det_e2e.py STRESS damaged
+      the trace format cannot lie: a real trace, damaged in each way (version, bounds, counts,
+      truncation, end marker, checksum, bad numbers, control bytes, a huge line, flags a replay may
+      not carry in its recorded command), is refused with exit 2 and one line
+      "stress: --replay FILE:LINE: ..."; a replay that diverges from its trace exits 1.
 """
 import json
 import os
@@ -65,11 +70,146 @@ def clean(stress, pool, schedules):
     print(out)
 
 
+def fnv1a64(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def reseal(body):
+    """`body` with its checksum line (if it has one) recomputed."""
+    i = body.rfind(b"\nchecksum: ")
+    if i < 0:
+        return body
+    body = body[:i + 1]
+    return body + b"checksum: %016x\n" % fnv1a64(body)
+
+
+def line_no(text, prefix):
+    lines = text.split(b"\n")
+    return next(i + 1 for i, l in enumerate(lines) if l.startswith(prefix))
+
+
+def with_line(text, prefix, new):
+    """`text` with its first line starting with `prefix` replaced by `new`, resealed."""
+    lines = text.split(b"\n")
+    i = line_no(text, prefix) - 1
+    lines[i] = new
+    return reseal(b"\n".join(lines))
+
+
+def damaged(stress):
+    failures = []
+
+    def check(cond, what, detail=""):
+        print(("ok   " if cond else "FAIL ") + what)
+        if not cond:
+            failures.append(what)
+            print(detail[-3000:])
+
+    def replay(path, *extra):
+        try:
+            p = subprocess.run([stress, "--replay", path, "--quiet"] + list(extra), capture_output=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            return -1, "", "timed out"
+        return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        good = os.path.join(tmp, "good.trace")
+        # ignore-clear: its pool stays consistent, so every build (release, ASan, TSan) reports it alike.
+        code, out = run([stress, "--deterministic", "--quiet", "--mutant", "ignore-clear", "--pool", "locked",
+                         "--scenario", "clear-sensitive", "--search", "200", "--trace", good])
+        if code != 1 or not os.path.exists(good):
+            fail(f"no trace recorded (exit {code})", out)
+        text = open(good, "rb").read()
+        code, out, err = replay(good)
+        check(code == 1 and "same violation at the same step, same schedule" in out,
+              "the intact trace replays its violation, exit 1", out + err)
+
+        cmd = line_no(text, b"command: ")
+        command = text.split(b"\n")[cmd - 1]
+        steps = line_no(text, b"steps: ")
+        programs = line_no(text, b"programs: ")
+        body = text[:text.rfind(b"checksum: ")]
+        cases = [
+            ("an old trace without the version line", b"poolcheck-schedule-trace v1" + text[text.find(b"\n"):], 1,
+             "format version 1"),
+            ("an unknown version", b"poolcheck-trace 9" + text[text.find(b"\n"):], 1, "format version '9'"),
+            ("steps: -1", with_line(text, b"steps: ", b"steps: -1"), steps, "step count '-1' is not a decimal number"),
+            ("steps: x", with_line(text, b"steps: ", b"steps: x"), steps, "step count 'x' is not a decimal number"),
+            ("steps: 1099511627776", with_line(text, b"steps: ", b"steps: 1099511627776"), steps, "truncated or damaged"),
+            ("steps beyond the bound", with_line(text, b"steps: ", b"steps: 2000000000000"), steps, "from 1 to"),
+            ("programs: 1 4294967296", with_line(text, b"programs: ", b"programs: 1 4294967296"), programs,
+             "thread count '4294967296'"),
+            ("programs: 1 70000", with_line(text, b"programs: ", b"programs: 1 70000"), programs, "from 1 to 65536"),
+            ("programs: 1 0", with_line(text, b"programs: ", b"programs: 1 0"), programs, "thread count '0'"),
+            ("a trace cut before steps:", text[:text.find(b"\nsteps: ") + 1], steps, "truncated"),
+            ("a trace cut mid-line", text[:len(text) // 2], None, "truncated"),
+            ("no end marker", reseal(body[:-4] + b"checksum: 0\n"), text.count(b"\n") - 1,
+             "expected the end marker"),
+            ("a wrong checksum", body + b"checksum: 0123456789abcdef\n", text.count(b"\n"), "wrong checksum"),
+            ("a changed byte", text.replace(b"\nend\n", b"\nenD\n"), text.count(b"\n") - 1, "end marker"),
+            ("a changed step", text[:text.find(b"\n", text.find(b"\nsteps: ") + 1) + 1] +
+             (b"1" if text[text.find(b"\n", text.find(b"\nsteps: ") + 1) + 1:][:1] == b"0" else b"0") +
+             text[text.find(b"\n", text.find(b"\nsteps: ") + 1) + 2:], text.count(b"\n"), "wrong checksum"),
+            ("an escape sequence", with_line(text, b"steps: ", b"steps: \x1b[31mred\x1b[0m\x1b]0;owned\x07"),
+             steps, "\\x1b[31m"),
+            ("a 10 MB line", with_line(text, b"steps: ", b"steps: " + b"7" * 10_000_000), steps, "..."),
+        ]
+        for name, data, line, needle in cases:
+            path = os.path.join(tmp, "bad.trace")
+            with open(path, "wb") as f:
+                f.write(data)
+            code, out, err = replay(path)
+            lines = [l for l in err.splitlines() if l.strip()]
+            where = f"stress: --replay {path}:{line}: " if line else f"stress: --replay {path}:"
+            check(code == 2 and out == "" and len(lines) == 1 and lines[0].startswith(where) and needle in lines[0] and
+                  "\x1b" not in err and "\x07" not in err and len(err) < 600,
+                  f"{name}: exit 2, one line naming {os.path.basename(path)}:{line or 'LINE'}",
+                  f"code {code}\nout: {out[-1500:]}\nerr: {err[-1500:]}")
+
+        # The recorded command carries only the flags a replay line writes; errors in it name the trace.
+        for edit, needle in ((b" --self-test", "'--self-test' is not a flag a replay may carry"),
+                              (b" --list", "'--list' is not"), (b" --help", "'--help' is not"),
+                              (b" --replay " + good.encode(), "'--replay' is not"),
+                              (b" --json out.json", "'--json' is not"), (b" --trace=t.trace", "'--trace' is not"),
+                              (b" --repeat 3", "'--repeat' is not"), (b"ignore-clear=>nope", "unknown mutant 'nope'"),
+                              (b" --threads 0", "--threads")):
+            path = os.path.join(tmp, "cmd.trace")
+            recorded = command.replace(*edit.split(b"=>")) if b"=>" in edit else command + edit
+            with open(path, "wb") as f:
+                f.write(with_line(text, b"command: ", recorded))
+            code, out, err = replay(path)
+            lines = [l for l in err.splitlines() if l.strip()]
+            check(code == 2 and out == "" and len(lines) == 1 and
+                  lines[0].startswith(f"stress: --replay {path}:{cmd}: recorded command: ") and needle in lines[0],
+                  f"a recorded command with {edit.decode()[:30].strip()}: exit 2 naming the trace",
+                  f"code {code}\nout: {out[-1500:]}\nerr: {err[-1500:]}")
+
+        # A replay that does not follow its trace fails: the same trace replayed on the correct pool.
+        path = os.path.join(tmp, "diverged.trace")
+        with open(path, "wb") as f:
+            f.write(with_line(text, b"command: ", command.replace(b" --mutant ignore-clear", b"")))
+        code, out, err = replay(path)
+        check(code == 1 and "DIVERGED" in out and "result: FAILED" in out, "a diverged replay exits 1",
+              f"code {code}\nout: {out[-1500:]}\nerr: {err[-1500:]}")
+        code, out, err = replay(path, "--repeat", "2")
+        check(code == 1 and "recurred in 2 of 2" in out, "a diverged replay fails under --repeat too",
+              f"code {code}\nout: {out[-1500:]}\nerr: {err[-1500:]}")
+
+    print(f"damaged traces: {len(failures)} checks failed")
+    if failures:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     stress, mode = sys.argv[1], sys.argv[2]
     if mode == "find":
         find(stress, sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif mode == "clean":
         clean(stress, sys.argv[3], int(sys.argv[4]))
+    elif mode == "damaged":
+        damaged(stress)
     else:
         fail("unknown mode " + mode)

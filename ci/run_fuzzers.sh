@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz/) with clang in build/fuzz (ASan + UBSan + libFuzzer) and
+# runs each for a fixed budget from the seed corpus in the tree (tests/fuzz/corpus/<target>/). Fails
+# if a build step fails or any fuzzer finds a crash, a leak, an exception, a timeout or an OOM; the
+# input that did it is left in build/fuzz/artifacts/.
+# Usage: ci/run_fuzzers.sh [seconds per fuzzer, default 60]   (or POOLCHECK_FUZZ_SECONDS)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-${POOLCHECK_FUZZ_SECONDS:-60}}
+jobs=${POOLCHECK_JOBS:-$(nproc)}
+build=build/fuzz
+cxx=${POOLCHECK_FUZZ_CXX:-clang++-14}
+
+# Sanitizer runtimes of clang-14 break on kernels with 32 random mmap bits (see ci/run_matrix.sh).
+if [[ -r /proc/sys/vm/mmap_rnd_bits && $(cat /proc/sys/vm/mmap_rnd_bits) -gt 28 ]]; then
+  sysctl -w vm.mmap_rnd_bits=28 >/dev/null 2>&1 || sudo sysctl -w vm.mmap_rnd_bits=28 >/dev/null 2>&1 ||
+    echo "ci/run_fuzzers.sh: warning: vm.mmap_rnd_bits > 28 and cannot lower it; sanitizers may fail"
+fi
+
+echo "=== fuzz: configure and build (${build}, ${cxx}) ==="
+if ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
+       -DPOOLCHECK_SANITIZER=address -DPOOLCHECK_BUILD_FUZZERS=ON -DPOOLCHECK_BUILD_TOOLS=ON \
+       -DPOOLCHECK_BUILD_TESTS=OFF -DPOOLCHECK_BUILD_BENCH=OFF -DPOOLCHECK_INSTALL=OFF >/dev/null ||
+   ! cmake --build "$build" -j "$jobs" --target fuzz_trace fuzz_cli; then
+  echo "ci/run_fuzzers.sh: the fuzzers did not build"
+  exit 1
+fi
+
+mkdir -p "$build/artifacts"
+failed=()
+for target in trace cli; do
+  # New inputs go to a scratch directory first; the tree's seed corpus is only read.
+  scratch="$build/corpus-$target"
+  mkdir -p "$scratch"
+  echo "=== fuzz_${target}: ${seconds} s ==="
+  if ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+     "$build/tests/fuzz/fuzz_${target}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+       -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$build/artifacts/${target}-" \
+       "$scratch" "tests/fuzz/corpus/$target" 2>"$build/fuzz_${target}.log"; then
+    echo "=== fuzz_${target}: clean ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$build/fuzz_${target}.log" | grep -o '[0-9]*$') runs) ==="
+  else
+    tail -n 60 "$build/fuzz_${target}.log"
+    echo "=== fuzz_${target}: FAILED (log: $build/fuzz_${target}.log, inputs: $build/artifacts/) ==="
+    failed+=("fuzz_${target}")
+  fi
+done
+
+if ((${#failed[@]})); then
+  echo "ci/run_fuzzers.sh: failed: ${failed[*]}"
+  exit 1
+fi
+echo "ci/run_fuzzers.sh: fuzzers ran clean for ${seconds} s each"
