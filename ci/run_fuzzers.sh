@@ -8,6 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-${POOLCHECK_FUZZ_SECONDS:-60}}
+# A fixed seed by default, so the gate explores the same inputs on every run (a red run reproduces);
+# POOLCHECK_FUZZ_SEED=0 lets libFuzzer pick one from the clock for a wider search by hand.
+seed=${POOLCHECK_FUZZ_SEED:-1}
 jobs=${POOLCHECK_JOBS:-$(nproc)}
 build=build/fuzz
 cxx=${POOLCHECK_FUZZ_CXX:-clang++-14}
@@ -35,7 +38,7 @@ for target in trace cli; do
   mkdir -p "$scratch"
   echo "=== fuzz_${target}: ${seconds} s ==="
   if ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-     "$build/tests/fuzz/fuzz_${target}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+     "$build/tests/fuzz/fuzz_${target}" -seed="$seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$build/artifacts/${target}-" \
        "$scratch" "tests/fuzz/corpus/$target" 2>"$build/fuzz_${target}.log"; then
     echo "=== fuzz_${target}: clean ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$build/fuzz_${target}.log" | grep -o '[0-9]*$') runs) ==="
