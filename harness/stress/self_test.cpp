@@ -136,8 +136,14 @@ int run_self_test(const SelfTestOptions& o) {
       std::vector<std::string> args = {o.self, "--quiet", "--mutant", std::string(m.name), "--pool", pool,
                                         "--threads", threads, "--duration", seconds, "--json", json_path};
       args.insert(args.end(), small_caps.begin(), small_caps.end());
-      // Clearing faults show only where give_backs clear.
-      if (m.caught_by == OracleKind::leakage) args.insert(args.end(), {"--scenario", "clear-sensitive"});
+      // The scenario the catalog row names: the one under which its oracle catches it every time.
+      const Scenario* scenario = find_scenario(m.scenario);
+      if (scenario == nullptr || scenario->kind != ScenarioKind::program) {
+        report(std::string(m.name) + " / " + pool, false, "BAD ROW: scenario '" + std::string(m.scenario) +
+               "' is not a program scenario", {{"kind", "mutant"}});
+        continue;
+      }
+      args.insert(args.end(), {"--scenario", std::string(m.scenario)});
       const Child c = run_child(args, o.seconds_per_case + 120);
       const Verdict v = classify(c, json_path);
       const bool expected = expected_in_this_build(m);

@@ -52,9 +52,13 @@ class ProgramRun {
   const PoolRef<Pool>& pool() const noexcept { return ref_; }
 
   // Runs `program` as thread ctx.index(). `chaos`: the stream of chaos delays after ops, or null
-  // for none (under a schedule, the schedule is the only source of interleaving).
-  void run_thread(WorkerContext& ctx, const ThreadProgram& program, RunState& state, SeededRandom* chaos) {
-    Worker{*this, ctx, program, state, chaos}.run();
+  // for none (under a schedule, the schedule is the only source of interleaving). `checkpoint`,
+  // if set, is called between ops and between the closing give_backs, where no pool frame is on
+  // the stack: the deterministic executor's Schedule::checkpoint, which may throw to unwind the
+  // thread after the schedule aborted (never from inside the pool, whose paths may be noexcept).
+  void run_thread(WorkerContext& ctx, const ThreadProgram& program, RunState& state, SeededRandom* chaos,
+                  void (*checkpoint)() = nullptr) {
+    Worker{*this, ctx, program, state, chaos, checkpoint}.run();
   }
 
   // At quiescence, on the calling thread: leases still in mailboxes come back, then the exact cap
@@ -78,12 +82,14 @@ class ProgramRun {
     const ThreadProgram& program;
     RunState& state;
     SeededRandom* chaos;
+    void (*checkpoint)();
     std::array<std::optional<Lease>, kLeasesPerThread> leases{};
 
     void run() {
       const std::uint32_t index = ctx.index();
       state.on_start(index);
       for (std::uint32_t i = 0; i < program.ops.size(); ++i) {
+        if (checkpoint != nullptr) checkpoint();
         if (state.stop_requested()) break;
         const Op& op = program.ops[i];
         state.on_op(index, i, op.kind);
@@ -93,9 +99,11 @@ class ProgramRun {
         if (op.delay != 0 && chaos != nullptr) detail::chaos(op.delay, *chaos);
       }
       for (auto& l : leases) {
+        if (checkpoint != nullptr) checkpoint();
         if (l) run_.give_back(ctx, std::move(*l), false, "at the end of its program");
         l.reset();
       }
+      if (checkpoint != nullptr) checkpoint();
       run_.receive_hand_overs(ctx, index);
       state.on_finish(index);
     }
