@@ -17,6 +17,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -86,6 +87,30 @@ class ProgramRun {
     std::array<std::optional<Lease>, kLeasesPerThread> leases{};
 
     void run() {
+      try {
+        run_program();
+      } catch (...) {
+        abandon_leases();
+        throw;
+      }
+    }
+
+    // An exception out of the program (the deterministic executor's ScheduleAborted, thrown at a
+    // checkpoint after its schedule aborted): the leases this thread holds are abandoned, never
+    // given back. A give_back by the lease's destructor would skip the oracles' give-back
+    // bookkeeping (the array's header would still name this lease, and its next renter would be
+    // reported as an alias of it), and the pool is leaked by the caller anyway.
+    void abandon_leases() noexcept {
+      using PoolLease = typename decltype(Lease::lease)::value_type;
+      for (auto& l : leases) {
+        // Moved into an object never deleted: its destructor never runs (if the allocation fails,
+        // the array is given back after all: a possible false alias beats std::terminate here).
+        if (l && l->lease) static_cast<void>(new (std::nothrow) PoolLease(std::move(*l->lease)));
+        l.reset();
+      }
+    }
+
+    void run_program() {
       const std::uint32_t index = ctx.index();
       state.on_start(index);
       for (std::uint32_t i = 0; i < program.ops.size(); ++i) {
