@@ -67,7 +67,8 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
   }
 
   // Runs one schedule and records it; on failure writes its trace and the replay line (a trace's
-  // command names the schedule seed; --replay follows the recorded steps instead). True if it failed.
+  // command names the schedule seed; --replay follows the recorded steps instead). True if it failed
+  // or could not start its threads: the search stops.
   auto run_schedule = [&](const StressSettings& settings_of_run, std::uint32_t round, std::uint64_t schedule_seed,
                           det::Strategy& strategy, det::ScheduleResult& schedule) {
     const std::string replay = replay_command(settings_of_run, s.seed, schedule_seed);
@@ -78,7 +79,9 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     report.rounds.push_back(RoundRecord{round, schedule_seed, out.end, out.violations.size(), out.seconds});
     const bool bad = failed(out);
     accumulate(report.total, out);
-    if (!bad) return false;
+    // A thread the system would not start ends the search (as in a free-running campaign): no
+    // schedule ran, so there is no trace to write and nothing to replay.
+    if (!bad) return out.end == RunEnd::thread_limit;
     info.failing_schedule_seed = schedule_seed;
     report.failing_seed = s.seed;
     report.replay_line = replay;

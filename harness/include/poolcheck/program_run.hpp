@@ -17,6 +17,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <new>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -52,9 +53,13 @@ class ProgramRun {
   const PoolRef<Pool>& pool() const noexcept { return ref_; }
 
   // Runs `program` as thread ctx.index(). `chaos`: the stream of chaos delays after ops, or null
-  // for none (under a schedule, the schedule is the only source of interleaving).
-  void run_thread(WorkerContext& ctx, const ThreadProgram& program, RunState& state, SeededRandom* chaos) {
-    Worker{*this, ctx, program, state, chaos}.run();
+  // for none (under a schedule, the schedule is the only source of interleaving). `checkpoint`,
+  // if set, is called between ops and between the closing give_backs, where no pool frame is on
+  // the stack: the deterministic executor's Schedule::checkpoint, which may throw to unwind the
+  // thread after the schedule aborted (never from inside the pool, whose paths may be noexcept).
+  void run_thread(WorkerContext& ctx, const ThreadProgram& program, RunState& state, SeededRandom* chaos,
+                  void (*checkpoint)() = nullptr) {
+    Worker{*this, ctx, program, state, chaos, checkpoint}.run();
   }
 
   // At quiescence, on the calling thread: leases still in mailboxes come back, then the exact cap
@@ -78,12 +83,38 @@ class ProgramRun {
     const ThreadProgram& program;
     RunState& state;
     SeededRandom* chaos;
+    void (*checkpoint)();
     std::array<std::optional<Lease>, kLeasesPerThread> leases{};
 
     void run() {
+      try {
+        run_program();
+      } catch (...) {
+        abandon_leases();
+        throw;
+      }
+    }
+
+    // An exception out of the program (the deterministic executor's ScheduleAborted, thrown at a
+    // checkpoint after its schedule aborted): the leases this thread holds are abandoned, never
+    // given back. A give_back by the lease's destructor would skip the oracles' give-back
+    // bookkeeping (the array's header would still name this lease, and its next renter would be
+    // reported as an alias of it), and the pool is leaked by the caller anyway.
+    void abandon_leases() noexcept {
+      using PoolLease = typename decltype(Lease::lease)::value_type;
+      for (auto& l : leases) {
+        // Moved into an object never deleted: its destructor never runs (if the allocation fails,
+        // the array is given back after all: a possible false alias beats std::terminate here).
+        if (l && l->lease) static_cast<void>(new (std::nothrow) PoolLease(std::move(*l->lease)));
+        l.reset();
+      }
+    }
+
+    void run_program() {
       const std::uint32_t index = ctx.index();
       state.on_start(index);
       for (std::uint32_t i = 0; i < program.ops.size(); ++i) {
+        if (checkpoint != nullptr) checkpoint();
         if (state.stop_requested()) break;
         const Op& op = program.ops[i];
         state.on_op(index, i, op.kind);
@@ -93,9 +124,11 @@ class ProgramRun {
         if (op.delay != 0 && chaos != nullptr) detail::chaos(op.delay, *chaos);
       }
       for (auto& l : leases) {
+        if (checkpoint != nullptr) checkpoint();
         if (l) run_.give_back(ctx, std::move(*l), false, "at the end of its program");
         l.reset();
       }
+      if (checkpoint != nullptr) checkpoint();
       run_.receive_hand_overs(ctx, index);
       state.on_finish(index);
     }

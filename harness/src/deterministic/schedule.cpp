@@ -17,7 +17,12 @@ constexpr std::uint8_t kRunnable = 0, kBlocked = 1, kExited = 2;
 thread_local Schedule* t_schedule = nullptr;
 thread_local std::uint32_t t_index = 0;
 
+thread_local bool t_checkpoints_only = false;
+
 bool unwinding() noexcept { return std::uncaught_exceptions() > 0; }
+// Whether a point may throw ScheduleAborted: not while unwinding (a second exception would
+// terminate), not on a thread that takes aborts at its checkpoints only.
+bool point_may_throw() noexcept { return !unwinding() && !t_checkpoints_only; }
 
 }  // namespace
 
@@ -77,7 +82,27 @@ ScheduleResult Schedule::run(std::uint32_t n, const std::function<void(std::uint
   }
   std::vector<std::thread> threads;
   threads.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) threads.emplace_back([this, i, &body] { thread_main(i, body); });
+  try {
+    for (std::uint32_t i = 0; i < n; ++i) threads.emplace_back([this, i, &body] { thread_main(i, body); });
+  } catch (const std::exception& e) {
+    // The system refused a thread (EAGAIN: task or memory limit). The threads already created wait
+    // for their first turn: with the schedule aborted they skip their body and exit. Their exit
+    // points only count down (exited_), which nobody waits for here; they are joined below, so no
+    // joinable std::thread is ever destroyed (that is std::terminate).
+    aborted_.store(true);
+    end_.store(static_cast<int>(ScheduleResult::End::thread_limit));
+    {
+      IgnoreSync hidden;
+      for (std::size_t i = 0; i < threads.size(); ++i) slots_[i].turn.release();
+    }
+    for (auto& t : threads) t.join();
+    ScheduleResult result;
+    result.end = ScheduleResult::End::thread_limit;
+    result.threads_started = static_cast<std::uint32_t>(threads.size());
+    result.report = "could not start deterministic thread " + std::to_string(threads.size() + 1) + " of " +
+                    std::to_string(n) + " (" + std::to_string(threads.size()) + " started): " + e.what();
+    return result;
+  }
   // The first choice is step 0: which thread starts.
   std::uint32_t first = 0;
   {
@@ -100,6 +125,7 @@ ScheduleResult Schedule::run(std::uint32_t n, const std::function<void(std::uint
   result.steps = steps_.load();
   result.trace = std::move(trace_);
   result.report = report_;
+  result.threads_started = n;
   return result;
 }
 
@@ -130,10 +156,17 @@ void Schedule::point(PointKind kind) {
   Schedule* s = t_schedule;
   if (s == nullptr) return;
   if (s->aborted_.load()) {
-    if (!unwinding()) throw ScheduleAborted();
+    if (point_may_throw()) throw ScheduleAborted();
     return;
   }
   s->switch_from(t_index, kind, /*me_runnable=*/true);
+}
+
+void Schedule::abort_at_checkpoints_only() noexcept { t_checkpoints_only = true; }
+
+void Schedule::checkpoint() {
+  Schedule* s = t_schedule;
+  if (s != nullptr && s->aborted_.load() && !unwinding()) throw ScheduleAborted();
 }
 
 void Schedule::block_on(const void* resource) {
@@ -176,7 +209,7 @@ void Schedule::switch_from(std::uint32_t me, PointKind kind, bool me_runnable) {
   const std::uint64_t step = steps_.fetch_add(1);
   if (step >= max_steps_ && !exiting) {
     abort_all(ScheduleResult::End::step_limit);
-    if (!unwinding()) throw ScheduleAborted();
+    if (point_may_throw()) throw ScheduleAborted();
     return;
   }
   const std::uint32_t next = choose(me, kind);
@@ -186,12 +219,12 @@ void Schedule::switch_from(std::uint32_t me, PointKind kind, bool me_runnable) {
       return;
     }
     abort_all(ScheduleResult::End::deadlock);
-    if (!exiting && !unwinding()) throw ScheduleAborted();
+    if (!exiting && point_may_throw()) throw ScheduleAborted();
     return;
   }
   if (next == me) return;
   hand_to(next, me, /*wait=*/!exiting);
-  if (!exiting && aborted_.load() && !unwinding()) throw ScheduleAborted();
+  if (!exiting && aborted_.load() && point_may_throw()) throw ScheduleAborted();
 }
 
 std::uint32_t Schedule::choose(std::uint32_t me, PointKind kind) {

@@ -1,7 +1,15 @@
 // The deterministic executor: the same thread programs and oracles as the free-running executor,
 // run under a Schedule so that (programs, strategy seed) fixes the interleaving. A deadlock or a
 // step limit becomes a `stall` violation naming what each thread waits on; every violation carries
-// the schedule step where it was found, so a replay can prove it hits the same one.
+// the schedule step where it was found, so a replay can prove it hits the same one. A thread the
+// system refuses to start ends the run as RunEnd::thread_limit (as in the free-running executor),
+// with the count reached in `error`.
+//
+// Workers learn of an abort only between ops (Schedule::abort_at_checkpoints_only): the pool's
+// give_back paths are noexcept (Lease's destructor, the thread caches), and ScheduleAborted thrown
+// from a scheduling point inside them would std::terminate the process before any report. After
+// an abort a worker finishes the pool call it is in unscheduled, then unwinds at its next op; the
+// pool is leaked by the caller (CountedPool on RunEnd::stalled), never checked or destroyed.
 //
 // The pool must be built with DeterministicPolicy (or a mutant of it), so its atomics and mutexes
 // are scheduling points. Not thread-safe: one run at a time.
@@ -42,9 +50,17 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
   out.run.ops_total = programs.total_ops();
   // No chaos delays: the schedule is the only source of interleaving.
   out.schedule = schedule.run(n, std::function<void(std::uint32_t)>([&](std::uint32_t i) {
+    Schedule::abort_at_checkpoints_only();
     WorkerContext ctx(i, n, programs.seed, state, limits, logs[i], &Schedule::current_step);
-    run.run_thread(ctx, programs.threads[i], state, nullptr);
+    run.run_thread(ctx, programs.threads[i], state, nullptr, &Schedule::checkpoint);
   }));
+  if (out.schedule.end == ScheduleResult::End::thread_limit) {
+    out.run.end = RunEnd::thread_limit;
+    out.run.threads_started = out.schedule.threads_started;
+    out.run.error = out.schedule.report;
+    out.run.seconds = seconds_since(t0);
+    return out;
+  }
   WorkerContext main_ctx(n, n, programs.seed, state, limits, main_log, &Schedule::current_step);
   run.finish(main_ctx, n);
   merge_run(out.run, logs, &main_log, RunEnd::completed, state.first_violation());

@@ -8,7 +8,9 @@
 // thread's semaphore and waits on its own). A thread blocked on a DetMutex is not runnable until the
 // holder unlocks. No runnable thread while some are blocked is a deadlock; more points than
 // max_steps is a livelock; either aborts the run: every scheduled thread then unwinds with
-// ScheduleAborted at its next point.
+// ScheduleAborted at its next point, or, on a thread that asked for checkpoints, at its next
+// checkpoint (see abort_at_checkpoints_only). A thread that cannot be started ends the run as
+// End::thread_limit, with the count reached: the started threads exit without running their body.
 //
 // The hand-off is invisible to TSan (AnnotateIgnoreSyncBegin/End around it): the semaphores would
 // otherwise be happens-before edges that hide every race the schedule serialises. The schedule's
@@ -49,11 +51,12 @@ struct ScheduleAborted : std::runtime_error {
 };
 
 struct ScheduleResult {
-  enum class End { completed, deadlock, step_limit };
+  enum class End { completed, deadlock, step_limit, thread_limit };
   End end = End::completed;
   std::uint64_t steps = 0;
   std::vector<Step> trace;
-  std::string report;  // deadlock/step limit: what each unfinished thread waits on
+  std::string report;  // deadlock/step limit: what each unfinished thread waits on; thread_limit: why
+  std::uint32_t threads_started = 0;  // all of them unless thread_limit
 };
 
 class Schedule {
@@ -68,8 +71,22 @@ class Schedule {
 
   // --- hooks for DetAtomic / DetMutex ------------------------------------------------------------
   // A scheduling point of the calling thread. No-op off-schedule; throws ScheduleAborted when the
-  // schedule aborted (unless the thread is already unwinding).
+  // schedule aborted, unless the thread is already unwinding or asked for checkpoints (then it is
+  // a no-op: the thread runs on, unscheduled, to its next checkpoint).
   static void point(PointKind kind);
+  // From now on, the calling (scheduled) thread learns of an abort only at checkpoint(), never at
+  // a point. For bodies that call into code with noexcept frames between its points (the pool:
+  // Lease's give_back, a pool's thread-cache and destructor paths): an exception thrown from a
+  // point there would reach a noexcept boundary and std::terminate the process. After an abort
+  // such a thread finishes the call it is in without switching (the schedule is over: its trace
+  // ends at the abort, and the pool's state is leaked by the caller, never checked or destroyed)
+  // and unwinds at its next checkpoint, where only the body's own frames are on the stack.
+  // Code that never returns to a checkpoint (a livelock inside the pool) would then spin on: the
+  // pool code has none (no spin loops; its locks are never nested but registry-then-partition).
+  static void abort_at_checkpoints_only() noexcept;
+  // Throws ScheduleAborted if the calling thread's schedule aborted (and it is not unwinding).
+  // No-op off-schedule. Call only where every frame on the stack may throw.
+  static void checkpoint();
   // The calling thread cannot proceed until `resource` is released: it stops being runnable and
   // gives the token away.
   static void block_on(const void* resource);
