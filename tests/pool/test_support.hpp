@@ -1,6 +1,8 @@
 // Test helpers for bufpool: an allocator that counts every array from outside the pool, and the
-// policies that use it.
+// policies that use it, and shared expectations.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstddef>
@@ -8,6 +10,9 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
 
 #include "bufpool/array_pool.hpp"
 #include "bufpool/testing/faults.hpp"
@@ -198,6 +203,18 @@ inline SharedPoolOptions small_shared(std::size_t partitions = 2, std::size_t pe
   o.partitions = partitions;
   o.arrays_per_partition = per_partition;
   return o;
+}
+
+// A second give_back of `array`, which rests in `pool`, must throw std::invalid_argument naming a
+// double give_back (ASan builds, where a resting array is poisoned).
+template <class Pool, class T>
+void expect_double_give_back_refused(Pool& pool, std::span<T> array) {
+  try {
+    pool.give_back(array);
+    ADD_FAILURE() << "a double give_back was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("double give_back"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace bufpool::testing
