@@ -16,6 +16,8 @@
       a schedule cut off by the step limit (the pool's noexcept give_back paths on the stack) ends
       as a `stall` finding with the summary, the JSON report, the replay line and the trace, exit 1,
       never std::terminate.
+  det_e2e.py STRESS unwritable-trace
+      a failing schedule whose trace cannot be written still reports its finding and replay line.
   det_e2e.py STRESS thread-limit POOL THREADS
       under an address-space limit that cannot hold THREADS thread stacks, a deterministic run
       reports the thread limit with the count reached, exit 1, JSON written, never std::terminate.
@@ -238,6 +240,30 @@ def step_limit(stress, pool, max_steps, extra):
         print(f"step limit {max_steps} on {pool} {' '.join(extra)}: stall reported, exit 1, JSON and trace written")
 
 
+def unwritable_trace(stress):
+    """A trace that cannot be written (its default name is taken by a directory) loses only the
+    trace: the finding, the replay line and exit 1 remain."""
+    cmd = [stress, "--deterministic", "--quiet", "--mutant", "ignore-clear", "--pool", "locked",
+           "--scenario", "clear-sensitive", "--search", "200"]
+    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=first)
+        names = [n for n in os.listdir(first) if n.startswith("poolcheck-trace-")]
+        if p.returncode != 1 or len(names) != 1:
+            fail(f"the first run recorded no trace (exit {p.returncode})", p.stdout + p.stderr)
+        os.mkdir(os.path.join(second, names[0]))
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=second)
+        out = p.stdout + p.stderr
+        if p.returncode != 1:
+            fail(f"expected exit 1 with the trace unwritable, got {p.returncode}", out)
+        if "cannot write schedule trace" not in p.stderr:
+            fail("no word that the trace could not be written", out)
+        if "leakage:" not in p.stdout or "replay: stress --seed" not in p.stdout:
+            fail("the finding or its replay line was dropped", out)
+        if "replay: stress --replay" in p.stdout:
+            fail("the summary points at a trace that was never written", out)
+    print("unwritable trace: the finding and its replay line are reported, exit 1")
+
+
 def thread_limit(stress, pool, threads):
     # RLIMIT_AS, not RLIMIT_NPROC: the task limit does not bind root (CI containers run as root),
     # while every thread's stack (8 MiB by default) counts against the address space for everyone.
@@ -275,6 +301,8 @@ if __name__ == "__main__":
         damaged(stress)
     elif mode == "step-limit":
         step_limit(stress, sys.argv[3], int(sys.argv[4]), sys.argv[5:])
+    elif mode == "unwritable-trace":
+        unwritable_trace(stress)
     elif mode == "thread-limit":
         thread_limit(stress, sys.argv[3], int(sys.argv[4]))
     else:
