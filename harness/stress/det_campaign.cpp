@@ -49,7 +49,7 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     info.strategy = strategy->describe();
     det::ScheduleResult schedule;
     if (hooks.on_round_start) hooks.on_round_start("stress --replay " + s.replay_path);
-    RunOutcome out = run_deterministic_round(s, programs, *strategy, schedule, report.last_pool_stats);
+    RunOutcome out = run_deterministic_round(s, programs, *strategy, schedule, report.last_pool_stats, hooks.interrupt);
     info.schedules = 1;
     info.longest_schedule = schedule.steps;
     const auto found = first_violation(out);
@@ -75,15 +75,16 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
                           det::Strategy& strategy, det::ScheduleResult& schedule) {
     const std::string replay = replay_command(settings_of_run, s.seed, schedule_seed);
     if (hooks.on_round_start) hooks.on_round_start(replay);
-    RunOutcome out = run_deterministic_round(settings_of_run, programs, strategy, schedule, report.last_pool_stats);
+    RunOutcome out = run_deterministic_round(settings_of_run, programs, strategy, schedule,
+                                             report.last_pool_stats, hooks.interrupt);
     ++info.schedules;
     info.longest_schedule = std::max(info.longest_schedule, schedule.steps);
     report.rounds.push_back(RoundRecord{round, schedule_seed, out.end, out.violations.size(), out.seconds});
     const bool bad = failed(out);
     accumulate(report.total, out);
     // A thread the system would not start ends the search (as in a free-running campaign): no
-    // schedule ran, so there is no trace to write and nothing to replay.
-    if (!bad) return out.end == RunEnd::thread_limit;
+    // schedule ran, so there is no trace to write and nothing to replay. So does a signal.
+    if (!bad) return out.end == RunEnd::thread_limit || out.end == RunEnd::interrupted;
     info.failing_schedule_seed = schedule_seed;
     report.failing_seed = s.seed;
     report.replay_line = replay;

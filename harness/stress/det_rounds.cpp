@@ -14,9 +14,10 @@ namespace {
 
 template <class Policy>
 RunOutcome run_policy(const StressSettings& s, const ProgramSet& programs, det::Strategy& strategy,
-                      det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out) {
+                      det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
+                      const std::atomic<bool>* interrupt) {
   auto execute = [&](auto& pool, const PoolFacts& facts, AllocationLedger& ledger) {
-    det::DetOutcome out = det::run_deterministic(pool, facts, &ledger, programs, strategy, s.max_steps);
+    det::DetOutcome out = det::run_deterministic(pool, facts, &ledger, programs, strategy, s.max_steps, interrupt);
     schedule_out = std::move(out.schedule);
     return out.run;
   };
@@ -31,13 +32,14 @@ RunOutcome run_policy(const StressSettings& s, const ProgramSet& programs, det::
 }  // namespace
 
 RunOutcome run_deterministic_round(const StressSettings& s, const ProgramSet& programs, det::Strategy& strategy,
-                                   det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out) {
+                                   det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
+                                   const std::atomic<bool>* interrupt) {
   if (s.plan.mutant == nullptr) {
-    return run_policy<det::DeterministicPolicy>(s, programs, strategy, schedule_out, stats_out);
+    return run_policy<det::DeterministicPolicy>(s, programs, strategy, schedule_out, stats_out, interrupt);
   }
   return visit_fault(*s.plan.mutant, [&](auto fault) {
     return run_policy<MutantPolicy<det::DeterministicPolicy, decltype(fault)::value>>(s, programs, strategy,
-                                                                                      schedule_out, stats_out);
+                                                                                      schedule_out, stats_out, interrupt);
   });
 }
 

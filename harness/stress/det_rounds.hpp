@@ -2,6 +2,8 @@
 // DeterministicPolicy; see det_rounds.cpp.
 #pragma once
 
+#include <atomic>
+
 #include "bufpool/pool_stats.hpp"
 #include "poolcheck/deterministic/schedule.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
@@ -11,7 +13,10 @@
 
 namespace poolcheck {
 
+// `interrupt` (may be null): a signal's flag; once set, the programs stop at their next op and the
+// round ends interrupted.
 RunOutcome run_deterministic_round(const StressSettings& s, const ProgramSet& programs, det::Strategy& strategy,
-                                   det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out);
+                                   det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
+                                   const std::atomic<bool>* interrupt);
 
 }  // namespace poolcheck

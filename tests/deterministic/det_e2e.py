@@ -18,6 +18,8 @@
       never std::terminate.
   det_e2e.py STRESS unwritable-trace
       a failing schedule whose trace cannot be written still reports its finding and replay line.
+  det_e2e.py STRESS sigint
+      SIGINT during a long deterministic schedule ends it soon with exit 130 and its report.
   det_e2e.py STRESS thread-limit POOL THREADS
       under an address-space limit that cannot hold THREADS thread stacks, a deterministic run
       reports the thread limit with the count reached, exit 1, JSON written, never std::terminate.
@@ -25,9 +27,11 @@
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def run(cmd, preexec_fn=None):
@@ -264,6 +268,31 @@ def unwritable_trace(stress):
     print("unwritable trace: the finding and its replay line are reported, exit 1")
 
 
+def sigint(stress):
+    """SIGINT during a long deterministic schedule stops it at the programs' next op: exit 130 soon,
+    the JSON says interrupted, and the pool was given everything back (accounting ran clean)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "report.json")
+        p = subprocess.Popen([stress, "--deterministic", "--quiet", "--threads", "8", "--ops", "100000", "--search", "1",
+                              "--strategy", "random", "--max-steps", "100000000", "--json", report],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(2)
+        p.send_signal(signal.SIGINT)
+        try:
+            out, _ = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+            fail("SIGINT did not stop the deterministic schedule within 30 s", out)
+        if p.returncode != 130:
+            fail(f"expected exit 130 after SIGINT, got {p.returncode}", out)
+        with open(report) as f:
+            j = json.load(f)
+        if j.get("end") != "interrupted" or j.get("violations"):
+            fail(f"JSON end {j.get('end')}, violations {j.get('violations')}", out)
+    print("SIGINT stops a long deterministic schedule: exit 130, JSON interrupted, no finding")
+
+
 def thread_limit(stress, pool, threads):
     # RLIMIT_AS, not RLIMIT_NPROC: the task limit does not bind root (CI containers run as root),
     # while every thread's stack (8 MiB by default) counts against the address space for everyone.
@@ -303,6 +332,8 @@ if __name__ == "__main__":
         step_limit(stress, sys.argv[3], int(sys.argv[4]), sys.argv[5:])
     elif mode == "unwritable-trace":
         unwritable_trace(stress)
+    elif mode == "sigint":
+        sigint(stress)
     elif mode == "thread-limit":
         thread_limit(stress, sys.argv[3], int(sys.argv[4]))
     else:

@@ -36,7 +36,14 @@ class RunState {
 
   // Any thread.
   void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
-  bool stop_requested() const noexcept { return stop_.load(std::memory_order_relaxed); }
+  bool stop_requested() const noexcept {
+    return stop_.load(std::memory_order_relaxed) ||
+           (interrupt_ != nullptr && interrupt_->load(std::memory_order_relaxed));
+  }
+  // A flag (set by a signal handler) that also asks every worker to stop at its next op: the
+  // deterministic executor has no supervising thread to turn a signal into request_stop().
+  // Call before the workers start.
+  void stop_on(const std::atomic<bool>* interrupt) noexcept { interrupt_ = interrupt; }
   void record_first(const Violation& v);
   std::optional<Violation> first_violation() const;
   std::uint64_t violation_count() const noexcept { return violations_.load(std::memory_order_relaxed); }
@@ -63,6 +70,7 @@ class RunState {
   const std::uint64_t ops_total_;
   std::unique_ptr<ThreadStatus[]> status_;
   std::atomic<bool> stop_{false};
+  const std::atomic<bool>* interrupt_ = nullptr;  // set before the workers start, read-only after
   std::atomic<std::uint64_t> violations_{0};
   std::atomic<bool> first_claimed_{false};
   std::atomic<bool> first_ready_{false};

@@ -15,6 +15,7 @@
 // are scheduling points. Not thread-safe: one run at a time.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -35,11 +36,15 @@ struct DetOutcome {
 
 template <PoolUnderTest Pool>
 DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedger* ledger, const ProgramSet& programs,
-                             Strategy& strategy, std::uint64_t max_steps) {
+                             Strategy& strategy, std::uint64_t max_steps,
+                             const std::atomic<bool>* interrupt = nullptr) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto n = static_cast<std::uint32_t>(programs.threads.size());
   ProgramRun<Pool> run(PoolRef<Pool>{&pool, facts, facts.counted ? ledger : nullptr}, n);
   RunState state(n, programs.total_ops());
+  // A signal stops every program at its next op: the threads give their leases back under the
+  // schedule and the run ends interrupted, its pool consistent.
+  state.stop_on(interrupt);
   const WorkloadLimits limits;  // stop at the first violation
   std::vector<WorkerLog> logs(n);
   WorkerLog main_log;
@@ -64,6 +69,9 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
   WorkerContext main_ctx(n, n, programs.seed, state, limits, main_log, &Schedule::current_step);
   run.finish(main_ctx, n);
   merge_run(out.run, logs, &main_log, RunEnd::completed, state.first_violation());
+  if (out.run.end == RunEnd::completed && interrupt != nullptr && interrupt->load(std::memory_order_relaxed)) {
+    out.run.end = RunEnd::interrupted;
+  }
   out.run.seconds = seconds_since(t0);
   if (out.schedule.end != ScheduleResult::End::completed) {
     Violation v;
