@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   ProgressPrinter progress(s.quiet);
   StressReport report;
   try {
-    report = run_campaign(s, progress_hooks(progress));
+    report = run_campaign(s, progress_hooks(progress, s));
   } catch (const std::exception& e) {
     std::cerr << "stress: " << e.what() << "\n";
     return 1;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "crash_guard.hpp"
+#include "report_writer.hpp"
 
 namespace poolcheck {
 
@@ -31,13 +32,14 @@ void ProgressPrinter::finish() {
   dirty_ = false;
 }
 
-StressHooks progress_hooks(ProgressPrinter& progress) {
+StressHooks progress_hooks(ProgressPrinter& progress, const StressSettings& settings) {
   StressHooks hooks;
   hooks.interrupt = &interrupt_flag();
   hooks.on_progress = [&progress](const Progress& p, std::uint32_t round) { progress(p, round); };
-  hooks.on_round_start = [&progress](const std::string& replay_line) {
+  hooks.on_round_start = [&progress, &settings](const std::string& replay_line) {
     progress.round_started();
     set_crash_replay_line(replay_line);
+    write_provisional_reports(settings, replay_line);
   };
   return hooks;
 }

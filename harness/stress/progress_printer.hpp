@@ -22,8 +22,8 @@ class ProgressPrinter {
   double last_plain_ = 0;
 };
 
-// The hooks of a run: progress to `progress`, each round's replay line to the crash guard, and the
-// crash guard's interrupt flag.
-StressHooks progress_hooks(ProgressPrinter& progress);
+// The hooks of a run: progress to `progress`, each round's replay line to the crash guard and to
+// the provisional --json/--junit reports, and the crash guard's interrupt flag.
+StressHooks progress_hooks(ProgressPrinter& progress, const StressSettings& settings);
 
 }  // namespace poolcheck

@@ -15,6 +15,7 @@
 
 #include "bufpool/buckets.hpp"
 #include "crash_guard.hpp"
+#include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 
 namespace poolcheck {
@@ -297,6 +298,36 @@ void write_reports(const StressSettings& s, const StressReport& r) {
   if (!s.junit_path.empty()) write_junit(s.junit_path, s, r);
 }
 }  // namespace
+
+void write_provisional_reports(const StressSettings& s, const std::string& replay_line) {
+  static const char* const kWhat =
+      "the process ended during this round without finishing its report (a crash, a sanitizer's report or a "
+      "kill): this file was written when the round started";
+  try {
+    if (!s.json_path.empty()) {
+      nlohmann::json j;
+      j["result"] = "DIED";
+      j["end"] = "died";
+      j["what"] = kWhat;
+      j["replay"] = replay_line;
+      j["pool"] = std::string(s.plan.pool->name);
+      j["scenario"] = std::string(s.plan.scenario->name);
+      if (s.plan.mutant != nullptr) j["mutant"] = std::string(s.plan.mutant->name);
+      write_file(s.json_path, json_text(j) + "\n", "JSON report");
+    }
+    if (!s.junit_path.empty()) {
+      write_file(s.junit_path,
+                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"1\" failures=\"1\">\n"
+                 "  <testsuite name=\"poolcheck.stress\" tests=\"1\" failures=\"1\">\n"
+                 "    <testcase classname=\"poolcheck.stress\" name=\"run\">\n      <failure message=\"died\">" +
+                     xml_text(std::string(kWhat) + "\nreplay: " + replay_line) +
+                     "</failure>\n    </testcase>\n  </testsuite>\n</testsuites>\n",
+                 "JUnit report");
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "stress: " << e.what() << "\n";
+  }
+}
 
 int finish_run(const StressSettings& s, const StressReport& shown) {
   begin_report();  // a second SIGINT/SIGTERM from here on waits for the report

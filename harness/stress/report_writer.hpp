@@ -35,6 +35,12 @@ void print_summary(std::ostream& out, const StressSettings& settings, const Stre
 void write_json(const std::string& path, const StressSettings& settings, const StressReport& report);
 void write_junit(const std::string& path, const StressSettings& settings, const StressReport& report);
 
+// Before each round (or schedule): --json and --junit say the process died during it, with the
+// line that replays it. The final report overwrites both; a process that never gets there (a
+// crash, a sanitizer's report, a kill) leaves these behind instead of nothing. Errors are printed
+// to stderr, never thrown (the paths were probed before the run).
+void write_provisional_reports(const StressSettings& settings, const std::string& replay_line);
+
 // The end of a run: prints the summary to stdout, writes the --json and --junit reports, and
 // returns the exit code; a failed run leaves at once instead (std::_Exit, no destructors), since it
 // may have left stuck workers or a corrupt pool behind on purpose (see round_runner.hpp).

@@ -266,6 +266,22 @@ with tempfile.TemporaryDirectory() as tmp:
         ok, err = False, err + str(e)
     check(ok, "SIGTERM exits 143, the JSON says 143 and the JUnit has a failure", f"code {code}\n{out}\n{err}")
 
+    # A crash mid-round (SIGSEGV from outside stands in for one) leaves reports that say the process
+    # died during a round and name the line that replays it.
+    report, junit = os.path.join(tmp, "died.json"), os.path.join(tmp, "died.xml")
+    code, out, err = signalled(["--quiet", "--threads", "64", "--duration", "60", "--seed", "4242", "--json", report,
+                                "--junit", junit], [signal.SIGSEGV], 1.5)
+    try:
+        with open(report) as f:
+            j = json.load(f)
+        failures_xml = ET.parse(junit).getroot().findall(".//failure")
+        ok = code not in (0, 1, 2, 130, 143) and j["result"] == "DIED" and j["replay"].startswith("stress --seed") and \
+            len(failures_xml) == 1 and "replay: stress --seed" in (failures_xml[0].text or "")
+    except Exception as e:  # noqa: BLE001
+        ok, err = False, err + str(e)
+    check(ok, "a crash mid-round leaves JSON and JUnit that say it died, with the replay line",
+          f"code {code}\n{out}\n{err}")
+
     # A second quick SIGINT still ends with the result and how to rerun it on stdout.
     code, out, err = signalled(["--quiet", "--threads", "256", "--duration", "60", "--seed", "779"],
                                [signal.SIGINT, signal.SIGINT], 1.5)
