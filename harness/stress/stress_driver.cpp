@@ -96,6 +96,8 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
     if (failed && !report.failing_seed) {
       report.failing_seed = seed;
       report.replay_line = replay_command(settings, seed);
+    } else if (out.end == RunEnd::interrupted && report.replay_line.empty()) {
+      report.replay_line = replay_command(settings, seed);  // the round the signal cut short
     }
     if (out.end != RunEnd::completed) break;  // a violation, a stall, an interrupt or the thread limit ends the run
   }

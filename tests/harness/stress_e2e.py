@@ -261,10 +261,10 @@ with tempfile.TemporaryDirectory() as tmp:
         with open(report) as f:
             j = json.load(f)
         ok = code == 143 and j["exit_code"] == 143 and j["result"] == "INTERRUPTED" and \
-            len(ET.parse(junit).getroot().findall(".//failure")) >= 1
+            len(ET.parse(junit).getroot().findall(".//failure")) >= 1 and "replay: stress --seed" in out
     except Exception as e:  # noqa: BLE001
         ok, err = False, err + str(e)
-    check(ok, "SIGTERM exits 143, the JSON says 143 and the JUnit has a failure", f"code {code}\n{out}\n{err}")
+    check(ok, "SIGTERM exits 143, the JSON says 143, the JUnit has a failure, the cut round has a replay line", f"code {code}\n{out}\n{err}")
 
     # A crash mid-round (SIGSEGV from outside stands in for one) leaves reports that say the process
     # died during a round and name the line that replays it.
