@@ -1,5 +1,7 @@
 #include "report_writer.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -108,6 +110,27 @@ void write_file(const std::string& path, const std::string& text, const char* wh
   f.flush();
   if (!f) throw std::runtime_error(std::string("cannot write ") + what + " to '" + path + "': " + std::strerror(errno));
 }
+
+namespace {
+
+// write_file through a temporary beside `path` and a rename, so a signal that lands mid-write
+// leaves the previous file whole; where the directory refuses the temporary, a plain write.
+void write_file_whole(const std::string& path, const std::string& text, const char* what) {
+  const std::string temporary = path + ".partial";
+  try {
+    write_file(temporary, text, what);
+  } catch (const std::exception&) {
+    ::unlink(temporary.c_str());
+    write_file(path, text, what);
+    return;
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    ::unlink(temporary.c_str());
+    write_file(path, text, what);
+  }
+}
+
+}  // namespace
 
 void print_summary(std::ostream& out, const StressSettings& s, const StressReport& r) {
   const RunOutcome& t = r.total;
@@ -313,10 +336,10 @@ void write_provisional_reports(const StressSettings& s, const std::string& repla
       j["pool"] = std::string(s.plan.pool->name);
       j["scenario"] = std::string(s.plan.scenario->name);
       if (s.plan.mutant != nullptr) j["mutant"] = std::string(s.plan.mutant->name);
-      write_file(s.json_path, json_text(j) + "\n", "JSON report");
+      write_file_whole(s.json_path, json_text(j) + "\n", "JSON report");
     }
     if (!s.junit_path.empty()) {
-      write_file(s.junit_path,
+      write_file_whole(s.junit_path,
                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"1\" failures=\"1\">\n"
                  "  <testsuite name=\"poolcheck.stress\" tests=\"1\" failures=\"1\">\n"
                  "    <testcase classname=\"poolcheck.stress\" name=\"run\">\n      <failure message=\"died\">" +
