@@ -120,8 +120,11 @@ int repeat_in_children(int argc, char** argv, const StressSettings& settings) {
     nlohmann::json run = {{"run", i}, {"exit_code", c.exit_code}, {"seconds", c.seconds}};
     const nlohmann::json report = read_report(child_json);
     if (bad) {
-      if (report.is_object() && !report["violations"].empty()) {
-        run["violation"] = report["violations"][0].value("text", std::string{});
+      // A child that died mid-run leaves its provisional report, which has no violations.
+      const auto violations = report.is_object() ? report.find("violations") : report.end();
+      if (violations != report.end() && violations->is_array() && !violations->empty() &&
+          violations->front().is_object()) {
+        run["violation"] = violations->front().value("text", std::string{});
       }
       run["output"] = tail(c.output);
       if (first_failure.is_null()) first_failure = {{"run", i}, {"exit_code", c.exit_code}, {"report", report},
