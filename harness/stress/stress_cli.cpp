@@ -170,7 +170,7 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--json", s.json_path, "write a JSON report to FILE");
   app.add_option("--junit", s.junit_path, "write a JUnit XML report to FILE");
   app.add_flag("--quiet", s.quiet, "no progress line");
-  app.add_flag("--list", c.list, "list scenarios, pools and mutants, then exit");
+  app.add_flag("--list", c.list, "list scenarios, pools and mutants, then exit (with --json FILE: also as JSON)");
   app.add_flag("--self-test", c.self_test,
                "run every mutant (and the correct pools) in child processes and print this build's column of the "
                "kill matrix; --duration is per case (default here 10 s), --json writes the column");
@@ -320,8 +320,8 @@ std::optional<int> check_combinations(const CLI::App& app, const CommandLine& c)
                          "--junit apply)");
     }
   } else if (c.list) {
-    if (auto extra = flags_outside(app, {"--list"}); !extra.empty()) {
-      return usage_error("--list: " + extra + " cannot be combined with it");
+    if (auto extra = flags_outside(app, {"--list", "--json"}); !extra.empty()) {
+      return usage_error("--list: " + extra + " cannot be combined with it (only --json applies)");
     }
   } else if (!c.s.deterministic) {
     for (const char* flag : {"--strategy", "--pct-depth", "--pct-steps", "--search", "--schedule-seed", "--max-steps",
@@ -493,6 +493,8 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
   }
   if (c.list) {
     command.action = Action::list;
+    command.list_json_path = c.s.json_path;
+    if (auto code = probe_outputs({{"--json", c.s.json_path}}, {})) return code;
     return std::nullopt;
   }
   if (c.self_test) {

@@ -87,6 +87,20 @@ with tempfile.TemporaryDirectory() as tmp:
     check(all(w in out for w in workloads) and all(f"caught by {o}]" in out for o in pitfalls.values()) and
           "pitfalls" in out, "--list names every workload and pitfall, with the oracle that catches it", out)
 
+    # The same catalog as JSON: every mutant --list prints, with its pools, its catcher and scenario.
+    catalog = os.path.join(tmp, "catalog.json")
+    code, _, err = run(["--list", "--json", catalog])
+    with open(catalog) as f:
+        cat = json.load(f)
+    listed = [l.split()[0] for l in out.split("mutants (")[1].splitlines()[1:] if l.startswith("  ") and l.split()]
+    rows = {m["name"]: m for m in cat["mutants"]}
+    check(code == 0 and listed and sorted(listed) == sorted(rows) and
+          all(m["pools"] and m["scenario"] and (m["caught_by"] if not m["needs_tsan"] else m["tsan_reports"])
+              for m in cat["mutants"]) and
+          {s["name"]: s.get("caught_by") for s in cat["scenarios"] if s["kind"] == "pitfall"} == pitfalls and
+          {p["name"] for p in cat["pools"]} == {"shared", "locked", "checked-shared", "checked-locked"},
+          "--list --json writes the catalog --list prints, row for row", err + json.dumps(cat)[:2000])
+
     # A workload: clean, with what it measured in the summary and the JSON report.
     report = os.path.join(tmp, "w.json")
     code, out, err = run(["--quiet", "--scenario", "exhaustion", "--threads", "16", "--rounds", "2", "--json", report])
