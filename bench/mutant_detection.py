@@ -24,7 +24,7 @@ FREE_ONLY = [("ignore-cap", "locked"), ("ignore-cap", "shared"), ("ignore-clear"
              ("lose-array", "shared"), ("partial-clear", "locked"), ("partial-clear", "shared"),
              ("lease-drops-clear", "locked"), ("lease-drops-clear", "shared")]
 CLEARING = {"ignore-clear", "partial-clear", "lease-drops-clear"}
-SMALL_CAPS = ["--max-per-bucket", "4", "--arrays-per-partition", "4"]
+SMALL_CAPS = {"locked": ["--max-per-bucket", "4"], "shared": ["--arrays-per-partition", "4"]}  # each pool's own flag
 FREE_THREADS = 64
 FREE_SECONDS = 30       # a free-running search gives up after this long
 DET_SEARCH = 5000       # schedules a deterministic search tries
@@ -95,7 +95,7 @@ def replay_rate(stress, trace):
 
 def mutant_row(stress, tmp, mutant, pool, seeds, modes=("pct", "random", "free")):
     row = {"mutant": mutant, "pool": pool, "modes": list(modes), "runs": []}
-    extra = [] if modes != ("free",) else SMALL_CAPS + (["--scenario", "clear-sensitive"] if mutant in CLEARING else [])
+    extra = [] if modes != ("free",) else SMALL_CAPS[pool] + (["--scenario", "clear-sensitive"] if mutant in CLEARING else [])
     for seed in range(1, seeds + 1):
         for mode in modes:
             report = os.path.join(tmp, f"{mutant}-{pool}-{seed}-{mode}.json")
