@@ -9,7 +9,7 @@
 // |                      | arrays per bucket, shared 1 partition of 1-2 arrays; rents up to 16, 64, |
 // |                      | 256 or 4096 elements (few buckets, small arrays)                          |
 // | deterministic program| always tight, sized to its few threads: locked 1-2 per bucket, shared    |
-// |                      | 1-2 partitions of 1-2 arrays; rents up to 16, 64, 256 or 4096 elements    |
+// |                      | 1-2 partitions of 1-2 arrays; rents up to 64, 256 or 4096 elements        |
 //
 // A seed fixes the draw, and the round's replay line names the configuration it ran with (every
 // pool flag written out), so a replay pins it.

@@ -28,6 +28,9 @@ struct RunPlan {
 };
 
 inline constexpr std::uint32_t kDefaultHoldLimitMs = 100;
+// --deterministic's defaults for --threads and --ops.
+inline constexpr std::uint32_t kDeterministicThreads = 4;
+inline constexpr std::uint32_t kDeterministicOps = 128;
 
 // Which choices the command line fixed, so a campaign does not vary them (round_config.hpp,
 // search_plan.hpp). A replay line names every one of them, so a replay pins them all.
