@@ -179,14 +179,19 @@ void add_options(CLI::App& app, CommandLine& c) {
                "kill matrix; --duration is per case (default here 10 s), --json writes the column");
   app.add_flag("--deterministic", s.deterministic,
                "one thread at a time, switching at every atomic and lock of the pool: a seed fixes the schedule "
-               "(defaults to 4 threads x 32 ops)");
+               "(defaults to 4 threads x 128 ops, tight pool configurations, a portfolio of strategies)");
   app.add_option("--strategy", c.strategy, strategy_help())->check(CLI::IsMember(det::strategy_names()));
-  app.add_option("--pct-depth", s.pct_depth, "deterministic: bug depth d PCT targets (default: a search takes PCT at depths 1 to 4 in turn)")->check(kDecimal)->check(CLI::Range(1u, 16u));
+  app.add_option("--pct-depth", s.pct_depth,
+                 "deterministic: bug depth d PCT targets (default: a search takes depths 1 to 4 in turn)")
+      ->check(kDecimal)->check(CLI::Range(1u, 16u));
   app.add_option("--pct-steps", s.pct_steps, "deterministic: PCT's k, the steps of one schedule (0: measure)")
       ->check(kDecimal);
-  app.add_option("--search", s.search, "deterministic: schedules to try (a new program every " + std::to_string(kSchedulesPerProgram) +
-                 " unless --seed is given)")->check(kDecimal)->check(CLI::Range(1u, 100'000'000u));
-  app.add_option("--schedule-seed", s.schedule_seed, "deterministic: run exactly this schedule (of the --seed program)")->check(kDecimal);
+  app.add_option("--search", s.search,
+                 "deterministic: schedules to try (a new program every " + std::to_string(kSchedulesPerProgram) +
+                     " unless --seed is given)")
+      ->check(kDecimal)->check(CLI::Range(1u, 100'000'000u));
+  app.add_option("--schedule-seed", s.schedule_seed, "deterministic: run exactly this schedule (of the --seed program)")
+      ->check(kDecimal);
   app.add_option("--max-steps", s.max_steps, "deterministic: steps after which a schedule is a livelock")
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{100}, std::uint64_t{1} << 40));
   app.add_option("--trace", s.trace_path, "deterministic: write a failing schedule's trace to FILE");
@@ -205,7 +210,7 @@ constexpr std::pair<std::string_view, PoolFamily> kFamilyFlags[] = {
 
 // What the parsed flags fix (Pins), and which pool flags were given (checked against the pool by
 // resolve_plan, once the mode's own checks have run).
-std::optional<int> note_pins(const CLI::App& app, CommandLine& c) {
+void note_pins(const CLI::App& app, CommandLine& c) {
   for (const auto& [flag, family] : kFamilyFlags) {
     if (app.count(std::string(flag)) != 0) c.family_flags.emplace_back(flag, family);
   }
@@ -216,7 +221,6 @@ std::optional<int> note_pins(const CLI::App& app, CommandLine& c) {
   pins.seed = app.count("--seed") != 0;
   pins.strategy = app.count("--strategy") != 0;
   pins.depth = app.count("--pct-depth") != 0;
-  return std::nullopt;
 }
 
 // Parses argv into the options of `app`. Returns an exit code when the program must stop now.
@@ -231,7 +235,8 @@ std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, Comma
     if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
     return error_in(c, det::escaped_excerpt(what, 400));
   }
-  return note_pins(app, c);
+  note_pins(app, c);
+  return std::nullopt;
 }
 
 // The command recorded in a trace file, parsed like a command line: only the flags a replay line
@@ -525,8 +530,8 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
   } else if (c.s.deterministic) {
     // A deterministic program is sized to reach the pool's corners: few threads (every
     // interleaving point is a schedule choice), and enough ops per thread to fill the tight caps
-    // it runs with and come back to them (128 found the catalog's racy mutants in fewer schedules
-    // than 32 or 64, for about 40% more time per schedule).
+    // it runs with and come back to them (measured: 128 finds the catalog's racy mutants in fewer
+    // schedules than 32 or 64, for a modest cost per schedule).
     if (app.count("--threads") == 0) c.s.threads = kDeterministicThreads;
     if (app.count("--ops") == 0) c.s.ops = kDeterministicOps;
   }
