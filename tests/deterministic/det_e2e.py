@@ -369,7 +369,8 @@ def search(stress):
               out + json.dumps(last) + "\n" + line)
         if code == 1 and line:
             oracle = j["violations"][0]["oracle"]
-            code2, out2 = run(line.replace("stress", stress, 1).split() + ["--quiet", "--json", report])
+            code2, out2 = run(line.replace("stress", stress, 1).split() +
+                              ["--quiet", "--json", report, "--trace", os.path.join(tmp, "again.trace")])
             with open(report) as f:
                 j2 = json.load(f)
             check(code2 == 1 and j2["violations"][0]["oracle"] == oracle and j2["rounds"][0]["config"] == last["config"]
