@@ -8,8 +8,10 @@
 #include <stdexcept>
 
 #include "det_rounds.hpp"
+#include "poolcheck/deterministic/crash_trace.hpp"
 #include "poolcheck/deterministic/schedule_trace.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
+#include "poolcheck/scenario_catalog.hpp"
 #include "stress_driver.hpp"
 
 namespace poolcheck {
@@ -37,9 +39,16 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
   StressSettings s = settings;
   std::optional<det::ScheduleTrace> recorded;
   if (!s.replay_path.empty()) recorded = det::load_trace(s.replay_path);
-  // A trace carries its programs; without them they come from the seed.
-  const ProgramSet programs = recorded && recorded->programs ? *recorded->programs
-                                                             : generate_programs(s.seed, program_shape(s));
+  // A trace carries its programs; without them they come from the seed. A workload runs its own
+  // code: its "programs" are empty, one per thread (the strategies need the thread count), and its
+  // traces carry none (the seed in their command rebuilds the workload).
+  const bool workload = s.plan.scenario->kind != ScenarioKind::program;
+  const ProgramSet programs = workload ? ProgramSet{s.seed, std::vector<ThreadProgram>(s.threads)}
+                              : recorded && recorded->programs ? *recorded->programs
+                                                               : generate_programs(s.seed, program_shape(s));
+  const auto programs_of = [workload](const ProgramSet& p) {
+    return workload ? std::nullopt : std::optional<ProgramSet>(p);
+  };
   StressReport report;
   report.partitions = static_cast<std::uint32_t>(s.partitions);
   DeterministicInfo info;
@@ -75,8 +84,14 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
                           det::Strategy& strategy, det::ScheduleResult& schedule) {
     const std::string replay = replay_command(settings_of_run, s.seed, schedule_seed);
     if (hooks.on_round_start) hooks.on_round_start(replay);
+    const std::string trace_file = !s.trace_path.empty() ? s.trace_path
+                                                         : "poolcheck-trace-" + std::to_string(s.seed) + "-" +
+                                                               std::to_string(schedule_seed) + ".txt";
+    // A crash in this schedule (or in its pool's end-of-run checks) writes its steps so far there.
+    det::arm_crash_trace(trace_file, det::ScheduleTrace{replay, std::nullopt, {}, programs_of(programs)});
     RunOutcome out = run_deterministic_round(settings_of_run, programs, strategy, schedule,
                                              report.last_pool_stats, hooks.interrupt);
+    det::disarm_crash_trace();
     ++info.schedules;
     info.longest_schedule = std::max(info.longest_schedule, schedule.steps);
     report.rounds.push_back(RoundRecord{round, schedule_seed, out.end, out.violations.size(), out.seconds});
@@ -88,12 +103,10 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     info.failing_schedule_seed = schedule_seed;
     report.failing_seed = s.seed;
     report.replay_line = replay;
-    info.trace_file = !s.trace_path.empty() ? s.trace_path
-                                            : "poolcheck-trace-" + std::to_string(s.seed) + "-" +
-                                                  std::to_string(schedule_seed) + ".txt";
+    info.trace_file = trace_file;
     try {
-      det::save_trace(info.trace_file,
-                      det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace), programs});
+      det::save_trace(info.trace_file, det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace),
+                                                          programs_of(programs)});
     } catch (const std::exception& e) {
       // The finding and its replay line (which names the schedule seed) still reach the report;
       // only the step-by-step trace is lost.

@@ -260,10 +260,6 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
                        joined(scenario_catalog(), ", ", kAll) + ")");
   }
   if (scenario->kind != ScenarioKind::program) {
-    if (c.s.deterministic || !c.s.replay_path.empty()) {
-      return error_in(c, "--deterministic: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
-                         " (free-running only); the deterministic executor runs program scenarios");
-    }
     if (!c.mutant.empty()) {
       return error_in(c, "--mutant: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          "; mutant pools run program scenarios");
@@ -489,7 +485,11 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
     if (auto code = load_recorded(c)) return code;
   } else if (c.s.deterministic) {
     if (app.count("--threads") == 0) c.s.threads = 4;
-    if (app.count("--ops") == 0) c.s.ops = 32;
+    // A workload's ops are its units (tokens per stream, requests per thread): 64 make a token
+    // stream fill its buffer at least once, where token-overflow's bug lives.
+    const Scenario* scenario = find_scenario(c.scenario);
+    const bool workload = scenario != nullptr && scenario->kind != ScenarioKind::program;
+    if (app.count("--ops") == 0) c.s.ops = workload ? 64 : 32;
   }
   if (c.list) {
     command.action = Action::list;
