@@ -175,8 +175,8 @@ void add_options(CLI::App& app, CommandLine& c) {
                "run every mutant (and the correct pools) in child processes and print this build's column of the "
                "kill matrix; --duration is per case (default here 10 s), --json writes the column");
   app.add_flag("--deterministic", s.deterministic,
-               "one thread at a time, switching at every atomic and lock of the pool: a seed fixes the schedule "
-               "(defaults to 4 threads x 32 ops)");
+               "one thread at a time, switching at every atomic and lock of the pool and the harness: a seed fixes the "
+               "schedule (defaults to 4 threads x 32 ops; a workload 4 threads x 64)");
   app.add_option("--strategy", c.strategy, strategy_help())->check(CLI::IsMember(det::strategy_names()));
   app.add_option("--pct-depth", s.pct_depth, "deterministic: bug depth d PCT targets")->check(kDecimal)->check(CLI::Range(1u, 16u));
   app.add_option("--pct-steps", s.pct_steps, "deterministic: PCT's k, the steps of one schedule (0: measure)")
