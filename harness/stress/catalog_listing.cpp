@@ -35,8 +35,8 @@ std::string families_text(PoolFamilies in) {
 void list_catalog(std::ostream& out) {
   const std::pair<ScenarioKind, const char*> sections[] = {
       {ScenarioKind::program, "scenarios: generated thread programs (--scenario NAME; also --deterministic, --mutant)"},
-      {ScenarioKind::workload, "scenarios: workloads, real consumer code that must pass clean (--scenario NAME)"},
-      {ScenarioKind::pitfall, "scenarios: pitfalls, buggy consumers the harness must catch (--scenario NAME)"}};
+      {ScenarioKind::workload, "scenarios: workloads, real consumer code that must pass clean (--scenario NAME; also --deterministic)"},
+      {ScenarioKind::pitfall, "scenarios: pitfalls, buggy consumers the harness must catch (--scenario NAME; also --deterministic)"}};
   for (const auto& [kind, title] : sections) {
     out << title << ":\n";
     for (const Scenario& s : scenario_catalog()) {

@@ -6,7 +6,11 @@
 #include <csignal>
 #include <cstring>
 
+#include <cstdlib>
+
 #include "bufpool/sanitizer_build.hpp"
+#include "poolcheck/deterministic/crash_trace.hpp"
+#include "poolcheck/deterministic/schedule.hpp"
 #include "poolcheck/run_state.hpp"
 
 #if BUFPOOL_ASAN || BUFPOOL_TSAN
@@ -37,7 +41,8 @@ void write_all(const char* s, int fd = 2) noexcept {
   }
 }
 
-void print_replay(const char* why) noexcept {
+// `trace`: the schedule trace a crash in a deterministic schedule wrote (null: none).
+void print_replay(const char* why, const char* trace = nullptr) noexcept {
   write_all("\npoolcheck: ");
   write_all(why);
   if (const char* first = first_violation_text(); first[0] != '\0') {
@@ -48,21 +53,51 @@ void print_replay(const char* why) noexcept {
     write_all("; replay: ");
     write_all(g_replay);
   }
+  if (trace != nullptr) {
+    write_all("; schedule trace up to the crash: ");
+    write_all(trace);
+  }
   write_all("\n");
 }
 
 // The end of the summary, on stdout as a normal run prints it, so a script that reads the
 // "result:" and "replay:" lines finds them after a crash, a sanitizer's death or a second signal
-// too. (The rest of the summary is not async-signal-safe to print.)
-void print_result(const char* result) noexcept {
+// too. (The rest of the summary is not async-signal-safe to print.) A deterministic schedule's
+// crash names its trace, as a failing schedule's summary does.
+void print_result(const char* result, const char* trace = nullptr) noexcept {
   write_all("result: ", 1);
   write_all(result, 1);
   write_all("\n", 1);
-  if (g_replay[0] != '\0') {
+  if (trace != nullptr) {
+    write_all("schedule trace: ", 1);
+    write_all(trace, 1);
+    write_all("\nreplay: stress --replay ", 1);
+    write_all(trace, 1);
+    write_all("\n", 1);
+  } else if (g_replay[0] != '\0') {
     write_all("replay: ", 1);
     write_all(g_replay, 1);
     write_all("\n", 1);
   }
+}
+
+// A crash: the schedule's trace so far (when a deterministic schedule is armed), then the lines.
+void report_death(const char* why, const char* result) noexcept {
+  const char* trace = det::write_crash_trace();
+  print_replay(why, trace);
+  print_result(result, trace);
+}
+
+// POOLCHECK_TEST_CRASH_AT_STEP=N[:SIGNAL] (tests only): the schedule raises SIGNAL (default
+// SIGSEGV) at step N of every deterministic schedule, a stand-in for a pool that crashes there.
+void read_test_crash() {
+  const char* text = std::getenv("POOLCHECK_TEST_CRASH_AT_STEP");
+  if (text == nullptr || text[0] == '\0') return;
+  char* end = nullptr;
+  const unsigned long long step = std::strtoull(text, &end, 10);
+  int sig = SIGSEGV;
+  if (end != nullptr && *end == ':') sig = static_cast<int>(std::strtol(end + 1, nullptr, 10));
+  det::Schedule::crash_at_step_for_tests(step, sig);
 }
 
 extern "C" void on_interrupt(int sig) {
@@ -82,20 +117,17 @@ extern "C" void on_interrupt(int sig) {
   g_signal.store(sig);
 }
 
-#if !POOLCHECK_SANITIZED
+// Installed with SA_RESETHAND: the raise below kills the process with the same signal.
 extern "C" void on_crash(int sig) {
-  print_replay(sig == SIGABRT ? "aborted" : "crashed");
-  print_result(sig == SIGABRT ? "FAILED (aborted)" : "FAILED (crashed)");
+  report_death(sig == SIGABRT ? "aborted" : "crashed", sig == SIGABRT ? "FAILED (aborted)" : "FAILED (crashed)");
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }
-#else
+
+#if POOLCHECK_SANITIZED
 // Under TSan with halt_on_error=1 (and ASan, UBSan) this runs on the reporting thread after the
 // sanitizer's report, while other workers may still run: only write(2) of fixed buffers.
-void on_sanitizer_death() {
-  print_replay("a sanitizer stopped the run");
-  print_result("FAILED (a sanitizer stopped the run)");
-}
+void on_sanitizer_death() { report_death("a sanitizer stopped the run", "FAILED (a sanitizer stopped the run)"); }
 #endif
 
 }  // namespace
@@ -107,15 +139,23 @@ void install_crash_guard() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 #if POOLCHECK_SANITIZED
-  // The sanitizer owns SIGSEGV and friends; it calls this before it exits.
+  // The sanitizer owns the signals it handles (SIGSEGV, SIGBUS, SIGFPE by default) and calls this
+  // before it exits.
   __sanitizer_set_death_callback(&on_sanitizer_death);
-#else
+#endif
   struct sigaction crash {};
   crash.sa_handler = &on_crash;
   sigemptyset(&crash.sa_mask);
   crash.sa_flags = SA_RESETHAND;
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigaction(sig, &crash, nullptr);
-#endif
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) {
+    // Under a sanitizer only the signals it left alone (SIGABRT and SIGILL unless its
+    // handle_abort / handle_sigill options say otherwise): an abort() would otherwise kill the
+    // process without a word, and replacing its own handler would lose its report.
+    struct sigaction current {};
+    if (POOLCHECK_SANITIZED && (sigaction(sig, nullptr, &current) != 0 || current.sa_handler != SIG_DFL)) continue;
+    sigaction(sig, &crash, nullptr);
+  }
+  read_test_crash();
 }
 
 void set_crash_replay_line(const std::string& line) {

@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "det_rounds.hpp"
+#include "poolcheck/deterministic/crash_trace.hpp"
 #include "round_config.hpp"
 #include "search_plan.hpp"
 #include "poolcheck/deterministic/schedule_trace.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
+#include "poolcheck/scenario_catalog.hpp"
 #include "stress_driver.hpp"
 
 namespace poolcheck {
@@ -37,6 +39,17 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
   StressSettings s = settings;
   std::optional<det::ScheduleTrace> recorded;
   if (!s.replay_path.empty()) recorded = det::load_trace(s.replay_path);
+  // A workload runs its own code: its "programs" are empty, one per thread (the strategies need the
+  // thread count), and its traces carry none (the seed in their command rebuilds the workload). A
+  // program scenario's trace carries its programs; without them they come from the seed.
+  const bool workload = s.plan.scenario->kind != ScenarioKind::program;
+  const auto programs_for = [workload](const StressSettings& run) {
+    return workload ? ProgramSet{run.seed, std::vector<ThreadProgram>(run.threads)}
+                    : generate_programs(run.seed, program_shape(run));
+  };
+  const auto programs_of = [workload](const ProgramSet& p) {
+    return workload ? std::nullopt : std::optional<ProgramSet>(p);
+  };
   StressReport report;
   report.partitions = static_cast<std::uint32_t>(s.partitions);
   DeterministicInfo info;
@@ -44,7 +57,7 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
   if (recorded) {
     // The recorded command names every choice (program seed, configuration, strategy, depth); the
     // trace carries its programs too, so a program RapidCheck shrank replays as well.
-    const ProgramSet programs = recorded->programs ? *recorded->programs : generate_programs(s.seed, program_shape(s));
+    const ProgramSet programs = !workload && recorded->programs ? *recorded->programs : programs_for(s);
     auto strategy = det::make_replay(recorded->choices(), &info.replay_divergences);
     info.strategy = strategy->describe();
     det::ScheduleResult schedule;
@@ -81,7 +94,13 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
                           det::Strategy& strategy, det::ScheduleResult& schedule) {
     const std::string replay = replay_command(run, run.seed, schedule_seed);
     if (hooks.on_round_start) hooks.on_round_start(replay);
+    const std::string trace_file = !s.trace_path.empty() ? s.trace_path
+                                                         : "poolcheck-trace-" + std::to_string(run.seed) + "-" +
+                                                               std::to_string(schedule_seed) + ".txt";
+    // A crash in this schedule (or in its pool's end-of-run checks) writes its steps so far there.
+    det::arm_crash_trace(trace_file, det::ScheduleTrace{replay, std::nullopt, {}, programs_of(programs)});
     RunOutcome out = run_deterministic_round(run, programs, strategy, schedule, report.last_pool_stats, hooks.interrupt);
+    det::disarm_crash_trace();
     RoundRecord record = round_record(static_cast<std::uint32_t>(info.schedules), schedule_seed, out);
     record.config = pool_settings(run);
     record.tight = is_tight(run, record.config);
@@ -103,12 +122,10 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     info.failing_schedule_seed = schedule_seed;
     report.failing_seed = run.seed;
     report.replay_line = replay;
-    info.trace_file = !s.trace_path.empty() ? s.trace_path
-                                            : "poolcheck-trace-" + std::to_string(run.seed) + "-" +
-                                                  std::to_string(schedule_seed) + ".txt";
+    info.trace_file = trace_file;
     try {
-      det::save_trace(info.trace_file,
-                      det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace), programs});
+      det::save_trace(info.trace_file, det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace),
+                                                          programs_of(programs)});
     } catch (const std::exception& e) {
       // The finding and its replay line (which names the schedule seed) still reach the report;
       // only the step-by-step trace is lost.
@@ -135,8 +152,9 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
   for (std::uint32_t index = 0; !stop && counted < budget; ++index) {
     StressSettings run = s;
     run.seed = program_seed_for(s, index);
-    run = with_config(run, det_program_config(s, run.seed));
-    const ProgramSet programs = generate_programs(run.seed, program_shape(run));
+    // A workload sizes its own use of the pool: it keeps the configuration of the settings.
+    if (!workload) run = with_config(run, det_program_config(s, run.seed));
+    const ProgramSet programs = programs_for(run);
     const auto threads = static_cast<std::uint32_t>(programs.threads.size());
     ++info.programs;
     std::uint32_t on_this_program = 0;

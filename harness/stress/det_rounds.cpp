@@ -1,12 +1,15 @@
 // The pools of the deterministic executor: the real pools (and their mutants) built with
 // DeterministicPolicy, so every atomic and mutex is a scheduling point.
+#include <chrono>
 #include <cstddef>
 
 #include "det_rounds.hpp"
+#include "poolcheck/deterministic/crash_trace.hpp"
 #include "poolcheck/deterministic/det_executor.hpp"
 #include "poolcheck/deterministic/det_policy.hpp"
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/pool_kind.hpp"
+#include "poolcheck/scenario_catalog.hpp"
 #include "round_runner.hpp"
 
 namespace poolcheck {
@@ -19,6 +22,8 @@ RunOutcome run_policy(const StressSettings& s, const ProgramSet& programs, det::
   auto execute = [&](auto& pool, const PoolFacts& facts, AllocationLedger& ledger) {
     det::DetOutcome out = det::run_deterministic(pool, facts, &ledger, programs, strategy, s.max_steps, interrupt);
     schedule_out = std::move(out.schedule);
+    // A crash in the end-of-run checks or the pool's destruction still writes this schedule's trace.
+    det::set_crash_trace_steps(&schedule_out.trace);
     return out.run;
   };
   auto run = [&](auto flavour) {
@@ -29,11 +34,30 @@ RunOutcome run_policy(const StressSettings& s, const ProgramSet& programs, det::
   else return visit_pool<Policy>(*s.plan.pool, run);
 }
 
+// A workload or pitfall under the schedule: its own code, on pools of DeterministicPolicy, with its
+// barriers, counters and waits on det types (WorkloadConfig::det). It builds and finishes its own
+// pools; its statistics note is in the outcome, so no stats come out.
+RunOutcome run_workload_round(const StressSettings& s, det::Strategy& strategy, det::ScheduleResult& schedule_out,
+                              const std::atomic<bool>* interrupt) {
+  const DetWorkload det{&strategy, s.max_steps, &schedule_out};
+  WorkloadParams p;
+  p.pool = s.plan.pool->kind;
+  p.pools = pool_settings(s);
+  p.ops = s.ops;
+  p.run.threads = s.threads;
+  p.run.seed = s.seed;
+  p.run.limits.hold_limit = std::chrono::milliseconds(s.hold_limit_ms);
+  p.run.interrupt = interrupt;
+  p.run.det = &det;
+  return s.plan.scenario->run(p);
+}
+
 }  // namespace
 
 RunOutcome run_deterministic_round(const StressSettings& s, const ProgramSet& programs, det::Strategy& strategy,
                                    det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
                                    const std::atomic<bool>* interrupt) {
+  if (s.plan.scenario->kind != ScenarioKind::program) return run_workload_round(s, strategy, schedule_out, interrupt);
   if (s.plan.mutant == nullptr) {
     return run_policy<det::DeterministicPolicy>(s, programs, strategy, schedule_out, stats_out, interrupt);
   }

@@ -178,8 +178,9 @@ void add_options(CLI::App& app, CommandLine& c) {
                "run every mutant (and the correct pools) in child processes and print this build's column of the "
                "kill matrix; --duration is per case (default here 10 s), --json writes the column");
   app.add_flag("--deterministic", s.deterministic,
-               "one thread at a time, switching at every atomic and lock of the pool: a seed fixes the schedule "
-               "(defaults to 4 threads x 128 ops, tight pool configurations, a portfolio of strategies)");
+               "one thread at a time, switching at every atomic and lock of the pool and the harness: a seed fixes the "
+               "schedule (defaults to 4 threads x 128 ops, tight pool configurations, a portfolio of strategies; a "
+               "workload 4 threads x 64)");
   app.add_option("--strategy", c.strategy, strategy_help())->check(CLI::IsMember(det::strategy_names()));
   app.add_option("--pct-depth", s.pct_depth,
                  "deterministic: bug depth d PCT targets (default: a search takes depths 1 to 4 in turn)")
@@ -294,10 +295,6 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
                        joined(scenario_catalog(), ", ", kAll) + ")");
   }
   if (scenario->kind != ScenarioKind::program) {
-    if (c.s.deterministic || !c.s.replay_path.empty()) {
-      return error_in(c, "--deterministic: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
-                         " (free-running only); the deterministic executor runs program scenarios");
-    }
     if (!c.mutant.empty()) {
       return error_in(c, "--mutant: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          "; mutant pools run program scenarios");
@@ -531,9 +528,13 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
     // A deterministic program is sized to reach the pool's corners: few threads (every
     // interleaving point is a schedule choice), and enough ops per thread to fill the tight caps
     // it runs with and come back to them (measured: 128 finds the catalog's racy mutants in fewer
-    // schedules than 32 or 64, for a modest cost per schedule).
+    // schedules than 32 or 64, for a modest cost per schedule). A workload's ops are its units
+    // (tokens per stream, requests per thread): 64 make a token stream fill its buffer at least
+    // once, where token-overflow's bug lives.
     if (app.count("--threads") == 0) c.s.threads = kDeterministicThreads;
-    if (app.count("--ops") == 0) c.s.ops = kDeterministicOps;
+    const Scenario* scenario = find_scenario(c.scenario);
+    const bool workload = scenario != nullptr && scenario->kind != ScenarioKind::program;
+    if (app.count("--ops") == 0) c.s.ops = workload ? kDeterministicWorkloadOps : kDeterministicOps;
   }
   if (c.list) {
     command.action = Action::list;

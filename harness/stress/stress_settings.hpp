@@ -31,6 +31,7 @@ inline constexpr std::uint32_t kDefaultHoldLimitMs = 100;
 // --deterministic's defaults for --threads and --ops.
 inline constexpr std::uint32_t kDeterministicThreads = 4;
 inline constexpr std::uint32_t kDeterministicOps = 128;
+inline constexpr std::uint32_t kDeterministicWorkloadOps = 64;  // a workload's ops are its units (tokens, requests)
 
 // Which choices the command line fixed, so a campaign does not vary them (round_config.hpp,
 // search_plan.hpp). A replay line names every one of them, so a replay pins them all.

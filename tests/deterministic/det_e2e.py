@@ -28,6 +28,15 @@
   det_e2e.py STRESS thread-limit POOL THREADS
       under an address-space limit that cannot hold THREADS thread stacks, a deterministic run
       reports the thread limit with the count reached, exit 1, JSON written, never std::terminate.
+  det_e2e.py STRESS scenarios POOL SCHEDULES
+      every scenario `stress --list` names runs under --deterministic: programs and workloads come
+      back clean from SCHEDULES schedules, each pitfall is caught by the oracle its row names, and
+      a pitfall's trace replays the same violation at the same step.
+  det_e2e.py STRESS crash POOL SIGNAL SCENARIO
+      a deterministic schedule that dies of SIGNAL (a test-only crash injected at a fixed step by
+      POOLCHECK_TEST_CRASH_AT_STEP, a stand-in for a pool that crashes there) prints its replay
+      line and writes the trace of its steps up to the crash; `stress --replay` of that trace dies
+      the same way; free-running, the same signal mid-round prints the round's replay line.
 """
 import json
 import os
@@ -412,6 +421,116 @@ def thread_limit(stress, pool, threads):
         print(f"{threads} threads under a {limit >> 30} GiB address-space limit: thread limit reported, exit 1")
 
 
+def listed_scenarios(stress):
+    """(name, kind, caught_by) for every scenario `stress --list` prints."""
+    code, out = run([stress, "--list"])
+    if code != 0:
+        fail(f"stress --list exited {code}", out)
+    rows, kind = [], None
+    for line in out.splitlines():
+        if line.startswith("scenarios: "):
+            kind = line.split()[1].rstrip(",")
+            continue
+        if not line.startswith("  ") or kind is None:
+            kind = None if not line.startswith("  ") else kind
+            continue
+        name = line.split()[0]
+        caught_by = line.rsplit("[caught by ", 1)[1].rstrip("]") if "[caught by " in line else None
+        rows.append((name, kind, caught_by))
+    if not any(k == "workloads" for _, k, _ in rows) or not any(k == "pitfalls" for _, k, _ in rows):
+        fail("stress --list names no workloads or no pitfalls", out)
+    return rows
+
+
+def scenarios(stress, pool, schedules):
+    for name, kind, caught_by in listed_scenarios(stress):
+        with tempfile.TemporaryDirectory() as tmp:
+            trace = os.path.join(tmp, "trace.txt")
+            report = os.path.join(tmp, "report.json")
+            code, out = run([stress, "--deterministic", "--quiet", "--scenario", name, "--pool", pool,
+                             "--search", str(schedules), "--trace", trace, "--json", report])
+            with open(report) as f:
+                j = json.load(f)
+            if "deterministic" not in j:
+                fail(f"{name}: the report has no deterministic section (did it run under a schedule?)", out)
+            if kind != "pitfalls":
+                if code != 0 or j["violations"]:
+                    fail(f"{name} ({kind}) on {pool}: expected clean under {schedules} schedules, exit {code}", out)
+                print(f"{name} ({kind}) on {pool}: clean under {j['deterministic']['schedules']} schedules")
+                continue
+            if code != 1 or not j["violations"]:
+                fail(f"pitfall {name} on {pool}: not caught under --deterministic (exit {code})", out)
+            if j["violations"][0]["oracle"] != caught_by:
+                fail(f"pitfall {name}: first caught by {j['violations'][0]['oracle']}, not {caught_by}", out)
+            code, out = run([stress, "--replay", trace, "--quiet"])
+            if code != 1 or "same violation at the same step, same schedule" not in out:
+                fail(f"pitfall {name}: its trace did not replay the same violation (exit {code})", out)
+            print(f"{name} (pitfall) on {pool}: caught by {caught_by} after "
+                  f"{j['deterministic']['schedules']} schedules; the trace replays it")
+
+
+def died_of(code, sig, out):
+    """Killed by `sig`, or (a sanitizer build, whose runtime handles SIGSEGV and SIGBUS itself) the
+    runtime's own exit (1 for ASan) after its report and the crash guard's line."""
+    return code == -sig or code == 128 + sig or \
+        (code not in (0, 2, 130, 143) and "a sanitizer stopped the run" in out)
+
+
+def crash(stress, pool, sig_name, scenario):
+    sig = getattr(signal, sig_name)
+    step = 120
+    env = dict(os.environ, POOLCHECK_TEST_CRASH_AT_STEP=f"{step}:{int(sig)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = os.path.join(tmp, "crash-trace.txt")
+        cmd = [stress, "--deterministic", "--quiet", "--scenario", scenario, "--pool", pool, "--search", "3",
+               "--trace", trace]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+        out = p.stdout + p.stderr
+        if not died_of(p.returncode, sig, out):
+            fail(f"expected death by {sig_name}, got exit {p.returncode}", out)
+        if "result: FAILED" not in p.stdout or f"replay: stress --replay {trace}" not in p.stdout:
+            fail("no result line or no replay line naming the crash trace on stdout", out)
+        if "replay: stress --seed" not in p.stderr or "--schedule-seed" not in p.stderr:
+            fail("no seed replay line (with the schedule seed) on stderr", out)
+        with open(trace) as f:
+            text = f.read()
+        steps = int(next(l for l in text.splitlines() if l.startswith("steps: ")).split()[1])
+        if steps != step:
+            fail(f"the crash trace holds {steps} steps, not the {step} before the crash", text[:2000])
+        # The replay follows the trace into the same crash. It writes no trace of its own.
+        os.chmod(trace, 0o444)
+        p = subprocess.run([stress, "--replay", trace, "--quiet"], capture_output=True, text=True, timeout=900,
+                           env=env)
+        out = p.stdout + p.stderr
+        if not died_of(p.returncode, sig, out):
+            fail(f"the replay of the crash trace exited {p.returncode} instead of dying of {sig_name}", out)
+        if "result: FAILED" not in p.stdout or f"replay: stress --replay {trace}" not in p.stdout:
+            fail("the replayed crash does not print its replay line", out)
+        # Without the injected crash the trace is a clean prefix: the replay runs past its end
+        # (diverging there, exit 1) and does not die.
+        p = subprocess.run([stress, "--replay", trace, "--quiet"], capture_output=True, text=True, timeout=900)
+        if p.returncode != 1 or "DIVERGED" not in p.stdout:
+            fail(f"without the injected crash the replay exited {p.returncode}", p.stdout + p.stderr)
+    print(f"{scenario} on {pool}: {sig_name} at step {step} left a {steps}-step trace; its replay died the same way")
+    # Free-running: the same signal, raised by the process itself mid-round, names the round.
+    p = subprocess.Popen([stress, "--quiet", "--pool", pool, "--threads", "64", "--duration", "60", "--seed", "4242"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(sig)
+    try:
+        stdout, stderr = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        stdout, stderr = p.communicate()
+        fail(f"free-running: {sig_name} did not end the run", stdout + stderr)
+    if not died_of(p.returncode, sig, stdout + stderr):
+        fail(f"free-running: expected death by {sig_name}, got exit {p.returncode}", stdout + stderr)
+    if "result: FAILED" not in stdout or "replay: stress --seed" not in stdout or f"--pool {pool}" not in stdout:
+        fail(f"free-running: {sig_name} mid-round printed no result or no replay line naming the pool",
+             stdout + stderr)
+    print(f"free-running on {pool}: {sig_name} mid-round printed the round's replay line")
+
+
 if __name__ == "__main__":
     stress, mode = sys.argv[1], sys.argv[2]
     if mode == "find":
@@ -430,5 +549,9 @@ if __name__ == "__main__":
         search(stress)
     elif mode == "thread-limit":
         thread_limit(stress, sys.argv[3], int(sys.argv[4]))
+    elif mode == "scenarios":
+        scenarios(stress, sys.argv[3], int(sys.argv[4]))
+    elif mode == "crash":
+        crash(stress, sys.argv[3], sys.argv[4], sys.argv[5])
     else:
         fail("unknown mode " + mode)

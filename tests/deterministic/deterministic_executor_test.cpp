@@ -3,14 +3,21 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "deterministic/deterministic_support.hpp"
 #include "deterministic/program_generators.hpp"
+#include "poolcheck/deterministic/crash_trace.hpp"
+#include "poolcheck/deterministic/det_atomic.hpp"
+#include "poolcheck/deterministic/det_barrier.hpp"
 #include "poolcheck/deterministic/det_mutex.hpp"
+#include "poolcheck/hand_over_mailbox.hpp"
 #include "poolcheck/deterministic/schedule_trace.hpp"
 #include "poolcheck/deterministic/schedule.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
@@ -101,6 +108,148 @@ TEST(DeterministicSchedule, SpinningForeverHitsTheStepLimit) {
   });
   EXPECT_EQ(result.end, det::ScheduleResult::End::step_limit);
   EXPECT_GE(result.steps, 1'000u);
+}
+
+TEST(DeterministicSchedule, AYieldingWaiterLetsTheOthersRunEvenUnderPct) {
+  // Thread 0 waits for thread 1's flag. PCT runs its highest-priority thread at every point; a
+  // waiter that did not yield would spin to the step limit whenever it has the top priority.
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    det::DetAtomic<bool> ready{false};
+    auto strategy = det::make_pct(seed, 2, 1, 100);
+    det::Schedule schedule(*strategy, 10'000);
+    const auto result = schedule.run(2, [&](std::uint32_t i) {
+      if (i == 1) return ready.store(true);
+      while (!ready.load()) det::Schedule::yield();
+    });
+    EXPECT_EQ(result.end, det::ScheduleResult::End::completed) << "seed " << seed;
+  }
+}
+
+TEST(DeterministicSchedule, ABarrierBlocksInTheScheduleAndAMissingArrivalIsADeadlock) {
+  // Three threads pass a barrier twice; then two wait for a third that dropped out after the first
+  // phase and never arrives... except that arrive_and_drop lowers the count: every schedule completes.
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    det::DetBarrier gate(3);
+    std::atomic<int> passed{0};
+    auto strategy = det::make_random_walk(seed);
+    det::Schedule schedule(*strategy, 10'000);
+    const auto result = schedule.run(3, [&](std::uint32_t i) {
+      gate.arrive_and_wait();
+      passed.fetch_add(1);
+      if (i == 2) return gate.arrive_and_drop();
+      gate.arrive_and_wait();
+    });
+    EXPECT_EQ(result.end, det::ScheduleResult::End::completed) << "seed " << seed;
+    EXPECT_EQ(passed.load(), 3);
+  }
+  // A barrier of three that only two threads reach: both block in the schedule, which reports the
+  // deadlock instead of hanging.
+  det::DetBarrier gate(3);
+  auto strategy = det::make_random_walk(1);
+  det::Schedule schedule(*strategy, 10'000);
+  const auto result = schedule.run(2, [&](std::uint32_t) { gate.arrive_and_wait(); });
+  EXPECT_EQ(result.end, det::ScheduleResult::End::deadlock);
+}
+
+TEST(DeterministicHandOver, TheScheduleSwitchesInsideASendAndNothingIsLost) {
+  // Threads 0 and 1 send two leases each to thread 2's mailbox; thread 2 receives until it has all
+  // four. Each send is a load of the head and a publishing CAS, both scheduling points: some
+  // schedule must switch to another thread between them (a step at a sender's CAS that hands the
+  // token away), and some must make that CAS fail because another send got in (a sender with a
+  // third point: its retry). Every schedule delivers each lease exactly once.
+  bool switched_inside = false;
+  bool retried = false;
+  for (std::uint64_t seed = 1; seed <= 200 && !(switched_inside && retried); ++seed) {
+    HandOverMailboxes<std::byte, det::DetAtomic> boxes(3);
+    std::vector<std::uint64_t> got;  // thread 2 only
+    auto strategy = det::make_random_walk(seed);
+    det::Schedule schedule(*strategy, 100'000);
+    const auto result = schedule.run(3, [&](std::uint32_t i) {
+      if (i < 2) {
+        for (std::uint32_t k = 0; k < 2; ++k) {
+          CheckedLease<std::byte> lease;
+          lease.record.tag = Tag{i, k};
+          boxes.send(2, std::move(lease), false);
+        }
+        return;
+      }
+      while (got.size() < 4) {
+        boxes.receive(2, [&](HandOverMailboxes<std::byte, det::DetAtomic>::HandOver& h) {
+          got.push_back(h.lease.record.tag.bits());
+        });
+        if (got.size() < 4) det::Schedule::yield();
+      }
+    });
+    ASSERT_EQ(result.end, det::ScheduleResult::End::completed) << "seed " << seed;
+    std::sort(got.begin(), got.end());
+    ASSERT_EQ(got, (std::vector<std::uint64_t>{Tag{0, 0}.bits(), Tag{0, 1}.bits(), Tag{1, 0}.bits(), Tag{1, 1}.bits()}))
+        << "seed " << seed;
+    for (std::uint32_t sender = 0; sender < 2; ++sender) {
+      std::size_t cas = 0;
+      for (const det::Step& st : result.trace) {
+        if (st.at != sender || st.kind != det::PointKind::rmw) continue;
+        ++cas;
+        if (st.thread != sender) switched_inside = true;
+      }
+      if (cas > 2) retried = true;
+    }
+  }
+  EXPECT_TRUE(switched_inside) << "no schedule switched threads between a send's load and its CAS";
+  EXPECT_TRUE(retried) << "no schedule made a send's CAS fail";
+}
+
+// The crash path of a deterministic schedule, as stress's crash guard takes it: the handler writes
+// the trace so far (async-signal-safe) and dies of the signal.
+extern "C" void write_trace_and_die(int sig) {
+  det::write_crash_trace();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+TEST(DeterministicCrash, ACrashedScheduleLeavesItsStepsAndTheirReplayCrashesTheSameWay) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  constexpr std::uint64_t kCrashStep = 150;
+  const ProgramSet programs = generate_programs(7, small_shape());
+  // The same schedule without the crash: the crash's trace must be its first kCrashStep steps.
+  auto walk = det::make_random_walk(3);
+  const auto full = testing::run_det<SharedDet>(programs, *walk);
+  ASSERT_GT(full.outcome.schedule.steps, kCrashStep);
+  const std::string dir = ::testing::TempDir();
+  // Not removed before the death tests: each death test's child runs this body again up to its
+  // statement (threadsafe style), and must find the first trace. A crash's rename replaces them.
+  const std::string first = dir + "poolcheck-crash-trace-1.txt", second = dir + "poolcheck-crash-trace-2.txt";
+  // SIGABRT: no sanitizer takes it over by default, so the handler below runs in every preset.
+  auto crash_run = [&](const std::string& path, det::Strategy& strategy) {
+    det::arm_crash_trace(path, det::ScheduleTrace{"stress --seed 7", std::nullopt, {}, programs});
+    det::Schedule::crash_at_step_for_tests(kCrashStep, SIGABRT);
+    std::signal(SIGABRT, &write_trace_and_die);
+    testing::run_det<SharedDet>(programs, strategy);
+  };
+  EXPECT_EXIT(
+      {
+        auto strategy = det::make_random_walk(3);
+        crash_run(first, *strategy);
+      },
+      ::testing::KilledBySignal(SIGABRT), "");
+  const det::ScheduleTrace written = det::load_trace(first);
+  ASSERT_EQ(written.steps.size(), kCrashStep);
+  const std::vector<det::Step> prefix(full.outcome.schedule.trace.begin(),
+                                      full.outcome.schedule.trace.begin() + kCrashStep);
+  EXPECT_TRUE(det::same_steps(written.steps, prefix));
+  ASSERT_TRUE(written.programs.has_value());
+  EXPECT_EQ(written.programs->total_ops(), programs.total_ops());
+  EXPECT_FALSE(written.violation.has_value());
+  // Its replay follows the same steps into the same crash (and writes the same trace again).
+  EXPECT_EXIT(
+      {
+        std::uint64_t divergences = 0;
+        auto replay = det::make_replay(written.choices(), &divergences);
+        crash_run(second, *replay);
+      },
+      ::testing::KilledBySignal(SIGABRT), "");
+  EXPECT_TRUE(det::same_steps(det::load_trace(second).steps, written.steps));
+  std::remove(first.c_str());
+  std::remove(second.c_str());
 }
 
 TEST(DeterministicExecutor, CorrectPoolsRunCleanUnderManySchedules) {

@@ -68,7 +68,6 @@ with tempfile.TemporaryDirectory() as tmp:
                          (["--scenario", "nope"], "nope"), (["--frobnicate"], "frobnicate"),
                          (["--mutant", "tls-slot-kept", "--pool", "locked"], "tls-slot-kept"),
                          (["--replay", os.path.join(tmp, "missing.txt")], "--replay"),
-                         (["--deterministic", "--scenario", "token-stream"], "token-stream"),
                          (["--mutant", "ignore-cap", "--scenario", "grow"], "grow"),
                          (["--scenario", "long-holder", "--hold-limit", "0"], "--hold-limit"),
                          # A pool flag of the other family would be ignored: refused instead.

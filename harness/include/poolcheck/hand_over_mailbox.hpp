@@ -2,6 +2,11 @@
 // thread. It models the program's own hand-off of a buffer (real code synchronises that too), so it
 // is the only synchronisation between workers the checker adds: a release push, an acquire take.
 //
+// `Atomic` is std::atomic for real threads and det::DetAtomic under the deterministic executor:
+// there every send and receive is a scheduling point, so a schedule can switch threads between a
+// sender's read of the head and its publishing CAS, or between two sends and a receive, exactly
+// where a real run could.
+//
 // Thread-safe: any thread may send to any mailbox; only its owner (or the main thread at
 // quiescence) receives from it.
 #pragma once
@@ -15,7 +20,7 @@
 
 namespace poolcheck {
 
-template <class T>
+template <class T, template <class> class Atomic = std::atomic>
 class HandOverMailboxes {
  public:
   // A lease in transit, and whether its receiver gives it back clearing.
@@ -25,7 +30,7 @@ class HandOverMailboxes {
     HandOver* next = nullptr;
   };
 
-  explicit HandOverMailboxes(std::uint32_t threads) : boxes_(std::make_unique<std::atomic<HandOver*>[]>(threads)) {
+  explicit HandOverMailboxes(std::uint32_t threads) : boxes_(std::make_unique<Atomic<HandOver*>[]>(threads)) {
     for (std::uint32_t i = 0; i < threads; ++i) boxes_[i].store(nullptr, std::memory_order_relaxed);
   }
 
@@ -51,7 +56,7 @@ class HandOverMailboxes {
   }
 
  private:
-  std::unique_ptr<std::atomic<HandOver*>[]> boxes_;
+  std::unique_ptr<Atomic<HandOver*>[]> boxes_;
 };
 
 }  // namespace poolcheck

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <new>
@@ -42,7 +43,9 @@ namespace detail {
 void chaos(std::uint32_t kind, SeededRandom& rng) noexcept;
 }  // namespace detail
 
-template <PoolUnderTest Pool>
+// `Atomic`: the atomic type of the hand-over mailboxes (det::DetAtomic under a schedule, so a
+// hand-over is interleaved like any other shared access).
+template <PoolUnderTest Pool, template <class> class Atomic = std::atomic>
 class ProgramRun {
   using T = typename Pool::value_type;
   using Lease = CheckedLease<T>;
@@ -207,13 +210,13 @@ class ProgramRun {
   }
 
   void receive_hand_overs(WorkerContext& ctx, std::uint32_t box) {
-    mailboxes_.receive(box, [&](typename HandOverMailboxes<T>::HandOver& h) {
+    mailboxes_.receive(box, [&](typename HandOverMailboxes<T, Atomic>::HandOver& h) {
       give_back(ctx, std::move(h.lease), h.clear, "after a hand-over");
     });
   }
 
   const PoolRef<Pool> ref_;
-  HandOverMailboxes<T> mailboxes_;
+  HandOverMailboxes<T, Atomic> mailboxes_;
 };
 
 }  // namespace poolcheck

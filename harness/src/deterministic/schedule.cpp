@@ -2,11 +2,14 @@
 
 #include <sched.h>
 
+#include <csignal>
+
 #include <algorithm>
 #include <exception>
 #include <sstream>
 #include <thread>
 
+#include "poolcheck/deterministic/crash_trace.hpp"
 #include "tsan_annotations.hpp"
 
 namespace poolcheck::det {
@@ -24,6 +27,10 @@ bool unwinding() noexcept { return std::uncaught_exceptions() > 0; }
 // terminate), not on a thread that takes aborts at its checkpoints only.
 bool point_may_throw() noexcept { return !unwinding() && !t_checkpoints_only; }
 
+// crash_at_step_for_tests: set once before any schedule runs (0: never).
+std::atomic<std::uint64_t> g_crash_step{0};
+std::atomic<int> g_crash_signal{0};
+
 }  // namespace
 
 const char* to_string(PointKind kind) noexcept {
@@ -37,6 +44,7 @@ const char* to_string(PointKind kind) noexcept {
     case PointKind::unlock: return "unlock";
     case PointKind::blocked: return "blocked";
     case PointKind::plain: return "plain";
+    case PointKind::yield: return "yield";
   }
   return "?";
 }
@@ -103,6 +111,8 @@ ScheduleResult Schedule::run(std::uint32_t n, const std::function<void(std::uint
                     std::to_string(n) + " (" + std::to_string(threads.size()) + " started): " + e.what();
     return result;
   }
+  // A crash while the schedule runs writes the steps recorded so far (crash_trace.hpp).
+  set_crash_trace_steps(&trace_);
   // The first choice is step 0: which thread starts.
   std::uint32_t first = 0;
   {
@@ -113,13 +123,17 @@ ScheduleResult Schedule::run(std::uint32_t n, const std::function<void(std::uint
     trace_.push_back(Step{first, n, PointKind::start});
   }
   steps_.store(1, std::memory_order_relaxed);
-  if (n == 0) return {};
+  if (n == 0) {
+    set_crash_trace_steps(nullptr);
+    return {};
+  }
   {
     IgnoreSync hidden;
     slots_[first].turn.release();
     all_done_.acquire();
   }
   for (auto& t : threads) t.join();
+  set_crash_trace_steps(nullptr);  // the caller points it at the result's steps if it wants
   ScheduleResult result;
   result.end = static_cast<ScheduleResult::End>(end_.load());
   result.steps = steps_.load();
@@ -160,6 +174,22 @@ void Schedule::point(PointKind kind) {
     return;
   }
   s->switch_from(t_index, kind, /*me_runnable=*/true);
+}
+
+void Schedule::yield() {
+  Schedule* s = t_schedule;
+  if (s == nullptr) return;
+  if (s->aborted_.load()) {
+    sched_yield();
+    if (point_may_throw()) throw ScheduleAborted();
+    return;
+  }
+  s->switch_from(t_index, PointKind::yield, /*me_runnable=*/true);
+}
+
+void Schedule::crash_at_step_for_tests(std::uint64_t step, int signal) noexcept {
+  g_crash_signal.store(signal);
+  g_crash_step.store(step);
 }
 
 void Schedule::abort_at_checkpoints_only() noexcept { t_checkpoints_only = true; }
@@ -207,6 +237,9 @@ void Schedule::switch_from(std::uint32_t me, PointKind kind, bool me_runnable) {
   }
   (void)me_runnable;
   const std::uint64_t step = steps_.fetch_add(1);
+  if (const std::uint64_t crash = g_crash_step.load(std::memory_order_relaxed); crash != 0 && step == crash) {
+    std::raise(g_crash_signal.load());  // the steps before this one are recorded: the crash trace ends here
+  }
   if (step >= max_steps_ && !exiting) {
     abort_all(ScheduleResult::End::step_limit);
     if (point_may_throw()) throw ScheduleAborted();
@@ -235,6 +268,10 @@ std::uint32_t Schedule::choose(std::uint32_t me, PointKind kind) {
     if (slots_[i].state.load() == kRunnable) runnable.push_back(i);
   }
   if (runnable.empty()) return threads_;
+  // A waiting thread lets another run when one can (see PointKind::yield).
+  if (kind == PointKind::yield && runnable.size() > 1) {
+    runnable.erase(std::remove(runnable.begin(), runnable.end(), me), runnable.end());
+  }
   const std::uint32_t next = strategy_.pick(runnable, me, trace_.size());
   trace_.push_back(Step{next, me, kind});
   return next;

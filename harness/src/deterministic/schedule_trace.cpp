@@ -132,7 +132,7 @@ class Reader {
 bool starts_with(std::string_view line, std::string_view prefix) { return line.substr(0, prefix.size()) == prefix; }
 
 PointKind kind_from(const Reader& r, std::string_view s) {
-  for (int k = 0; k <= static_cast<int>(PointKind::plain); ++k) {
+  for (int k = 0; k <= static_cast<int>(PointKind::yield); ++k) {
     if (s == to_string(static_cast<PointKind>(k))) return static_cast<PointKind>(k);
   }
   r.fail("unknown point kind '" + escaped_excerpt(s) + "'");
@@ -321,9 +321,9 @@ class HashingOut {
   std::uint64_t hash_ = 0xcbf29ce484222325ull;
 };
 
-void write_trace(std::ostream& os, const ScheduleTrace& trace) {
+// Everything before the steps: version, command, violation, programs.
+void write_head(HashingOut& f, const ScheduleTrace& trace) {
   using U = std::uint64_t;
-  HashingOut f(os);
   f << kVersionLine << '\n';
   f << "command: ";
   f.text(trace.command, kMaxTraceTextBytes);
@@ -348,6 +348,12 @@ void write_trace(std::ostream& os, const ScheduleTrace& trace) {
       }
     }
   }
+}
+
+void write_trace(std::ostream& os, const ScheduleTrace& trace) {
+  using U = std::uint64_t;
+  HashingOut f(os);
+  write_head(f, trace);
   f << "steps: " << U{trace.steps.size()} << '\n';
   for (const Step& st : trace.steps) f << U{st.thread} << ' ' << U{st.at} << ' ' << to_string(st.kind) << '\n';
   f << kEndLine << '\n';
@@ -355,6 +361,13 @@ void write_trace(std::ostream& os, const ScheduleTrace& trace) {
 }
 
 }  // namespace
+
+std::string format_trace_head(const ScheduleTrace& trace) {
+  std::ostringstream out;
+  HashingOut f(out);
+  write_head(f, trace);
+  return std::move(out).str();
+}
 
 std::string format_trace(const ScheduleTrace& trace) {
   std::ostringstream out;

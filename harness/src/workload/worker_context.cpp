@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "poolcheck/deterministic/schedule.hpp"
+
 namespace poolcheck {
 
 WorkerContext::WorkerContext(std::uint32_t index, std::uint32_t threads, std::uint64_t seed, RunState& state,
@@ -47,6 +49,13 @@ void WorkerContext::wait(std::chrono::microseconds d, const char* what) {
              std::to_string(limits_.hold_limit.count()) +
              " ms: the arrays sit idle while other requests rent fresh ones (give them back before waiting)";
     report(v);
+  }
+  if (det::Schedule::on_schedule()) {
+    // Under a schedule time does not pass: the wait lets the other threads run instead (and is
+    // where a waiter learns that its schedule aborted).
+    det::Schedule::checkpoint();
+    det::Schedule::yield();
+    return;
   }
   std::this_thread::sleep_for(std::min<std::chrono::microseconds>(d, 2 * limits_.hold_limit));
 }

@@ -2,9 +2,9 @@
 // them together), fills and verifies its buffers while all are out, then every thread gives back at
 // the same instant. The pool sees its worst contention twice per round: everyone popping an empty
 // bucket, then everyone pushing into a full one.
-#include <barrier>
 #include <string>
 
+#include "poolcheck/deterministic/det_barrier.hpp"
 #include "request_data.hpp"
 #include "single_pool_run.hpp"
 #include "poolcheck/workloads/workloads.hpp"
@@ -19,8 +19,9 @@ RunOutcome burst(const WorkloadParams& p, CountedPool<Pool>& counted) {
   constexpr std::size_t kPerThread = 2;
   const std::uint32_t rounds = std::max<std::uint32_t>(1, p.ops / kPerThread);
   // The instant everyone rents and the instant everyone gives back: the workload's own
-  // synchronisation, as a batch scheduler would provide. A stopping thread drops out of it.
-  std::barrier<> gate(static_cast<std::ptrdiff_t>(p.run.threads));
+  // synchronisation, as a batch scheduler would provide. A stopping thread drops out of it. A
+  // DetBarrier: under the deterministic executor the schedule picks the order of arrival.
+  det::DetBarrier gate(static_cast<std::ptrdiff_t>(p.run.threads));
   RunOutcome out = run_workload(run_config(p, p.run.threads, rounds), [&](WorkerContext& ctx) {
     std::uint64_t sum = 0;
     auto together = [&] {

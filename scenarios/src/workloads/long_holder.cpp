@@ -7,9 +7,9 @@
 // pauses), so the starvation oracle, which flags arrays held across one long blocking wait, stays
 // quiet; the holds-across-wait pitfall is the buggy version.
 #include <algorithm>
-#include <atomic>
 #include <string>
 
+#include "poolcheck/deterministic/det_atomic.hpp"
 #include "request_data.hpp"
 #include "single_pool_run.hpp"
 #include "poolcheck/workloads/workloads.hpp"
@@ -25,7 +25,8 @@ RunOutcome long_holder(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const std::uint32_t churners = p.run.threads - holders;
   constexpr std::size_t kHeldEach = 2;
   // The holders' stop signal: the harness's own synchronisation (no pool state is ordered by it).
-  std::atomic<std::uint32_t> churners_left{churners};
+  // A DetAtomic: under the deterministic executor each read and decrement is a scheduling point.
+  det::DetAtomic<std::uint32_t> churners_left{churners};
   struct Counts {
     std::uint64_t rents = 0, fresh = 0;
   };

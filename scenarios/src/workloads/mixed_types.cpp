@@ -55,7 +55,7 @@ RunOutcome mixed_types(const WorkloadParams& p, F) {
 }  // namespace
 
 RunOutcome run_mixed_types(const WorkloadParams& p) {
-  return with_flavour(p.pool, [&](auto flavour) { return mixed_types(p, flavour); });
+  return with_flavour(p, [&](auto flavour) { return mixed_types(p, flavour); });
 }
 
 }  // namespace poolcheck

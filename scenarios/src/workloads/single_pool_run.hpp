@@ -16,7 +16,7 @@ namespace poolcheck {
 // statistics are compared with only after a clean run.
 template <class T, class Workload>
 RunOutcome run_single_pool(const WorkloadParams& p, Workload&& workload, HarnessCounts outside_harness = {}) {
-  return with_flavour(p.pool, [&](auto flavour) {
+  return with_flavour(p, [&](auto flavour) {
     using Pool = typename decltype(flavour)::template Pool<T>;
     CountedPool<Pool> counted(p.pools);
     RunOutcome out = workload(counted);

@@ -22,6 +22,7 @@
 #include <vector>
 #include <string>
 
+#include "poolcheck/deterministic/det_atomic.hpp"
 #include "poolcheck/deterministic/schedule.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
 #include "poolcheck/program_run.hpp"
@@ -40,7 +41,8 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
                              const std::atomic<bool>* interrupt = nullptr) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto n = static_cast<std::uint32_t>(programs.threads.size());
-  ProgramRun<Pool> run(PoolRef<Pool>{&pool, facts, facts.counted ? ledger : nullptr}, n);
+  // The hand-over mailboxes on DetAtomic: a send and a receive are scheduling points too.
+  ProgramRun<Pool, DetAtomic> run(PoolRef<Pool>{&pool, facts, facts.counted ? ledger : nullptr}, n);
   RunState state(n, programs.total_ops());
   // A signal stops every program at its next op: the threads give their leases back under the
   // schedule and the run ends interrupted, its pool consistent.

@@ -33,7 +33,10 @@
 
 namespace poolcheck::det {
 
-enum class PointKind : std::uint8_t { start, exit, load, store, rmw, lock, unlock, blocked, plain };
+// `yield`: a thread that waits for something another thread will do (a workload's sleep or spin):
+// the schedule runs another thread there if any can run (never the waiter itself, which a
+// priority-based strategy such as PCT would otherwise pick again and again until the step limit).
+enum class PointKind : std::uint8_t { start, exit, load, store, rmw, lock, unlock, blocked, plain, yield };
 const char* to_string(PointKind kind) noexcept;
 
 struct Step {
@@ -87,6 +90,15 @@ class Schedule {
   // Throws ScheduleAborted if the calling thread's schedule aborted (and it is not unwinding).
   // No-op off-schedule. Call only where every frame on the stack may throw.
   static void checkpoint();
+  // The calling thread waits for another thread's progress (a sleep, a spin on a flag): a point of
+  // kind `yield`, where another runnable thread, if there is one, takes the token. No-op
+  // off-schedule; after an abort, an OS yield (the caller's loop must reach a checkpoint).
+  static void yield();
+  // Test-only fault injection, process-wide: the thread holding the token at step `step` of any
+  // schedule raises `signal` there (0: never). It stands in for a pool that crashes, so that the
+  // crash path (crash_trace.hpp) and the replay of a crashed schedule can be tested; a replay of the
+  // trace crashes at the same step when the same injection is set.
+  static void crash_at_step_for_tests(std::uint64_t step, int signal) noexcept;
   // The calling thread cannot proceed until `resource` is released: it stops being runnable and
   // gives the token away.
   static void block_on(const void* resource);

@@ -86,6 +86,9 @@ std::string escaped_excerpt(std::string_view text, std::size_t limit = 80);
 // The whole file, checksum included. Throws std::runtime_error naming the path on I/O failure.
 std::string format_trace(const ScheduleTrace& trace);
 void save_trace(const std::string& path, const ScheduleTrace& trace);
+// The lines before `steps:` (version, command, violation, programs): the part of a trace that is
+// known before its schedule runs (crash_trace.hpp adds the steps when a schedule crashes).
+std::string format_trace_head(const ScheduleTrace& trace);
 // Throws TraceError (naming the path and line) when the file cannot be read or is not a sound
 // version-2 trace; never allocates more than a small multiple of the file's size.
 ScheduleTrace load_trace(const std::string& path);

@@ -56,7 +56,9 @@ class WorkerContext {
 
   // A blocking wait of the consumer (for upstream tokens, a client, a queue). Holding pooled arrays
   // across a wait of at least the hold limit is starvation: the arrays sit idle while other
-  // requests fall back to fresh allocations. The thread really waits (min(d, 2 x limit)).
+  // requests fall back to fresh allocations. The thread really waits (min(d, 2 x limit)); under a
+  // deterministic schedule it yields to the other threads instead (Schedule::yield) and may throw
+  // ScheduleAborted there.
   void wait(std::chrono::microseconds d, const char* what);
 
   // CheckedBuffer's bookkeeping of the leases this thread holds.

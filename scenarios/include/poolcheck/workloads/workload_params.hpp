@@ -12,6 +12,7 @@
 
 #include "bufpool/array_pool.hpp"
 #include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/deterministic/det_policy.hpp"
 #include "poolcheck/pool_kind.hpp"
 #include "poolcheck/run_outcome.hpp"
 #include "poolcheck/workload/counted_pool.hpp"
@@ -28,12 +29,14 @@ struct WorkloadParams {
 
 using WorkloadFn = RunOutcome (*)(const WorkloadParams&);
 
-// Calls fn(flavour) for the pool `kind` names in the pool registry, where flavour::Pool<T> is that
-// pool of element T over the harness's policy (so one workload can build char, uint8_t and float
-// pools of the same flavour).
+// Calls fn(flavour) for the pool `p.pool` names in the pool registry, where flavour::Pool<T> is
+// that pool of element T over the harness's policy (so one workload can build char, uint8_t and
+// float pools of the same flavour), or over det::DeterministicPolicy when the workload runs under
+// the deterministic executor (p.run.det): its atomics and mutexes are then scheduling points.
 template <class Fn>
-RunOutcome with_flavour(PoolKind kind, Fn&& fn) {
-  return visit_pool<HarnessPolicy>(pool_entry(kind), fn);
+RunOutcome with_flavour(const WorkloadParams& p, Fn&& fn) {
+  if (p.run.det != nullptr) return visit_pool<det::DeterministicPolicy>(pool_entry(p.pool), fn);
+  return visit_pool<HarnessPolicy>(pool_entry(p.pool), fn);
 }
 
 // The run's configuration with the progress total set: `workers` threads report `steps_each` steps.
