@@ -210,7 +210,8 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
                    {"scenario", std::string(s.plan.scenario->name)}, {"max_array_length", s.max_array_length},
                    {"max_per_bucket", s.max_per_bucket}, {"partitions", s.partitions},
                    {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
-                   {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms}};
+                   {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms},
+                   {"checkpoint_every", s.checkpoint_every}};
   j["result"] = verdict(r);
   j["end"] = to_string(t.end);
   j["exit_code"] = exit_code(r);

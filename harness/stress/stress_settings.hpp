@@ -12,6 +12,7 @@
 
 #include "poolcheck/deterministic/strategy.hpp"
 #include "poolcheck/pool_kind.hpp"
+#include "poolcheck/quiescent_checkpoints.hpp"
 
 namespace poolcheck {
 
@@ -41,6 +42,7 @@ struct StressSettings {
   std::uint64_t arrays_per_partition = 32;  // shared flavour's cap per partition
   RunPlan plan;                             // pool, scenario, mutant, strategy
   std::uint32_t watchdog_ms = 10'000;
+  std::uint32_t checkpoint_every = kDefaultCheckpointEvery;  // free-running: ops between quiescent checkpoints; 0: none
   std::uint32_t hold_limit_ms = kDefaultHoldLimitMs;  // workloads: arrays held across a longer wait are starvation
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   bool quiet = false;
