@@ -54,7 +54,8 @@ struct AllocationLedger {
   // put) until the lease that next takes it, and every rent that may pop or allocate one meanwhile
   // is subtracted from its start to its end, so an array between the pool and a lease is never
   // counted as resting. Hence `at_rest > cap` proves the pool rests more than its cap at that
-  // instant: exact at quiescence, and exact up to the give_backs mid-call while running.
+  // instant: exact at quiescence, and while running short of the truth only by the calls mid-way
+  // (a give_back whose array is already back, a rent that has not taken one yet).
   // `out[b]` = held + renting, one word whose high half counts every increase: a rent that asked
   // for bucket b and got b + 1 reads it before and after, and the most arrays of b that can have
   // been out of the pool in between is `count(before) + increases in between` (see
