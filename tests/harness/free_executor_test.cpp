@@ -262,6 +262,35 @@ TEST(FreeExecutor, ExactCapChecksFindACheckThenActCapRace) {
   EXPECT_LE(old_check_peak, 0) << "the old slack would have seen it too";
 }
 
+// A quiescent checkpoint sees a pool resting above its cap between ops and names the bucket and
+// the ops each thread ran since the last checkpoint. (The pool keeps up to 100 arrays a bucket; the
+// facts promise 1. Each thread holds two arrays of 16 at once, so at least two rest at op 4.)
+TEST(FreeExecutor, AQuiescentCheckpointNamesTheBucketAndTheOpsSinceTheLastOne) {
+  AllocationLedger ledger(1);
+  CapRacePool pool(CountingAllocator(&ledger), 100);
+  FreeExecutor<CapRacePool> executor(pool, PoolFacts{256, CapRacePool::kBuckets, 1, 0, true, false}, &ledger);
+  Op rent0, rent1, give_back0, give_back1;
+  rent0.kind = rent1.kind = OpKind::rent;
+  rent0.size = rent1.size = 16;
+  give_back0.kind = give_back1.kind = OpKind::give_back;
+  rent1.lease = give_back1.lease = 1;
+  ProgramSet programs;
+  programs.seed = 1;
+  programs.threads.assign(2, ThreadProgram{{rent0, rent1, give_back0, give_back1, Op{}, Op{}}});
+  FreeRunConfig config;
+  config.checkpoint_every = 4;
+  config.stop_on_first_violation = false;
+  const RunOutcome out = executor.run(programs, config);
+  const auto found = std::find_if(out.violations.begin(), out.violations.end(), [](const Violation& v) {
+    return v.what.find("at the quiescent checkpoint before op 4") != std::string::npos;
+  });
+  ASSERT_NE(found, out.violations.end()) << (out.violations.empty() ? "no finding" : out.violations[0].what);
+  EXPECT_EQ(found->oracle, OracleKind::bucket_cap);
+  EXPECT_NE(found->what.find("arrays of 16 elements (bucket 0)"), std::string::npos) << found->what;
+  EXPECT_NE(found->what.find("ops 0 to 3 of each thread ran since the last check"), std::string::npos) << found->what;
+  EXPECT_NE(found->what.find("the bucket's cap is 1"), std::string::npos) << found->what;
+}
+
 // A pool whose rent blocks until released: the watchdog must call it a stall and say who is stuck.
 struct BlockingPool {
   using value_type = std::byte;
