@@ -22,8 +22,9 @@
 
 namespace poolcheck {
 
-// Ops between quiescent checkpoints by default: a few per round of stress's default 64 ops.
-inline constexpr std::uint32_t kDefaultCheckpointEvery = 16;
+// Ops between quiescent checkpoints by default: one in the middle of a round of stress's default
+// 64 ops: every worker waits at each for the slowest, so each checkpoint costs the round throughput.
+inline constexpr std::uint32_t kDefaultCheckpointEvery = 32;
 
 class QuiescentCheckpoints {
  public:
