@@ -40,7 +40,9 @@ struct HarnessCounts {
 // with what its allocator saw and with its caps, and, when the harness counted the pool's rents
 // and give_backs itself (`harness`), with those counts: the totals and every per-bucket figure
 // (rents, fresh arrays, drops, arrays resting in the shared stacks and slots together, over-size
-// rents, and drops plus trimmed against the arrays freed).
+// rents, and drops plus trimmed against the arrays freed). The ledger must count only arrays the
+// pool allocated for rents: an array the harness makes itself (say, a foreign array a misuse op
+// gives back) belongs on a ledger of its own, or the per-bucket figures cannot match.
 std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::optional<HarnessCounts> harness,
                                           const AllocationLedger& ledger);
 
