@@ -216,6 +216,7 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
                    {"max_per_bucket", s.max_per_bucket}, {"partitions", s.partitions},
                    {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
                    {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms},
+                   {"checkpoint_every", s.checkpoint_every},
                    // Pinned: every round ran the pool options above; else each round's own is in rounds[].config.
                    {"config_pinned", s.pins.config}};
   j["result"] = verdict(r);

@@ -51,7 +51,7 @@ int trace_error(const std::string& message) {
 constexpr std::string_view kReplayFlags[] = {
     "--seed",        "--rounds",     "--threads",       "--ops",        "--pool",           "--scenario",
     "--max-array-length", "--max-per-bucket", "--partitions", "--arrays-per-partition", "--mutant",
-    "--watchdog",    "--hold-limit", "--deterministic", "--strategy",   "--pct-depth",      "--pct-steps",
+    "--watchdog",    "--hold-limit", "--checkpoint-every", "--deterministic", "--strategy",   "--pct-depth",      "--pct-steps",
     "--schedule-seed", "--max-steps"};
 
 std::string replay_flag_list() {
@@ -165,6 +165,10 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
   app.add_option("--watchdog", s.watchdog_ms, "milliseconds without progress that count as a stall")
       ->check(kDecimal)->check(CLI::Range(100u, 3'600'000u));
+  app.add_option("--checkpoint-every", s.checkpoint_every,
+                 "free-running program scenarios: every N ops all workers park between ops for an exact bucket-cap "
+                 "check (0: never)")
+      ->check(kDecimal)->check(CLI::Range(0u, Tag::kMaxOps - 1));
   app.add_option("--hold-limit", s.hold_limit_ms,
                  "workloads: milliseconds of blocking wait with pooled arrays held that count as starvation")
       ->check(kDecimal)->check(CLI::Range(1u, 3'600'000u));
@@ -299,6 +303,10 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
       return error_in(c, "--mutant: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          "; mutant pools run program scenarios");
     }
+    if (c.s.checkpoint_every != kDefaultCheckpointEvery) {
+      return error_in(c, "--checkpoint-every: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+                         "; quiescent checkpoints run in program scenarios");
+    }
   }
   const PoolEntry* pool = find_pool(c.pool);  // CLI11 checked the name
   for (const auto& [flag, family] : c.family_flags) {
@@ -360,6 +368,9 @@ std::optional<int> check_combinations(const CLI::App& app, const CommandLine& c)
     if (auto extra = flags_outside(app, {"--list", "--json"}); !extra.empty()) {
       return usage_error("--list: " + extra + " cannot be combined with it (only --json applies)");
     }
+  } else if (c.s.deterministic && app.count("--checkpoint-every") != 0) {
+    return usage_error("--checkpoint-every: free-running only (the deterministic executor checks the cap exactly at "
+                       "the end of each schedule)");
   } else if (!c.s.deterministic) {
     for (const char* flag : {"--strategy", "--pct-depth", "--pct-steps", "--search", "--schedule-seed", "--max-steps",
                              "--trace"}) {

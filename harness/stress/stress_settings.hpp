@@ -12,6 +12,7 @@
 
 #include "poolcheck/deterministic/strategy.hpp"
 #include "poolcheck/pool_kind.hpp"
+#include "poolcheck/quiescent_checkpoints.hpp"
 
 namespace poolcheck {
 
@@ -55,6 +56,7 @@ struct StressSettings {
   RunPlan plan;                             // pool, scenario, mutant, strategy
   Pins pins;                                // what the command line fixed
   std::uint32_t watchdog_ms = 10'000;
+  std::uint32_t checkpoint_every = kDefaultCheckpointEvery;  // free-running: ops between quiescent checkpoints; 0: none
   std::uint32_t hold_limit_ms = kDefaultHoldLimitMs;  // workloads: arrays held across a longer wait are starvation
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   bool quiet = false;

@@ -70,6 +70,8 @@ with tempfile.TemporaryDirectory() as tmp:
                          (["--replay", os.path.join(tmp, "missing.txt")], "--replay"),
                          (["--mutant", "ignore-cap", "--scenario", "grow"], "grow"),
                          (["--scenario", "long-holder", "--hold-limit", "0"], "--hold-limit"),
+                         (["--deterministic", "--checkpoint-every", "4"], "--checkpoint-every"),
+                         (["--scenario", "token-stream", "--checkpoint-every", "4"], "--checkpoint-every"),
                          # A pool flag of the other family would be ignored: refused instead.
                          (["--max-per-bucket", "4"], "--max-per-bucket"),
                          (["--pool", "checked-shared", "--max-per-bucket", "4"], "--max-per-bucket"),
@@ -229,6 +231,16 @@ with tempfile.TemporaryDirectory() as tmp:
               out2 + err2)
         code3, out3, _ = run(replay[0].split()[1:] + ["--quiet", "--repeat", "5"])
         check(code3 == 1 and "recurred in 5 of 5 runs" in out3, "--repeat counts how often it recurs", out3)
+
+    # A non-default quiescent checkpoint interval is in the replay line, and the replay reproduces it.
+    code, out, err = run(small("--pool", "locked", "--mutant", "ignore-cap", "--max-per-bucket", "2",
+                               "--checkpoint-every", "2"))
+    replay = [l[len("replay: "):] for l in out.splitlines() if l.startswith("replay: ")]
+    check(code == 1 and len(replay) == 1 and "--checkpoint-every 2" in replay[0],
+          "a non-default --checkpoint-every is in the replay line", out + err)
+    if replay:
+        code2, out2, err2 = run(replay[0].split()[1:] + ["--quiet"])
+        check(code2 == 1 and "bucket-cap" in out2, "the replay line with --checkpoint-every reproduces it", out2 + err2)
 
     # SIGINT: the summary and the seed are still printed, exit 130.
     p = subprocess.Popen([STRESS, "--quiet", "--threads", "64", "--duration", "60", "--seed", "777"],

@@ -29,6 +29,7 @@
 #include "poolcheck/oracles/dirty_read_oracle.hpp"
 #include "poolcheck/oracles/exclusivity_oracle.hpp"
 #include "poolcheck/program.hpp"
+#include "poolcheck/quiescent_checkpoints.hpp"
 #include "poolcheck/run_outcome.hpp"
 #include "poolcheck/run_state.hpp"
 #include "poolcheck/seeded_random.hpp"
@@ -60,9 +61,11 @@ class ProgramRun {
   // if set, is called between ops and between the closing give_backs, where no pool frame is on
   // the stack: the deterministic executor's Schedule::checkpoint, which may throw to unwind the
   // thread after the schedule aborted (never from inside the pool, whose paths may be noexcept).
+  // `quiescent`, if set, parks this thread at the free-running executor's quiescent checkpoints
+  // between ops (quiescent_checkpoints.hpp); it leaves them before its closing give_backs.
   void run_thread(WorkerContext& ctx, const ThreadProgram& program, RunState& state, SeededRandom* chaos,
-                  void (*checkpoint)() = nullptr) {
-    Worker{*this, ctx, program, state, chaos, checkpoint}.run();
+                  void (*checkpoint)() = nullptr, QuiescentCheckpoints* quiescent = nullptr) {
+    Worker{*this, ctx, program, state, chaos, checkpoint, quiescent}.run();
   }
 
   // At quiescence, on the calling thread: leases still in mailboxes come back, then the exact cap
@@ -73,7 +76,7 @@ class ProgramRun {
       ctx.count_check(OracleKind::bucket_cap);
       // This thread may keep one array per bucket in its own slot.
       if (auto v = BucketCapOracle::check(*ref_.ledger, ref_.facts.bucket_count,
-                                          ref_.facts.resting_cap + ref_.facts.slots_per_thread, 0, "at quiescence")) {
+                                          ref_.facts.resting_cap + ref_.facts.slots_per_thread, "at quiescence")) {
         ctx.log().violations.push_back(*v);
       }
     }
@@ -87,6 +90,7 @@ class ProgramRun {
     RunState& state;
     SeededRandom* chaos;
     void (*checkpoint)();
+    QuiescentCheckpoints* quiescent;
     std::array<std::optional<Lease>, kLeasesPerThread> leases{};
 
     void run() {
@@ -116,7 +120,16 @@ class ProgramRun {
     void run_program() {
       const std::uint32_t index = ctx.index();
       state.on_start(index);
+      // Leaves the quiescent checkpoints once: after the last op, or on the way out of an exception.
+      struct LeaveCheckpoints {
+        QuiescentCheckpoints* q;
+        void now() {
+          if (q != nullptr) std::exchange(q, nullptr)->leave();
+        }
+        ~LeaveCheckpoints() { now(); }
+      } leave_checkpoints{quiescent};
       for (std::uint32_t i = 0; i < program.ops.size(); ++i) {
+        if (quiescent != nullptr) quiescent->before_op(i);
         if (checkpoint != nullptr) checkpoint();
         if (state.stop_requested()) break;
         const Op& op = program.ops[i];
@@ -126,6 +139,7 @@ class ProgramRun {
         ctx.step_done();
         if (op.delay != 0 && chaos != nullptr) detail::chaos(op.delay, *chaos);
       }
+      leave_checkpoints.now();
       for (auto& l : leases) {
         if (checkpoint != nullptr) checkpoint();
         if (l) run_.give_back(ctx, std::move(*l), false, "at the end of its program");
