@@ -72,7 +72,7 @@ inline constexpr std::array kMutants = {
     Mutant{"no-lock", Fault::no_lock, "bucket and partition stacks are pushed and popped without their lock", kBoth,
            aliasing, {exclusivity}, true},
     Mutant{"ignore-cap", Fault::ignore_cap, "give_back keeps arrays even when the bucket is full", kBoth, bucket_cap,
-           {}, false},
+           {stats}, false, "stats first, when a stats op reads a high_water above the cap while busy"},
     Mutant{"ignore-clear", Fault::ignore_clear, "give_back(clear_array = true) does not zero", kBoth, leakage, {},
            false, {}, "clear-sensitive"},
     Mutant{"clear-after-publish", Fault::clear_after_publish,
