@@ -14,7 +14,9 @@
 // of the Lease contract of every lease involved; an array a move gives back goes through the same
 // give-back bookkeeping as a give_back) and exit (with run_exits_on_fresh_threads, the rest of the
 // program runs on a fresh OS thread once the previous one has ended, its thread-local destructors,
-// the pool's thread-exit path, included; without, an exit stays on the same thread).
+// the pool's thread-exit path, included; without, an exit stays on the same thread). A program
+// with an exit op runs every part on a thread of its own; the thread that called run_thread only
+// starts and joins them.
 //
 // Thread-safety: run_thread(i) is called for program i by one thread at a time (a program split by
 // exit ops runs its parts one after the other, each on its own thread, joined before the next);
@@ -26,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <new>
 #include <string>
 #include <optional>
@@ -65,12 +68,24 @@ class ProgramRun {
 
   const PoolRef<Pool>& pool() const noexcept { return ref_; }
 
+  // `stop` is called at a thread's next checkpoint once a finding that implicates the pool was
+  // published, before the checkpoint itself: the deterministic executor's Schedule::stop_at_finding,
+  // which ends the schedule there, so the checkpoint unwinds every thread and their leases are
+  // abandoned. A pool that corrupted the heap (the no-lock mutant's racing stacks) would otherwise
+  // make the steps after the finding depend on the process's heap layout, and a replay of the trace
+  // diverge there.
+  void stop_at_a_pool_finding(void (*stop)()) noexcept { stop_at_pool_finding_ = stop; }
+
   // From now on, a program's exit op ends its OS thread: the rest of the program runs on a new
   // thread with `stack_bytes` of stack (0: the default), started after the old one has ended.
-  // Call before any run_thread. Without it, exit ops do not change threads.
-  void run_exits_on_fresh_threads(std::size_t stack_bytes) noexcept {
+  // `hand_off`, if set, is called on the thread that starts a part and returns what the new thread
+  // calls first (the deterministic executor: it takes over the starter's schedule slot). Call
+  // before any run_thread. Without it, exit ops do not change threads.
+  void run_exits_on_fresh_threads(std::size_t stack_bytes,
+                                  std::function<std::function<void()>()> hand_off = nullptr) {
     fresh_threads_ = true;
     fresh_stack_bytes_ = stack_bytes;
+    hand_off_ = std::move(hand_off);
   }
 
   // Runs `program` as thread ctx.index(). `chaos`: the stream of chaos delays after ops, or null
@@ -152,11 +167,13 @@ class ProgramRun {
     bool run_part_on_fresh_thread() {
       struct Call {
         Worker* worker;
+        std::function<void()> adopt;
         bool more = false;
         std::exception_ptr error;
-      } call{this, false, nullptr};
+      } call{this, run_.hand_off_ ? run_.hand_off_() : std::function<void()>{}, false, nullptr};
       const bool ran = run_on_new_thread(run_.fresh_stack_bytes_, [](void* p) {
         auto* c = static_cast<Call*>(p);
+        if (c->adopt) c->adopt();
         try {
           c->more = c->worker->run_part();
         } catch (...) {
@@ -170,10 +187,19 @@ class ProgramRun {
 
     // Runs ops from `next` to the end of the program, then gives back what it holds; or stops
     // after an exit op when the rest is to run on a fresh thread (returns true then).
+    // Between ops, where only the program's own frames are on the stack.
+    void checkpoint_here() {
+      if (run_.stop_at_pool_finding_ != nullptr && state.violation_count() != 0) {
+        const auto found = state.first_violation();
+        if (found && implicates_pool(found->oracle)) run_.stop_at_pool_finding_();
+      }
+      if (checkpoint != nullptr) checkpoint();
+    }
+
     bool run_part() {
       const std::uint32_t index = ctx.index();
       while (next < program.ops.size()) {
-        if (checkpoint != nullptr) checkpoint();
+        checkpoint_here();
         if (state.stop_requested()) break;
         const std::uint32_t i = next++;
         const Op& op = program.ops[i];
@@ -185,11 +211,11 @@ class ProgramRun {
         if (op.kind == OpKind::exit && fresh_threads) return true;
       }
       for (auto& l : leases) {
-        if (checkpoint != nullptr) checkpoint();
+        checkpoint_here();
         if (l) run_.give_back(ctx, std::move(*l), false, "at the end of its program");
         l.reset();
       }
-      if (checkpoint != nullptr) checkpoint();
+      checkpoint_here();
       run_.receive_hand_overs(ctx, index);
       return false;
     }
@@ -549,8 +575,11 @@ class ProgramRun {
 
   const PoolRef<Pool> ref_;
   HandOverMailboxes<T> mailboxes_;
-  bool fresh_threads_ = false;  // set before the workers start, read-only after
+  // Set before the workers start, read-only after.
+  void (*stop_at_pool_finding_)() = nullptr;
+  bool fresh_threads_ = false;
   std::size_t fresh_stack_bytes_ = 0;
+  std::function<std::function<void()>()> hand_off_;
 };
 
 }  // namespace poolcheck

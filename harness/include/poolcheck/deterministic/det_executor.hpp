@@ -41,6 +41,13 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
   const auto t0 = std::chrono::steady_clock::now();
   const auto n = static_cast<std::uint32_t>(programs.threads.size());
   ProgramRun<Pool> run(PoolRef<Pool>{&pool, facts, facts.counted ? ledger : nullptr}, n);
+  // An exit op's fresh thread takes over its program's slot of the schedule (Schedule::Identity),
+  // so the old thread's exit path and the new thread's ops are scheduled like any other points.
+  run.stop_at_a_pool_finding(&Schedule::stop_at_finding);
+  run.run_exits_on_fresh_threads(0, [] {
+    const Schedule::Identity identity = Schedule::identity();
+    return std::function<void()>([identity] { Schedule::continue_as(identity); });
+  });
   RunState state(n, programs.total_ops());
   // A signal stops every program at its next op: the threads give their leases back under the
   // schedule and the run ends interrupted, its pool consistent.
@@ -73,7 +80,7 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
     out.run.end = RunEnd::interrupted;
   }
   out.run.seconds = seconds_since(t0);
-  if (out.schedule.end != ScheduleResult::End::completed) {
+  if (out.schedule.end != ScheduleResult::End::completed && out.schedule.end != ScheduleResult::End::stopped) {
     Violation v;
     v.oracle = OracleKind::stall;
     v.step = out.schedule.steps;
