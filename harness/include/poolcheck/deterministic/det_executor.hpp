@@ -11,6 +11,11 @@
 // an abort a worker finishes the pool call it is in unscheduled, then unwinds at its next op; the
 // pool is leaked by the caller (CountedPool on RunEnd::stalled), never checked or destroyed.
 //
+// An exit op's fresh thread takes over its program's schedule slot, so the old thread's exit path
+// and the rest of the program are scheduled points of that slot. A finding that implicates the pool
+// ends the schedule at the finder's next checkpoint (Schedule::stop_at_finding): no step follows
+// it, and every thread abandons its leases as after an abort.
+//
 // The pool must be built with DeterministicPolicy (or a mutant of it), so its atomics and mutexes
 // are scheduling points. Not thread-safe: one run at a time.
 #pragma once
