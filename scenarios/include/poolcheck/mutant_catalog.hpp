@@ -70,7 +70,7 @@ inline constexpr PoolFamilies kShared = only(PoolFamily::shared);
 
 inline constexpr std::array kMutants = {
     Mutant{"no-lock", Fault::no_lock, "bucket and partition stacks are pushed and popped without their lock", kBoth,
-           aliasing, {exclusivity}, true},
+           aliasing, {exclusivity, stats}, true},
     Mutant{"ignore-cap", Fault::ignore_cap, "give_back keeps arrays even when the bucket is full", kBoth, bucket_cap,
            {stats}, false, "stats first, when a stats op reads a high_water above the cap while busy"},
     Mutant{"ignore-clear", Fault::ignore_clear, "give_back(clear_array = true) does not zero", kBoth, leakage, {},
@@ -79,7 +79,7 @@ inline constexpr std::array kMutants = {
            "the array is zeroed after it is back in the shared stack, under the next renter's feet", kLocked,
            exclusivity, {leakage}, false, "asan: use-after-poison", "clear-sensitive"},
     Mutant{"double-push", Fault::double_push, "give_back pushes the array twice: two renters share it", kBoth,
-           aliasing, {}, false},
+           aliasing, {stats}, false},
     Mutant{"off-by-one-bucket", Fault::off_by_one_bucket, "give_back files the array one bucket too high", kBoth,
            size_contract, {}, false},
     Mutant{"tls-slot-kept", Fault::tls_slot_kept, "rent from the thread-local slot leaves the array in the slot",
