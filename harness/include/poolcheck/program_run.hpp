@@ -185,8 +185,6 @@ class ProgramRun {
       return call.more;
     }
 
-    // Runs ops from `next` to the end of the program, then gives back what it holds; or stops
-    // after an exit op when the rest is to run on a fresh thread (returns true then).
     // Between ops, where only the program's own frames are on the stack.
     void checkpoint_here() {
       if (run_.stop_at_pool_finding_ != nullptr && state.violation_count() != 0) {
@@ -196,6 +194,8 @@ class ProgramRun {
       if (checkpoint != nullptr) checkpoint();
     }
 
+    // Runs ops from `next` to the end of the program, then gives back what it holds; or stops
+    // after an exit op when the rest is to run on a fresh thread (returns true then).
     bool run_part() {
       const std::uint32_t index = ctx.index();
       while (next < program.ops.size()) {
