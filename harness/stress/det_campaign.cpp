@@ -124,8 +124,11 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     report.replay_line = replay;
     info.trace_file = trace_file;
     try {
-      det::save_trace(info.trace_file, det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace),
-                                                          programs_of(programs)});
+      // A program scenario's programs come from the seed afresh: a mutant that corrupted the heap
+      // (no-lock's racing stacks) may have overwritten the copy the run used.
+      det::save_trace(info.trace_file,
+                      det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace),
+                                         programs_of(workload ? programs : generate_programs(run.seed, program_shape(run)))});
     } catch (const std::exception& e) {
       // The finding and its replay line (which names the schedule seed) still reach the report;
       // only the step-by-step trace is lost.
