@@ -261,18 +261,27 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
   return l;
 }
 
-// Gives the lease back (zeroed by the pool when `clear`, or when its Lease was asked to clear).
-// A throwing give_back is reported. Call after the caller's own exclusivity check.
 // The harness's side of a give_back, before the array goes back (after it, another thread may rent
 // it): the array oracles' give-back hooks and the ledger. `clearing`: the pool will zero it.
 // give_back_checked calls it; so does a lease move that gives an array back (a move-assign over a
-// live lease), which then counts the give_back itself (++ctx.log().give_backs).
+// live lease, a reset), which then calls after_give_back once the pool's call returned and counts
+// the give_back itself (++ctx.log().give_backs).
 template <PoolUnderTest Pool>
 void before_give_back(const PoolRef<Pool>& ref, CheckedLease<typename Pool::value_type>& l, bool clearing) noexcept {
   if (l.header != nullptr) ArrayOracles::on_give_back(*l.header, l.record, clearing);
   if (ref.ledger != nullptr && l.alloc_bytes != 0) ref.ledger->on_returning(l.alloc_bytes);
 }
 
+// The ledger's side of a give_back that returned normally: the array is no longer out of the pool
+// (it rests, or the pool freed it). Only then: until the call returns, the ledger's exact counts
+// must still count it as out (see the top of this file).
+template <PoolUnderTest Pool>
+void after_give_back(const PoolRef<Pool>& ref, const CheckedLease<typename Pool::value_type>& l) noexcept {
+  if (ref.ledger != nullptr && l.alloc_bytes != 0) ref.ledger->on_returned(l.alloc_bytes);
+}
+
+// Gives the lease back (zeroed by the pool when `clear`, or when its Lease was asked to clear).
+// A throwing give_back is reported. Call after the caller's own exclusivity check.
 template <PoolUnderTest Pool>
 void give_back_checked(WorkerContext& ctx, const PoolRef<Pool>& ref, CheckedLease<typename Pool::value_type>&& l,
                        bool clear) {
@@ -285,7 +294,7 @@ void give_back_checked(WorkerContext& ctx, const PoolRef<Pool>& ref, CheckedLeas
       ref.pool->give_back(l.span, clear);
     }
     // Only a give_back that returned normally took the array: one that threw leaves it out.
-    if (ref.ledger != nullptr && l.alloc_bytes != 0) ref.ledger->on_returned(l.alloc_bytes);
+    after_give_back(ref, l);
     ++ctx.log().give_backs;
   } catch (const std::exception& e) {
     ctx.report(Violation{OracleKind::pool_error, l.record.tag.to_string() + ": give_back threw " + e.what(),

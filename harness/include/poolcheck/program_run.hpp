@@ -493,7 +493,10 @@ class ProgramRun {
           }
           const bool gives_back = B->lease->data() != nullptr;
           *B->lease = std::move(*A->lease);
-          if (gives_back) ++ctx.log().give_backs;
+          if (gives_back) {
+            after_give_back(run_.ref_, *B);  // B's fields still describe the array it gave back
+            ++ctx.log().give_backs;
+          }
           take_fields(*B, *A);
           expect_empty(*A->lease, "the moved-from lease");
           A.reset();
@@ -520,6 +523,7 @@ class ProgramRun {
           run_.check_exclusive(ctx, *A, "before reset()");
           before_give_back(run_.ref_, *A, A->lease->clears_on_give_back());
           A->lease->reset();
+          after_give_back(run_.ref_, *A);
           ++ctx.log().give_backs;
           expect_empty(*A->lease, "a reset lease");
           A->lease->reset();  // safe twice: nothing more goes back
