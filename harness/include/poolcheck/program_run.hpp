@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "poolcheck/hand_over_mailbox.hpp"
+#include "poolcheck/kept_alive.hpp"
 #include "poolcheck/lease_checks.hpp"
 #include "poolcheck/misuse_checks.hpp"
 #include "poolcheck/oracles/bucket_cap_oracle.hpp"
@@ -162,10 +163,15 @@ class ProgramRun {
     }
 
     // Forgets a lease without giving it back (its array is the pool's or lost; the run has failed).
+    // What is forgotten stays reachable (kept_alive.hpp): a leak on purpose, not one to report.
     static void abandon(std::optional<Lease>& l) noexcept {
-      // Moved into an object never deleted: its destructor never runs (if the allocation fails,
-      // the array is given back after all: a possible false alias beats std::terminate here).
-      if (l && l->lease) static_cast<void>(new (std::nothrow) PoolLease(std::move(*l->lease)));
+      if (l && l->lease) {
+        // Moved into an object never deleted: its destructor never runs (if the allocation fails,
+        // the array is given back after all: a possible false alias beats std::terminate here).
+        keep_alive(new (std::nothrow) PoolLease(std::move(*l->lease)));
+      } else if (l) {
+        keep_alive(l->span.data());
+      }
       l.reset();
     }
 
