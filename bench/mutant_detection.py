@@ -15,14 +15,21 @@ import tempfile
 import time
 
 RACY = [("no-lock", "locked"), ("double-push", "locked"), ("clear-after-publish", "locked"),
-        ("no-lock", "shared"), ("double-push", "shared"), ("tls-slot-kept", "shared")]
+        ("no-lock", "shared"), ("double-push", "shared"), ("tls-slot-kept", "shared"),
+        ("cap-check-race", "locked"), ("cap-check-race", "shared"), ("trim-unlocked", "shared"),
+        ("trim-frees-slots", "shared")]
 # The other mutants are not about interleavings: free-running only, with the self-test's small caps
 # (so a cap the pool ignores shows at once) and clearing give_backs for the clearing faults.
 # racy-stats is left out: only TSan sees it (the kill matrix's tsan column shows it caught).
 FREE_ONLY = [("ignore-cap", "locked"), ("ignore-cap", "shared"), ("ignore-clear", "locked"), ("ignore-clear", "shared"),
              ("off-by-one-bucket", "locked"), ("off-by-one-bucket", "shared"), ("lose-array", "locked"),
              ("lose-array", "shared"), ("partial-clear", "locked"), ("partial-clear", "shared"),
-             ("lease-drops-clear", "locked"), ("lease-drops-clear", "shared")]
+             ("lease-drops-clear", "locked"), ("lease-drops-clear", "shared"),
+             ("foreign-size-accepted", "locked"), ("foreign-size-accepted", "shared"), ("empty-span-throws", "locked"),
+             ("empty-span-throws", "shared"), ("oversize-kept", "locked"), ("lease-whole-capacity", "locked"),
+             ("lease-whole-capacity", "shared"), ("exit-leaks-when-full", "shared"), ("exit-counters-early", "shared"),
+             ("round-up-exact", "locked"), ("fresh-wrong-bucket", "locked"), ("oversize-uncounted", "locked"),
+             ("drops-uncounted", "locked"), ("drops-uncounted", "shared")]
 CLEARING = {"ignore-clear", "partial-clear", "lease-drops-clear"}
 SMALL_CAPS = ["--max-per-bucket", "4", "--arrays-per-partition", "4"]
 FREE_THREADS = 64

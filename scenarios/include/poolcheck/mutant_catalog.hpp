@@ -97,19 +97,22 @@ inline constexpr std::array kMutants = {
     // The parts of the API beyond rent and give_back: trim, misuse, leases, thread exit, the
     // next-bucket fallback, statistics; and the check-then-act cap race. What each needs to be
     // seen: cap-check-race, a cap checked exactly (at quiescence or a quiescent checkpoint: the
-    // running check allows cap + threads); trim-*, trim ops while other threads rent, give back and
-    // hold slots; foreign-size-accepted and empty-span-throws, misuse ops; lease-whole-capacity,
-    // span().size() == n checked at every lease; exit-*, threads that exit holding slots (every
-    // worker does at the end of a round); round-up-exact, the next bucket allowed only when the
-    // requested one is exhausted; fresh-wrong-bucket and drops-uncounted, per-bucket statistics
-    // and drops checked against the ledger's allocations and frees at quiescence.
+    // running check allows cap + threads) and caps small enough to fill; trim-*, trim ops while
+    // other threads rent, give back and hold slots; oversize-kept, the largest bucket rented often
+    // and arrays above it counted as over-size at quiescence; foreign-size-accepted and
+    // empty-span-throws, misuse ops; lease-whole-capacity, span().size() == n checked at every
+    // lease; exit-*, threads that exit holding slots (every worker does at the end of a round; a
+    // lost array is unleased, so the cap sees it before accounting does); round-up-exact, a rent
+    // that rounds up twice (its next bucket exhausted), or at once the next bucket allowed only
+    // when the requested one is exhausted; fresh-wrong-bucket and drops-uncounted, per-bucket
+    // statistics and drops checked against the ledger's allocations and frees at quiescence.
     Mutant{"cap-check-race", Fault::cap_check_race,
            "the cap is checked apart from the push (a count read before locking; check, unlock, re-lock): "
            "concurrent give_backs push past it",
            kBoth, bucket_cap, {stats}, false},
     Mutant{"trim-unlocked", Fault::trim_unlocked, "trim() walks the partitions without their locks", kShared,
            aliasing, {accounting, exclusivity}, true},
-    Mutant{"trim-frees-other-slots", Fault::trim_frees_other_slots,
+    Mutant{"trim-frees-slots", Fault::trim_frees_other_slots,
            "trim(high) frees other threads' slot arrays itself while their owners use them", kShared, aliasing,
            {accounting, exclusivity, stats}, false},
     Mutant{"foreign-size-accepted", Fault::foreign_size_accepted,
@@ -119,13 +122,13 @@ inline constexpr std::array kMutants = {
            kBoth, pool_error, {}, false},
     Mutant{"oversize-kept", Fault::oversize_kept,
            "give_back of an over-size array files it in the largest bucket instead of freeing it", kLocked,
-           size_contract, {accounting}, false},
+           size_contract, {accounting}, false, {}, "large-buffers"},
     Mutant{"lease-whole-capacity", Fault::lease_whole_capacity,
            "lease(n).span() is the whole bucket capacity, not n elements", kBoth, size_contract, {}, false,
            "asan: use-after-poison once the span is written"},
     Mutant{"exit-leaks-when-full", Fault::exit_leaks_when_full,
-           "an exiting thread's slot array that no partition takes is neither kept nor freed", kShared, accounting,
-           {}, false},
+           "an exiting thread's slot array that no partition takes is neither kept nor freed", kShared, bucket_cap,
+           {accounting}, false},
     Mutant{"exit-counters-early", Fault::exit_counters_early,
            "an exiting thread's counters are retired before its slots are absorbed: those give_backs go uncounted",
            kShared, stats, {}, false},
