@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <iterator>
 #include <sstream>
 
 #include "poolcheck/seeded_random.hpp"
@@ -31,12 +32,15 @@ std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common) no
 namespace {
 
 OpKind pick_kind(SeededRandom& rng, const ProgramShape& s) {
-  const unsigned weights[] = {s.rent_weight, s.write_weight, s.verify_weight, s.read_weight,
-                              s.hold_weight, s.hand_over_weight, s.give_back_weight};
+  // In OpKind order.
+  const unsigned weights[] = {s.rent_weight,     s.write_weight, s.verify_weight, s.read_weight,
+                              s.hold_weight,     s.hand_over_weight, s.give_back_weight, s.trim_weight,
+                              s.stats_weight,    s.misuse_weight, s.lease_move_weight, s.exit_weight};
+  static_assert(std::size(weights) == static_cast<std::size_t>(kLastOpKind) + 1, "one weight per OpKind");
   unsigned total = 0;
   for (unsigned w : weights) total += w;
   unsigned x = static_cast<unsigned>(rng.below(std::max(total, 1u)));
-  for (unsigned i = 0; i < 7; ++i) {
+  for (unsigned i = 0; i < std::size(weights); ++i) {
     if (x < weights[i]) return static_cast<OpKind>(i);
     x -= weights[i];
   }
@@ -77,7 +81,21 @@ Op generate_op(SeededRandom& rng, const ProgramShape& s, std::uint32_t self) {
     case OpKind::hold:
       op.delay = 1 + static_cast<std::uint32_t>(rng.below(3));
       break;
+    case OpKind::trim:
+      op.clear = rng.percent(s.high_trim_percent);
+      break;
+    case OpKind::misuse:
+      op.size = rng.below(kMisuseCount);
+      break;
+    case OpKind::lease_move:
+      op.size = rng.below(kLeaseMoveCount);
+      op.lo = static_cast<std::uint16_t>(rng.below(kLeasesPerThread));
+      break;
+    case OpKind::exit:
+      op.clear = rng.percent(s.exit_give_back_percent);
+      break;
     case OpKind::verify:
+    case OpKind::stats:
       break;
   }
   if (op.kind != OpKind::hold && rng.percent(s.chaos_percent)) op.delay = 1 + static_cast<std::uint32_t>(rng.below(3));
@@ -101,8 +119,15 @@ ProgramSet generate_programs(std::uint64_t seed, const ProgramShape& shape) {
 
 std::string to_string(const Op& op) {
   std::ostringstream out;
-  static constexpr const char* kNames[] = {"rent", "write", "verify", "read", "hold", "hand_over", "give_back"};
-  out << kNames[static_cast<int>(op.kind)] << " lease " << int(op.lease);
+  static constexpr const char* kNames[] = {"rent", "write",  "verify", "read",       "hold", "hand_over",
+                                           "give_back", "trim", "stats", "misuse", "lease_move", "exit"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(kLastOpKind) + 1, "one name per OpKind");
+  static constexpr const char* kMisuses[] = {"foreign size", "empty span", "over-size", "double give_back"};
+  static_assert(std::size(kMisuses) == kMisuseCount);
+  static constexpr const char* kMoves[] = {"move-construct", "move-assign", "swap", "reset", "self-move"};
+  static_assert(std::size(kMoves) == kLeaseMoveCount);
+  const auto kind = static_cast<std::size_t>(op.kind);
+  out << (kind < std::size(kNames) ? kNames[kind] : "unknown-op") << " lease " << int(op.lease);
   switch (op.kind) {
     case OpKind::rent:
       out << " size " << op.size << (op.via_lease ? " via lease" : "");
@@ -117,11 +142,28 @@ std::string to_string(const Op& op) {
     case OpKind::give_back:
       out << (op.clear ? " clearing" : "");
       break;
+    case OpKind::trim:
+      out << (op.clear ? " high pressure" : " low pressure");
+      break;
+    case OpKind::misuse:
+      out << ' ' << (op.size < kMisuseCount ? kMisuses[op.size] : "unknown");
+      break;
+    case OpKind::lease_move:
+      out << ' ' << (op.size < kLeaseMoveCount ? kMoves[op.size] : "unknown") << " with lease "
+          << op.lo % kLeasesPerThread;
+      break;
+    case OpKind::exit:
+      out << (op.clear ? " giving back first" : " carrying leases over");
+      break;
     default:
       break;
   }
   if (op.delay != 0) out << " then chaos " << op.delay;
   return out.str();
+}
+
+std::string describe_op(std::uint32_t thread, std::uint32_t op_index, const Op& op) {
+  return "op " + std::to_string(op_index) + " of thread " + std::to_string(thread) + " (" + to_string(op) + ")";
 }
 
 std::string to_string(const ProgramSet& programs) {

@@ -33,6 +33,29 @@ void* ThreadLauncher::trampoline(void* arg) {
   return nullptr;
 }
 
+bool run_on_new_thread(std::size_t stack_bytes, void (*fn)(void*), void* arg) {
+  struct Call {
+    void (*fn)(void*);
+    void* arg;
+  } call{fn, arg};
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, stack_bytes != 0 ? stack_bytes : default_worker_stack_bytes());
+  pthread_t thread;
+  const int rc = pthread_create(
+      &thread, &attr,
+      [](void* p) -> void* {
+        auto* c = static_cast<Call*>(p);
+        c->fn(c->arg);
+        return nullptr;
+      },
+      &call);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return false;
+  pthread_join(thread, nullptr);
+  return true;
+}
+
 bool ThreadLauncher::start(std::uint32_t count, std::size_t stack_bytes, Body body) {
   body_ = std::move(body);
   threads_.reserve(count);

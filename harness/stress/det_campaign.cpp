@@ -92,8 +92,10 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
                                             : "poolcheck-trace-" + std::to_string(s.seed) + "-" +
                                                   std::to_string(schedule_seed) + ".txt";
     try {
-      det::save_trace(info.trace_file,
-                      det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace), programs});
+      // The programs come from the seed afresh: a mutant that corrupted the heap (no-lock's racing
+      // stacks) may have overwritten the copy the run used.
+      det::save_trace(info.trace_file, det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace),
+                                                          generate_programs(s.seed, program_shape(s))});
     } catch (const std::exception& e) {
       // The finding and its replay line (which names the schedule seed) still reach the report;
       // only the step-by-step trace is lost.

@@ -14,6 +14,7 @@
 #include "poolcheck/deterministic/schedule_trace.hpp"
 #include "poolcheck/deterministic/schedule.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
+#include "poolcheck/pool_kind.hpp"
 
 namespace poolcheck {
 namespace {
@@ -114,6 +115,32 @@ TEST(DeterministicExecutor, CorrectPoolsRunCleanUnderManySchedules) {
     const auto shared = testing::run_det<SharedDet>(programs, *walk);
     EXPECT_TRUE(shared.outcome.run.violations.empty()) << to_string(shared.outcome.run.violations.front());
     EXPECT_FALSE(shared.accounting.has_value());
+  }
+}
+
+// The ops that reach the rest of the API (trim, stats, misuse, lease moves, exit: the same thread
+// here) run clean under schedules on every correct pool, checked mode included.
+TEST(DeterministicExecutor, ApiOpsRunCleanUnderSchedules) {
+  using CheckedLockedDet = bufpool::LockedArrayPool<std::byte, CheckedPolicy<DeterministicPolicy>>;
+  using CheckedSharedDet = bufpool::SharedArrayPool<std::byte, CheckedPolicy<DeterministicPolicy>>;
+  ProgramShape shape = small_shape();
+  shape.trim_weight = shape.stats_weight = shape.misuse_weight = shape.lease_move_weight = shape.exit_weight = 6;
+  shape.lease_percent = 60;
+  const ProgramSet programs = generate_programs(7, shape);
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    auto check = [&](const testing::DetRun& r) {
+      EXPECT_TRUE(r.outcome.run.violations.empty()) << to_string(r.outcome.run.violations.front());
+      EXPECT_FALSE(r.accounting.has_value());
+      EXPECT_EQ(r.outcome.run.ops_done, programs.total_ops());
+    };
+    auto walk = det::make_random_walk(seed);
+    check(testing::run_det<LockedDet>(programs, *walk));
+    walk = det::make_random_walk(seed);
+    check(testing::run_det<SharedDet>(programs, *walk));
+    auto pct = det::make_pct(seed, 3, 3, 2000);
+    check(testing::run_det<CheckedLockedDet>(programs, *pct));
+    pct = det::make_pct(seed, 3, 3, 2000);
+    check(testing::run_det<CheckedSharedDet>(programs, *pct));
   }
 }
 

@@ -36,17 +36,24 @@ inline rc::Gen<Op> ops(std::uint32_t threads, std::uint64_t max_length) {
         op.kind = kind;
         op.lease = lease;
         op.via_lease = kind == OpKind::rent && flag;
-        op.clear = kind == OpKind::give_back && flag;
+        op.clear = (kind == OpKind::give_back || kind == OpKind::trim || kind == OpKind::exit) && flag;
         op.size = kind == OpKind::rent ? size : 0;
         if (kind == OpKind::write || kind == OpKind::read) {
           op.lo = std::min(lo, hi);
           op.hi = lo == hi ? 0 : std::max(lo, hi);
         }
+        // Variants shrink towards the first (the size generator shrinks towards small sizes).
+        if (kind == OpKind::misuse) op.size = size % kMisuseCount;
+        if (kind == OpKind::lease_move) {
+          op.size = size % kLeaseMoveCount;
+          op.lo = static_cast<std::uint16_t>(lo % kLeasesPerThread);
+        }
         op.target = kind == OpKind::hand_over ? target % threads : 0;
         return op;
       },
       rc::gen::element(OpKind::rent, OpKind::write, OpKind::verify, OpKind::read, OpKind::hand_over,
-                       OpKind::give_back, OpKind::rent, OpKind::write),
+                       OpKind::give_back, OpKind::rent, OpKind::write, OpKind::rent, OpKind::give_back, OpKind::trim,
+                       OpKind::stats, OpKind::misuse, OpKind::lease_move, OpKind::lease_move, OpKind::exit),
       rc::gen::inRange<std::uint8_t>(0, kLeasesPerThread), rc::gen::arbitrary<bool>(), edge_sizes(max_length),
       rc::gen::arbitrary<std::uint16_t>(), rc::gen::arbitrary<std::uint16_t>(),
       rc::gen::inRange<std::uint32_t>(0, 1024));

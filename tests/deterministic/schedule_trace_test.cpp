@@ -94,6 +94,26 @@ TEST(ScheduleTrace, RoundTripsWithVersionEndMarkerAndChecksum) {
   EXPECT_EQ(format_trace(back), text);
 }
 
+TEST(ScheduleTrace, EveryOpKindAndVariantRoundTrips) {
+  ScheduleTrace t = sample();
+  auto& ops = t.programs->threads[1].ops;
+  for (unsigned k = 0; k <= static_cast<unsigned>(kLastOpKind); ++k) {
+    Op op;
+    op.kind = static_cast<OpKind>(k);
+    op.lease = static_cast<std::uint8_t>(k % kLeasesPerThread);
+    op.clear = k % 2 == 0;
+    ops.push_back(op);
+  }
+  for (std::uint64_t m = 0; m < kMisuseCount; ++m) ops.push_back(Op{OpKind::misuse, 1, false, false, 0, 0, 0, 0, m});
+  for (std::uint64_t m = 0; m < kLeaseMoveCount; ++m) {
+    ops.push_back(Op{OpKind::lease_move, 2, false, false, static_cast<std::uint16_t>(m % kLeasesPerThread), 0, 0, 0, m});
+  }
+  const ScheduleTrace back = load_trace_from_string(format_trace(t), "t.trace");
+  ASSERT_TRUE(back.programs);
+  EXPECT_EQ(back.programs->threads[1].ops, ops);
+  EXPECT_EQ(format_trace(back), format_trace(t));
+}
+
 TEST(ScheduleTrace, SavesAndLoadsFiles) {
   const std::string path = "schedule_trace_test.trace";
   save_trace(path, sample());
@@ -122,7 +142,10 @@ TEST(ScheduleTrace, RefusesBadNumbers) {
   expect_error(with_line("violation: ", "violation: exclusivity 1 2 3"), line_of(text, "violation: "), "5 fields");
   expect_error(with_line("violation: ", "violation: nope 1 2 3 4"), line_of(text, "violation: "), "unknown oracle");
   const std::size_t op = line_of(text, "op ");
-  expect_error(with_line("op ", "op 9 0 0 0 0 0 0 0 100"), op, "op kind '9'");
+  expect_error(with_line("op ", "op 12 0 0 0 0 0 0 0 100"), op, "op kind '12'");
+  expect_error(with_line("op ", "op 9 0 0 0 0 0 0 0 4"), op, "misuse variant '4'");
+  expect_error(with_line("op ", "op 10 0 0 0 0 0 0 0 5"), op, "lease-move variant '5'");
+  expect_error(with_line("op ", "op 10 0 0 0 4 0 0 0 1"), op, "other lease index 4");
   expect_error(with_line("op ", "op 0 4 0 0 0 0 0 0 100"), op, "lease index '4'");
   expect_error(with_line("op ", "op 0 0 0 0 0 65536 0 0 100"), op, "range end");
   expect_error(with_line("op ", "op 0 0 0 0 0 0 2 0 100"), op, "hand-over target '2'");

@@ -110,7 +110,10 @@ TEST(FreeExecutor, MutantsAreCaughtByTheirOracle) {
     ASSERT_TRUE(lost.has_value());
     EXPECT_TRUE(*lost == OracleKind::accounting || *lost == OracleKind::bucket_cap) << oracle_name(*lost);
   }
-  EXPECT_EQ((first_catch<bufpool::LockedArrayPool, Mutant<bufpool::testing::Fault::ignore_cap>>(s)), OracleKind::bucket_cap);
+  // A stats op that reads a high_water above the cap while busy may see it before the ledger does.
+  const auto over_cap = first_catch<bufpool::LockedArrayPool, Mutant<bufpool::testing::Fault::ignore_cap>>(s);
+  ASSERT_TRUE(over_cap.has_value());
+  EXPECT_TRUE(*over_cap == OracleKind::bucket_cap || *over_cap == OracleKind::stats) << oracle_name(*over_cap);
   auto clearing = s;
   clearing.clear_percent = 100;
   EXPECT_EQ((first_catch<bufpool::SharedArrayPool, Mutant<bufpool::testing::Fault::ignore_clear>>(clearing)),

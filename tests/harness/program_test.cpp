@@ -83,5 +83,56 @@ TEST(Programs, OpsPrintAsOneLine) {
   EXPECT_EQ(to_string(op), "rent lease 2 size 4097 via lease");
 }
 
+TEST(Programs, EveryApiOpKindIsGeneratedWithItsVariantsInRange) {
+  auto s = shape(8);
+  s.trim_weight = s.stats_weight = s.misuse_weight = s.lease_move_weight = s.exit_weight = 10;
+  bool seen[static_cast<std::size_t>(kLastOpKind) + 1] = {};
+  bool misuse_seen[kMisuseCount] = {}, move_seen[kLeaseMoveCount] = {};
+  bool high = false, low = false;
+  for (const auto& t : generate_programs(4, s).threads) {
+    for (const Op& op : t.ops) {
+      ASSERT_LE(op.kind, kLastOpKind);
+      seen[static_cast<std::size_t>(op.kind)] = true;
+      if (op.kind == OpKind::misuse) {
+        ASSERT_LT(op.size, kMisuseCount);
+        misuse_seen[op.size] = true;
+      }
+      if (op.kind == OpKind::lease_move) {
+        ASSERT_LT(op.size, kLeaseMoveCount);
+        ASSERT_LT(op.lo, kLeasesPerThread);
+        move_seen[op.size] = true;
+      }
+      if (op.kind == OpKind::trim) (op.clear ? high : low) = true;
+    }
+  }
+  for (bool b : seen) EXPECT_TRUE(b);
+  for (bool b : misuse_seen) EXPECT_TRUE(b);
+  for (bool b : move_seen) EXPECT_TRUE(b);
+  EXPECT_TRUE(high && low);
+}
+
+TEST(Programs, ApiOpsAreNotGeneratedAtWeightZero) {
+  auto s = shape(8);
+  s.trim_weight = s.stats_weight = s.misuse_weight = s.lease_move_weight = s.exit_weight = 0;
+  for (const auto& t : generate_programs(4, s).threads) {
+    for (const Op& op : t.ops) EXPECT_LE(op.kind, OpKind::give_back);
+  }
+}
+
+TEST(Programs, ApiOpsPrintAsOneLine) {
+  Op op;
+  op.kind = OpKind::trim;
+  op.clear = true;
+  EXPECT_EQ(to_string(op), "trim lease 0 high pressure");
+  op = Op{OpKind::misuse, 1, false, false, 0, 0, 0, 0, static_cast<std::uint64_t>(Misuse::foreign_size)};
+  EXPECT_EQ(to_string(op), "misuse lease 1 foreign size");
+  op = Op{OpKind::lease_move, 2, false, false, 3, 0, 0, 0, static_cast<std::uint64_t>(LeaseMove::move_assign)};
+  EXPECT_EQ(to_string(op), "lease_move lease 2 move-assign with lease 3");
+  op = Op{OpKind::exit, 0, false, true, 0, 0, 0, 0, 0};
+  EXPECT_EQ(to_string(op), "exit lease 0 giving back first");
+  op = Op{OpKind::stats, 0, false, false, 0, 0, 0, 2, 0};
+  EXPECT_EQ(describe_op(3, 12, op), "op 12 of thread 3 (stats lease 0 then chaos 2)");
+}
+
 }  // namespace
 }  // namespace poolcheck

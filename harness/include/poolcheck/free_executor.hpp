@@ -3,7 +3,7 @@
 // under TSan and ASan at thousands of threads.
 //
 // The workers run their programs through ProgramRun (program_run.hpp: the ops, the oracles, the
-// hand-overs); run_supervised (supervised_run.hpp) starts and watches them. While they run, the
+// hand-overs; an exit op ends the worker's OS thread and runs the rest on a fresh one); run_supervised (supervised_run.hpp) starts and watches them. While they run, the
 // main thread also samples the bucket cap; after the join, the checks of quiescence.
 //
 // run() must be called from one thread at a time. After RunEnd::stalled, worker threads are
@@ -41,6 +41,7 @@ class FreeExecutor {
     // Everything the workers touch lives here, on the heap: after a stall they are still running,
     // so it is kept alive (leaked) rather than destroyed under them.
     auto c = std::make_unique<Context>(ref_, programs, config);
+    c->run.run_exits_on_fresh_threads(config.stack_bytes);
     RunOutcome out;
     out.threads_requested = n;
     out.ops_total = programs.total_ops();

@@ -34,6 +34,10 @@
 #include "poolcheck/pool_under_test.hpp"
 #include "poolcheck/workload/worker_context.hpp"
 
+#if BUFPOOL_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace poolcheck {
 
 // A pool as checked code reaches it: the pool, the facts the oracles need, its ledger (null:
@@ -80,6 +84,47 @@ struct ArrayOracleList {
 using ArrayOracles = ArrayOracleList<AliasingOracle, LeakageOracle>;
 
 enum class RentVia { rent, lease };
+
+// What a held Lease must show (lease.hpp): span() is exactly [data(), data() + size()), size() is
+// the length asked for, capacity() the whole array behind it (>= size()), and under ASan the slack
+// past size() traps. `l` is the harness's record of it. Returns what is wrong, or nothing.
+template <class T>
+std::optional<std::string> lease_contract_problem(const bufpool::Lease<T>& lease, const CheckedLease<T>& l) {
+  const std::size_t n = l.record.requested_bytes / sizeof(T);
+  auto says = [](const char* what, std::size_t got, std::size_t want) {
+    return std::string(what) + " is " + std::to_string(got) + ", not " + std::to_string(want);
+  };
+  if (lease.size() != n) return says("size()", lease.size(), n);
+  if (lease.span().size() != n) return says("span().size()", lease.span().size(), n);
+  if (lease.span().data() != lease.data()) return std::string("span() does not start at data()");
+  if (lease.empty() != (n == 0)) return std::string("empty() disagrees with size()");
+  if (lease.data() != l.span.data()) return std::string("data() is not the array the lease was rented with");
+  if (lease.capacity() != l.span.size()) return says("capacity()", lease.capacity(), l.span.size());
+  if (lease.capacity() < n) return says("capacity()", lease.capacity(), n);
+  if (lease.end() != lease.data() + n) return std::string("end() is not data() + size()");
+#if BUFPOOL_ASAN
+  // The slack is poisoned by the pool at hand-out (ArrayStorage::hand_out) and stays so until the
+  // array is given back: only this lease's holder could open it, and the harness never does.
+  const auto* bytes = reinterpret_cast<const unsigned char*>(lease.data());
+  if (n != 0 && __asan_address_is_poisoned(bytes + n * sizeof(T) - 1)) {
+    return std::string("the last element of span() is poisoned under ASan");
+  }
+  if (lease.capacity() > n && !__asan_address_is_poisoned(bytes + n * sizeof(T))) {
+    return "the slack past size() (" + std::to_string(n) + " of " + std::to_string(lease.capacity()) +
+           " elements) is reachable under ASan";
+  }
+#endif
+  return std::nullopt;
+}
+
+// What an empty Lease (default, moved-from, reset) must show: no array, no size.
+template <class T>
+std::optional<std::string> empty_lease_problem(const bufpool::Lease<T>& lease) {
+  if (lease.data() != nullptr) return std::string("data() is not null");
+  if (lease.size() != 0 || !lease.empty() || !lease.span().empty()) return std::string("its size() is not 0");
+  if (lease.capacity() != 0) return "capacity() is " + std::to_string(lease.capacity()) + ", not 0";
+  return std::nullopt;
+}
 
 namespace detail {
 // Gives back an array the harness must not use, without checks or counts.
@@ -142,6 +187,16 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
     detail::give_back_unchecked(*ref.pool, l);
     return std::nullopt;
   }
+  if (l.lease) {
+    ctx.count_check(OracleKind::size_contract);
+    if (auto problem = lease_contract_problem(*l.lease, l)) {
+      ctx.report(Violation{OracleKind::size_contract,
+                           tag.to_string() + ": lease(" + std::to_string(n) + ") breaks the Lease contract: " + *problem,
+                           tag, std::nullopt, l.span.data(), size, 0});
+      detail::give_back_unchecked(*ref.pool, l);
+      return std::nullopt;
+    }
+  }
   if (size == 0) return std::nullopt;
   WorkerLog& log = ctx.log();
   ++log.rents;
@@ -157,13 +212,20 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
 
 // Gives the lease back (zeroed by the pool when `clear`, or when its Lease was asked to clear).
 // A throwing give_back is reported. Call after the caller's own exclusivity check.
+// The harness's side of a give_back, before the array goes back (after it, another thread may rent
+// it): the array oracles' give-back hooks and the ledger. `clearing`: the pool will zero it.
+// give_back_checked calls it; so does a lease move that gives an array back (a move-assign over a
+// live lease), which then counts the give_back itself (++ctx.log().give_backs).
+template <PoolUnderTest Pool>
+void before_give_back(const PoolRef<Pool>& ref, CheckedLease<typename Pool::value_type>& l, bool clearing) noexcept {
+  if (l.header != nullptr) ArrayOracles::on_give_back(*l.header, l.record, clearing);
+  if (ref.ledger != nullptr && l.alloc_bytes != 0) ref.ledger->on_returning(l.alloc_bytes);
+}
+
 template <PoolUnderTest Pool>
 void give_back_checked(WorkerContext& ctx, const PoolRef<Pool>& ref, CheckedLease<typename Pool::value_type>&& l,
                        bool clear) {
-  if (l.header != nullptr) {
-    ArrayOracles::on_give_back(*l.header, l.record, clear || (l.lease && l.lease->clears_on_give_back()));
-  }
-  if (ref.ledger != nullptr && l.alloc_bytes != 0) ref.ledger->on_returning(l.alloc_bytes);
+  before_give_back(ref, l, clear || (l.lease && l.lease->clears_on_give_back()));
   try {
     if (l.lease) {
       if (clear) l.lease->clear_on_give_back(true);

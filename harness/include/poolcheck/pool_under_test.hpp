@@ -14,6 +14,8 @@
 
 #include "bufpool/lease.hpp"
 #include "bufpool/pool_stats.hpp"
+#include "bufpool/sanitizer_build.hpp"
+#include "bufpool/shared_array_pool.hpp"
 
 namespace poolcheck {
 
@@ -33,6 +35,34 @@ template <class P>
 concept PoolWithStats = requires(const P& pool) {
   { pool.stats() } -> std::same_as<bufpool::PoolStats>;
 };
+
+// Pools with trim(TrimPressure) (the shared pool); the `trim` op is a no-op on others.
+template <class P>
+concept TrimmingPool = requires(P& pool, bufpool::TrimPressure pressure) { pool.trim(pressure); };
+
+// A pool built with a bufpool policy (policy_type::checked): bufpool's contract for misuse applies.
+template <class P>
+concept BufpoolPolicyPool = requires { { P::policy_type::checked } -> std::convertible_to<bool>; };
+
+// Whether a second give_back of an array that rests in the pool is defined behaviour: checked mode
+// reports it through the checked-violation handler, and an unchecked bufpool pool built with ASan
+// throws std::invalid_argument (array_storage.hpp). Anywhere else it is undefined: never done.
+template <class P>
+constexpr bool double_give_back_defined() {
+  if constexpr (BufpoolPolicyPool<P>) {
+    return P::policy_type::checked || bufpool::kAsanBuild;
+  } else {
+    return false;
+  }
+}
+template <class P>
+constexpr bool pool_is_checked() {
+  if constexpr (BufpoolPolicyPool<P>) {
+    return P::policy_type::checked;
+  } else {
+    return false;
+  }
+}
 
 // What the oracles must know about the pool under test.
 struct PoolFacts {

@@ -9,22 +9,37 @@
 // and the ledger: the checker adds no happens-before edge between workers that the pool does not
 // provide, except the hand-over mailbox, which models the program's own hand-off.
 //
-// Thread-safety: run_thread(i) is called by thread i only; finish() by one thread after all of
-// them returned.
+// The rest of the pool's API runs as ops too: trim (pools with trim), stats (read while busy, see
+// oracles/busy_stats_oracle.hpp), misuse (misuse_checks.hpp), lease moves (each followed by a check
+// of the Lease contract of every lease involved; an array a move gives back goes through the same
+// give-back bookkeeping as a give_back) and exit (with run_exits_on_fresh_threads, the rest of the
+// program runs on a fresh OS thread once the previous one has ended, its thread-local destructors,
+// the pool's thread-exit path, included; without, an exit stays on the same thread). A program
+// with an exit op runs every part on a thread of its own; the thread that called run_thread only
+// starts and joins them.
+//
+// Thread-safety: run_thread(i) is called for program i by one thread at a time (a program split by
+// exit ops runs its parts one after the other, each on its own thread, joined before the next);
+// finish() by one thread after all of them returned.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <new>
+#include <string>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "poolcheck/hand_over_mailbox.hpp"
 #include "poolcheck/lease_checks.hpp"
+#include "poolcheck/misuse_checks.hpp"
 #include "poolcheck/oracles/bucket_cap_oracle.hpp"
+#include "poolcheck/oracles/busy_stats_oracle.hpp"
 #include "poolcheck/oracles/dirty_read_oracle.hpp"
 #include "poolcheck/oracles/exclusivity_oracle.hpp"
 #include "poolcheck/program.hpp"
@@ -32,6 +47,7 @@
 #include "poolcheck/run_state.hpp"
 #include "poolcheck/seeded_random.hpp"
 #include "poolcheck/tag_pattern.hpp"
+#include "poolcheck/thread_launcher.hpp"
 #include "poolcheck/worker_log.hpp"
 #include "poolcheck/workload/worker_context.hpp"
 
@@ -52,6 +68,26 @@ class ProgramRun {
 
   const PoolRef<Pool>& pool() const noexcept { return ref_; }
 
+  // `stop` is called at a thread's next checkpoint once a finding that implicates the pool was
+  // published, before the checkpoint itself: the deterministic executor's Schedule::stop_at_finding,
+  // which ends the schedule there, so the checkpoint unwinds every thread and their leases are
+  // abandoned. A pool that corrupted the heap (the no-lock mutant's racing stacks) would otherwise
+  // make the steps after the finding depend on the process's heap layout, and a replay of the trace
+  // diverge there.
+  void stop_at_a_pool_finding(void (*stop)()) noexcept { stop_at_pool_finding_ = stop; }
+
+  // From now on, a program's exit op ends its OS thread: the rest of the program runs on a new
+  // thread with `stack_bytes` of stack (0: the default), started after the old one has ended.
+  // `hand_off`, if set, is called on the thread that starts a part and returns what the new thread
+  // calls first (the deterministic executor: it takes over the starter's schedule slot). Call
+  // before any run_thread. Without it, exit ops do not change threads.
+  void run_exits_on_fresh_threads(std::size_t stack_bytes,
+                                  std::function<std::function<void()>()> hand_off = nullptr) {
+    fresh_threads_ = true;
+    fresh_stack_bytes_ = stack_bytes;
+    hand_off_ = std::move(hand_off);
+  }
+
   // Runs `program` as thread ctx.index(). `chaos`: the stream of chaos delays after ops, or null
   // for none (under a schedule, the schedule is the only source of interleaving). `checkpoint`,
   // if set, is called between ops and between the closing give_backs, where no pool frame is on
@@ -59,7 +95,7 @@ class ProgramRun {
   // thread after the schedule aborted (never from inside the pool, whose paths may be noexcept).
   void run_thread(WorkerContext& ctx, const ThreadProgram& program, RunState& state, SeededRandom* chaos,
                   void (*checkpoint)() = nullptr) {
-    Worker{*this, ctx, program, state, chaos, checkpoint}.run();
+    Worker{*this, ctx, program, state, chaos, checkpoint, {}, 0, false, {}}.run();
   }
 
   // At quiescence, on the calling thread: leases still in mailboxes come back, then the exact cap
@@ -78,6 +114,8 @@ class ProgramRun {
 
  private:
   struct Worker {
+    using PoolLease = typename decltype(Lease::lease)::value_type;
+
     ProgramRun& run_;
     WorkerContext& ctx;
     const ThreadProgram& program;
@@ -85,6 +123,9 @@ class ProgramRun {
     SeededRandom* chaos;
     void (*checkpoint)();
     std::array<std::optional<Lease>, kLeasesPerThread> leases{};
+    std::uint32_t next = 0;      // the next op of the program to run
+    bool fresh_threads = false;  // exit ops hand the rest of the program to a fresh OS thread
+    BusyStatsOracle stats_oracle;
 
     void run() {
       try {
@@ -101,36 +142,82 @@ class ProgramRun {
     // bookkeeping (the array's header would still name this lease, and its next renter would be
     // reported as an alias of it), and the pool is leaked by the caller anyway.
     void abandon_leases() noexcept {
-      using PoolLease = typename decltype(Lease::lease)::value_type;
-      for (auto& l : leases) {
-        // Moved into an object never deleted: its destructor never runs (if the allocation fails,
-        // the array is given back after all: a possible false alias beats std::terminate here).
-        if (l && l->lease) static_cast<void>(new (std::nothrow) PoolLease(std::move(*l->lease)));
-        l.reset();
-      }
+      for (auto& l : leases) abandon(l);
+    }
+
+    // Forgets a lease without giving it back (its array is the pool's or lost; the run has failed).
+    static void abandon(std::optional<Lease>& l) noexcept {
+      // Moved into an object never deleted: its destructor never runs (if the allocation fails,
+      // the array is given back after all: a possible false alias beats std::terminate here).
+      if (l && l->lease) static_cast<void>(new (std::nothrow) PoolLease(std::move(*l->lease)));
+      l.reset();
     }
 
     void run_program() {
+      state.on_start(ctx.index());
+      fresh_threads = run_.fresh_threads_ &&
+                      std::any_of(program.ops.begin(), program.ops.end(), [](const Op& op) { return op.kind == OpKind::exit; });
+      bool more = true;
+      while (more) more = fresh_threads ? run_part_on_fresh_thread() : run_part();
+      state.on_finish(ctx.index());
+    }
+
+    // One part of the program on a thread of its own, joined (thread-locals destroyed) before the
+    // next part starts. When the system refuses the thread, the part runs here instead.
+    bool run_part_on_fresh_thread() {
+      struct Call {
+        Worker* worker;
+        std::function<void()> adopt;
+        bool more = false;
+        std::exception_ptr error;
+      } call{this, run_.hand_off_ ? run_.hand_off_() : std::function<void()>{}, false, nullptr};
+      const bool ran = run_on_new_thread(run_.fresh_stack_bytes_, [](void* p) {
+        auto* c = static_cast<Call*>(p);
+        if (c->adopt) c->adopt();
+        try {
+          c->more = c->worker->run_part();
+        } catch (...) {
+          c->error = std::current_exception();
+        }
+      }, &call);
+      if (!ran) return run_part();
+      if (call.error) std::rethrow_exception(call.error);
+      return call.more;
+    }
+
+    // Between ops, where only the program's own frames are on the stack.
+    void checkpoint_here() {
+      if (run_.stop_at_pool_finding_ != nullptr && state.violation_count() != 0) {
+        const auto found = state.first_violation();
+        if (found && implicates_pool(found->oracle)) run_.stop_at_pool_finding_();
+      }
+      if (checkpoint != nullptr) checkpoint();
+    }
+
+    // Runs ops from `next` to the end of the program, then gives back what it holds; or stops
+    // after an exit op when the rest is to run on a fresh thread (returns true then).
+    bool run_part() {
       const std::uint32_t index = ctx.index();
-      state.on_start(index);
-      for (std::uint32_t i = 0; i < program.ops.size(); ++i) {
-        if (checkpoint != nullptr) checkpoint();
+      while (next < program.ops.size()) {
+        checkpoint_here();
         if (state.stop_requested()) break;
+        const std::uint32_t i = next++;
         const Op& op = program.ops[i];
         state.on_op(index, i, op.kind);
         run_.receive_hand_overs(ctx, index);
         execute(op, i);
         ctx.step_done();
         if (op.delay != 0 && chaos != nullptr) detail::chaos(op.delay, *chaos);
+        if (op.kind == OpKind::exit && fresh_threads) return true;
       }
       for (auto& l : leases) {
-        if (checkpoint != nullptr) checkpoint();
+        checkpoint_here();
         if (l) run_.give_back(ctx, std::move(*l), false, "at the end of its program");
         l.reset();
       }
-      if (checkpoint != nullptr) checkpoint();
+      checkpoint_here();
       run_.receive_hand_overs(ctx, index);
-      state.on_finish(index);
+      return false;
     }
 
     void execute(const Op& op, std::uint32_t op_index) {
@@ -173,7 +260,281 @@ class ProgramRun {
             held.reset();
           }
           break;
+        case OpKind::trim:
+          trim(op, op_index);
+          break;
+        case OpKind::stats:
+          read_stats(op, op_index);
+          break;
+        case OpKind::misuse:
+          misuse(op, op_index);
+          break;
+        case OpKind::lease_move:
+          lease_move(op, op_index);
+          break;
+        case OpKind::exit:
+          if (op.clear) {
+            for (auto& l : leases) {
+              if (l) run_.give_back(ctx, std::move(*l), false, "before its thread exits");
+              l.reset();
+            }
+          }
+          break;
       }
+    }
+
+    void report_op(OracleKind kind, const Op& op, std::uint32_t op_index, const std::string& what) {
+      ctx.report(Violation{kind, describe_op(ctx.index(), op_index, op) + ": " + what, Tag{ctx.index(), op_index},
+                           std::nullopt, nullptr, 0, 0});
+    }
+
+    // Trims a pool that can, at the op's pressure; its arrays' fate is checked by the ledger, the
+    // caps and, at the end, the statistics and the accounting.
+    void trim(const Op& op, std::uint32_t op_index) {
+      if constexpr (TrimmingPool<Pool>) {
+        try {
+          static_cast<void>(run_.ref_.pool->trim(op.clear ? bufpool::TrimPressure::high : bufpool::TrimPressure::low));
+        } catch (const std::exception& e) {
+          report_op(OracleKind::pool_error, op, op_index, std::string("trim threw ") + e.what());
+        }
+      } else {
+        (void)op;
+        (void)op_index;
+      }
+    }
+
+    void read_stats(const Op& op, std::uint32_t op_index) {
+      if constexpr (PoolWithStats<Pool>) {
+        ctx.count_check(OracleKind::stats);
+        bufpool::PoolStats s;
+        try {
+          s = run_.ref_.pool->stats();
+        } catch (const std::exception& e) {
+          report_op(OracleKind::pool_error, op, op_index, std::string("stats() threw ") + e.what());
+          return;
+        }
+        if (auto v = stats_oracle.check(s, run_.ref_.facts, Tag{ctx.index(), op_index}, op)) ctx.report(*v);
+      } else {
+        (void)op;
+        (void)op_index;
+      }
+    }
+
+    // See misuse_checks.hpp. The held lease is verified afterwards: a pool that refused the span
+    // as the contract says did not touch it.
+    void misuse(const Op& op, std::uint32_t op_index) {
+      if constexpr (BufpoolPolicyPool<Pool>) {
+        using Ends = MisuseExpectation::Ends;
+        using Kind = bufpool::CheckedViolation::Kind;
+        auto& held = leases[op.lease];
+        const PoolFacts& facts = run_.ref_.facts;
+        const Tag tag{ctx.index(), op_index};
+        const std::string where = describe_op(ctx.index(), op_index, op);
+        auto part_of = [&](std::size_t m) {
+          return "a span of " + std::to_string(m) + " elements of a held array of " + std::to_string(held->span.size());
+        };
+        bool taken = false;
+        switch (static_cast<Misuse>(op.size)) {
+          case Misuse::foreign_size:
+            if (held && held->span.size() <= facts.largest_bucket) {
+              if (const std::size_t m = foreign_length(held->span.size(), facts.largest_bucket); m != 0) {
+                taken = misused_give_back(ctx, run_.ref_, held->span.first(m),
+                                          {Ends::throws_invalid_argument, Kind::span_mismatch, OracleKind::size_contract},
+                                          tag, where, part_of(m) + " (no bucket capacity)");
+              }
+            }
+            break;
+          case Misuse::empty:
+            misused_give_back(ctx, run_.ref_, held ? held->span.first(0) : std::span<T>{}, {Ends::nothing, Kind::double_give_back, OracleKind::pool_error}, tag, where,
+                              "an empty span");
+            break;
+          case Misuse::oversize:
+            if (held && held->span.size() > facts.largest_bucket) {
+              if (const std::size_t m = foreign_length(held->span.size(), facts.largest_bucket); m != 0) {
+                taken = misused_give_back(ctx, run_.ref_, held->span.first(m),
+                                          {Ends::throws_invalid_argument, Kind::span_mismatch, OracleKind::size_contract},
+                                          tag, where, part_of(m) + " (over-size, given back with no bucket capacity)");
+              }
+              if (!taken && pool_is_checked<Pool>()) {
+                taken = misused_give_back(ctx, run_.ref_, held->span.first(facts.largest_bucket),
+                                          {Ends::reported, Kind::span_mismatch, OracleKind::size_contract}, tag, where,
+                                          part_of(facts.largest_bucket) + " (over-size, given back as the largest bucket)");
+              }
+            }
+            break;
+          case Misuse::double_give_back:
+            double_give_back(held, tag, where);
+            break;
+        }
+        if (taken) {
+          abandon(held);
+        } else if (held) {
+          run_.check_exclusive(ctx, *held, "after a misused give_back");
+        }
+      } else {
+        (void)op;
+        (void)op_index;
+      }
+    }
+
+    // Gives the held array back, then again: only where that is defined (double_give_back_defined)
+    // and where no other thread can have rented the array in between, so that a second give_back
+    // the pool takes is the pool's bug, never the harness's:
+    //   - a run of one thread: no other thread calls the pool;
+    //   - a pool with thread-local slots (facts.slots_per_thread) and an array of a bucket: the
+    //     first give_back puts it in this thread's own slot (SharedArrayPool::give_back), which only
+    //     this thread takes from, and this thread's next call to the pool is the second give_back,
+    //     whose check (accept_give_back) runs before anything else. A trim(high) by another thread
+    //     only marks the slot for this thread to empty at its next call, after that check. The one
+    //     exception is a thread whose cache could not be allocated (std::bad_alloc in
+    //     ThreadCacheList::add), which bypasses the slots; the process is then out of memory.
+    void double_give_back(std::optional<Lease>& held, Tag tag, const std::string& where) {
+      if constexpr (double_give_back_defined<Pool>()) {
+        using Ends = MisuseExpectation::Ends;
+        using Kind = bufpool::CheckedViolation::Kind;
+        if (!held) return;
+        const PoolFacts& facts = run_.ref_.facts;
+        const std::span<T> array = held->span;
+        const bool alone = state.thread_count() == 1;
+        const bool own_slot = facts.slots_per_thread > 0 && array.size() <= facts.largest_bucket;
+        if (!alone && !own_slot) return;
+        const auto taken_before = ctx.log().give_backs;
+        run_.give_back(ctx, std::move(*held), false, "before a double give_back");
+        held.reset();
+        if (ctx.log().give_backs == taken_before) return;  // the first one failed (reported): no second
+        const MisuseExpectation expect =
+            pool_is_checked<Pool>() ? MisuseExpectation{Ends::reported, Kind::double_give_back, OracleKind::pool_error}
+                                    : MisuseExpectation{Ends::throws_invalid_argument, Kind::double_give_back,
+                                                        OracleKind::pool_error};
+        misused_give_back(ctx, run_.ref_, array, expect, tag, where,
+                          "an array of " + std::to_string(array.size()) + " elements it had just given back");
+      } else {
+        (void)held;
+        (void)tag;
+        (void)where;
+      }
+    }
+
+    // Lease moves (leases rented through lease()); see LeaseMove. After each, every lease involved
+    // must show what the contract says: a moved-from or reset lease is empty, a lease that received
+    // another's array shows that array, its size, capacity and clear flag.
+    void lease_move(const Op& op, std::uint32_t op_index) {
+      const auto a = op.lease;
+      const auto b = static_cast<std::uint8_t>(op.lo % kLeasesPerThread);
+      auto& A = leases[a];
+      auto& B = leases[b];
+      const bool a_leased = A && A->lease;
+      const bool b_leased = B && B->lease;
+      auto fail = [&](const std::string& what) {
+        report_op(OracleKind::size_contract, op, op_index, what);
+      };
+      auto expect_empty = [&](const PoolLease& l, const char* which) {
+        if (auto problem = empty_lease_problem(l)) fail(std::string(which) + " is not empty: " + *problem);
+      };
+      auto expect_held = [&](const Lease& l, bool clears, const char* which) {
+        ctx.count_check(OracleKind::size_contract);
+        if (auto problem = lease_contract_problem(*l.lease, l)) {
+          fail(std::string(which) + " breaks the Lease contract: " + *problem);
+        } else if (l.lease->clears_on_give_back() != clears) {
+          fail(std::string(which) + " changed its clear_on_give_back flag");
+        }
+      };
+      switch (static_cast<LeaseMove>(op.size)) {
+        case LeaseMove::move_construct: {
+          if (!a_leased) break;
+          const bool clears = A->lease->clears_on_give_back();
+          if (a != b && !B) {
+            B.emplace(std::move(*A));  // CheckedLease's move: its Lease is move-constructed
+            expect_empty(*A->lease, "the moved-from lease");
+            A.reset();
+            expect_held(*B, clears, "the move-constructed lease");
+          } else {
+            PoolLease moved(std::move(*A->lease));
+            expect_empty(*A->lease, "the moved-from lease");
+            *A->lease = std::move(moved);  // back, over an empty lease: nothing goes back
+            expect_empty(moved, "the lease moved back from");
+            expect_held(*A, clears, "the lease moved back");
+          }
+          break;
+        }
+        case LeaseMove::move_assign: {
+          if (!a_leased || a == b) break;
+          const bool clears = A->lease->clears_on_give_back();
+          if (B && !b_leased) {
+            run_.give_back(ctx, std::move(*B), false, "before a lease is moved over its index");
+            B.reset();
+          }
+          if (!B) {
+            B.emplace();
+            B->lease.emplace();
+          } else {
+            // Over a live lease: operator= gives its array back. The harness's side of that
+            // give_back comes first, while the array is still this thread's.
+            run_.check_exclusive(ctx, *B, "before a lease is moved over it");
+            before_give_back(run_.ref_, *B, B->lease->clears_on_give_back());
+          }
+          const bool gives_back = B->lease->data() != nullptr;
+          *B->lease = std::move(*A->lease);
+          if (gives_back) ++ctx.log().give_backs;
+          take_fields(*B, *A);
+          expect_empty(*A->lease, "the moved-from lease");
+          A.reset();
+          expect_held(*B, clears, "the move-assigned lease");
+          break;
+        }
+        case LeaseMove::swap: {
+          if (a == b || (!A && !B)) break;
+          if (a_leased && b_leased) {
+            const bool a_clears = A->lease->clears_on_give_back(), b_clears = B->lease->clears_on_give_back();
+            std::swap(*A->lease, *B->lease);
+            swap_fields(*A, *B);
+            expect_held(*A, b_clears, "a swapped lease");
+            expect_held(*B, a_clears, "a swapped lease");
+          } else {
+            std::swap(A, B);
+            if (A && A->lease) expect_held(*A, A->lease->clears_on_give_back(), "a swapped lease");
+            if (B && B->lease) expect_held(*B, B->lease->clears_on_give_back(), "a swapped lease");
+          }
+          break;
+        }
+        case LeaseMove::reset: {
+          if (!a_leased) break;
+          run_.check_exclusive(ctx, *A, "before reset()");
+          before_give_back(run_.ref_, *A, A->lease->clears_on_give_back());
+          A->lease->reset();
+          ++ctx.log().give_backs;
+          expect_empty(*A->lease, "a reset lease");
+          A->lease->reset();  // safe twice: nothing more goes back
+          expect_empty(*A->lease, "a lease reset twice");
+          A.reset();
+          break;
+        }
+        case LeaseMove::self_move: {
+          if (!a_leased) break;
+          const bool clears = A->lease->clears_on_give_back();
+          PoolLease& self = *A->lease;
+          PoolLease* alias = &self;  // through a pointer: the self-move is the point
+          self = std::move(*alias);
+          expect_held(*A, clears, "a self-moved lease");
+          break;
+        }
+      }
+    }
+
+    // Everything of a CheckedLease but its Lease, from `from` to `to`.
+    static void take_fields(Lease& to, Lease& from) {
+      to.record = std::move(from.record);
+      to.span = from.span;
+      to.header = from.header;
+      to.alloc_bytes = from.alloc_bytes;
+      to.fresh = from.fresh;
+    }
+    static void swap_fields(Lease& x, Lease& y) {
+      std::swap(x.record, y.record);
+      std::swap(x.span, y.span);
+      std::swap(x.header, y.header);
+      std::swap(x.alloc_bytes, y.alloc_bytes);
+      std::swap(x.fresh, y.fresh);
     }
 
     // A correct consumer: reads the part of [lo, hi) it wrote, through the dirty-read oracle.
@@ -214,6 +575,11 @@ class ProgramRun {
 
   const PoolRef<Pool> ref_;
   HandOverMailboxes<T> mailboxes_;
+  // Set before the workers start, read-only after.
+  void (*stop_at_pool_finding_)() = nullptr;
+  bool fresh_threads_ = false;
+  std::size_t fresh_stack_bytes_ = 0;
+  std::function<std::function<void()>()> hand_off_;
 };
 
 }  // namespace poolcheck

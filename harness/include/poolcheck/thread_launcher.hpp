@@ -23,6 +23,12 @@ namespace poolcheck {
 // larger, release workers need little.
 std::size_t default_worker_stack_bytes() noexcept;
 
+// Runs fn(arg) on a new thread with a stack of `stack_bytes` (0: default_worker_stack_bytes()) and
+// waits until that thread has ended, its thread-local destructors included. Returns false, having
+// run nothing, when the system refused the thread. For the `exit` op: a program's next part runs
+// on a fresh thread after the previous one exited.
+bool run_on_new_thread(std::size_t stack_bytes, void (*fn)(void*), void* arg);
+
 class ThreadLauncher {
  public:
   // body(i) runs on thread i after the barrier opens; `abort_start` is true when the launch failed

@@ -164,6 +164,18 @@ void Schedule::point(PointKind kind) {
 
 void Schedule::abort_at_checkpoints_only() noexcept { t_checkpoints_only = true; }
 
+void Schedule::stop_at_finding() {
+  if (Schedule* s = t_schedule) s->abort_all(ScheduleResult::End::stopped);
+}
+
+Schedule::Identity Schedule::identity() noexcept { return Identity{t_schedule, t_index, t_checkpoints_only}; }
+
+void Schedule::continue_as(const Identity& identity) noexcept {
+  t_schedule = identity.schedule;
+  t_index = identity.index;
+  t_checkpoints_only = identity.checkpoints_only;
+}
+
 void Schedule::checkpoint() {
   Schedule* s = t_schedule;
   if (s != nullptr && s->aborted_.load() && !unwinding()) throw ScheduleAborted();

@@ -180,7 +180,7 @@ Op read_op(Reader& r, std::uint64_t threads) {
   if (!starts_with(line, "op ")) r.fail("expected an op line ('op ...'), not '" + escaped_excerpt(line) + "'");
   const auto f = r.fields(line.substr(3), 9, "op");
   Op op;
-  op.kind = static_cast<OpKind>(r.number(f[0], "op kind", 0, static_cast<std::uint64_t>(OpKind::give_back)));
+  op.kind = static_cast<OpKind>(r.number(f[0], "op kind", 0, static_cast<std::uint64_t>(kLastOpKind)));
   op.lease = static_cast<std::uint8_t>(r.number(f[1], "lease index", 0, kLeasesPerThread - 1));
   op.via_lease = r.number(f[2], "via-lease flag", 0, 1) != 0;
   op.clear = r.number(f[3], "clear flag", 0, 1) != 0;
@@ -188,7 +188,16 @@ Op read_op(Reader& r, std::uint64_t threads) {
   op.hi = static_cast<std::uint16_t>(r.number(f[5], "range end", 0, 65535));
   op.target = static_cast<std::uint32_t>(r.number(f[6], "hand-over target", 0, threads - 1));
   op.delay = static_cast<std::uint32_t>(r.number(f[7], "delay", 0, UINT32_MAX));
-  op.size = r.number(f[8], "size", 0, kMaxTraceRentSize);
+  // The size field is a variant for misuse and lease_move ops: range-checked against theirs.
+  if (op.kind == OpKind::misuse) {
+    op.size = r.number(f[8], "misuse variant", 0, kMisuseCount - 1);
+  } else if (op.kind == OpKind::lease_move) {
+    op.size = r.number(f[8], "lease-move variant", 0, kLeaseMoveCount - 1);
+    if (op.lo >= kLeasesPerThread) r.fail("lease-move's other lease index " + std::to_string(op.lo) + " is not below " +
+                                          std::to_string(kLeasesPerThread));
+  } else {
+    op.size = r.number(f[8], "size", 0, kMaxTraceRentSize);
+  }
   return op;
 }
 

@@ -11,6 +11,11 @@
 // an abort a worker finishes the pool call it is in unscheduled, then unwinds at its next op; the
 // pool is leaked by the caller (CountedPool on RunEnd::stalled), never checked or destroyed.
 //
+// An exit op's fresh thread takes over its program's schedule slot, so the old thread's exit path
+// and the rest of the program are scheduled points of that slot. A finding that implicates the pool
+// ends the schedule at the finder's next checkpoint (Schedule::stop_at_finding): no step follows
+// it, and every thread abandons its leases as after an abort.
+//
 // The pool must be built with DeterministicPolicy (or a mutant of it), so its atomics and mutexes
 // are scheduling points. Not thread-safe: one run at a time.
 #pragma once
@@ -41,6 +46,13 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
   const auto t0 = std::chrono::steady_clock::now();
   const auto n = static_cast<std::uint32_t>(programs.threads.size());
   ProgramRun<Pool> run(PoolRef<Pool>{&pool, facts, facts.counted ? ledger : nullptr}, n);
+  // An exit op's fresh thread takes over its program's slot of the schedule (Schedule::Identity),
+  // so the old thread's exit path and the new thread's ops are scheduled like any other points.
+  run.stop_at_a_pool_finding(&Schedule::stop_at_finding);
+  run.run_exits_on_fresh_threads(0, [] {
+    const Schedule::Identity identity = Schedule::identity();
+    return std::function<void()>([identity] { Schedule::continue_as(identity); });
+  });
   RunState state(n, programs.total_ops());
   // A signal stops every program at its next op: the threads give their leases back under the
   // schedule and the run ends interrupted, its pool consistent.
@@ -73,7 +85,7 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
     out.run.end = RunEnd::interrupted;
   }
   out.run.seconds = seconds_since(t0);
-  if (out.schedule.end != ScheduleResult::End::completed) {
+  if (out.schedule.end != ScheduleResult::End::completed && out.schedule.end != ScheduleResult::End::stopped) {
     Violation v;
     v.oracle = OracleKind::stall;
     v.step = out.schedule.steps;

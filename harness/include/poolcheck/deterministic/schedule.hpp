@@ -51,7 +51,8 @@ struct ScheduleAborted : std::runtime_error {
 };
 
 struct ScheduleResult {
-  enum class End { completed, deadlock, step_limit, thread_limit };
+  // stopped: a thread ended the schedule at a finding (stop_at_finding); the run reports it.
+  enum class End { completed, deadlock, step_limit, thread_limit, stopped };
   End end = End::completed;
   std::uint64_t steps = 0;
   std::vector<Step> trace;
@@ -84,6 +85,10 @@ class Schedule {
   // Code that never returns to a checkpoint (a livelock inside the pool) would then spin on: the
   // pool code has none (no spin loops; its locks are never nested but registry-then-partition).
   static void abort_at_checkpoints_only() noexcept;
+  // Ends the calling thread's schedule here, after a finding that implicates the pool: no step is
+  // taken after this one; every thread unwinds at its next checkpoint (as after an abort) and
+  // the result is End::stopped. No-op off-schedule.
+  static void stop_at_finding();
   // Throws ScheduleAborted if the calling thread's schedule aborted (and it is not unwinding).
   // No-op off-schedule. Call only where every frame on the stack may throw.
   static void checkpoint();
@@ -98,6 +103,21 @@ class Schedule {
   static std::uint32_t thread_index() noexcept;
   // Points taken so far by the calling thread's schedule (0 off-schedule): where a violation happened.
   static std::uint64_t current_step() noexcept;
+
+  // A scheduled thread's place in its schedule, for a thread that carries on its work (an exit
+  // op: the rest of a program on a fresh OS thread). The scheduled thread starts the new one at
+  // one of its own points (it holds the token) and then waits for it to end (joins it), taking no
+  // point meanwhile; the new thread calls continue_as(identity()) first and from then on is that
+  // slot of the schedule: its points, and those of its thread-local destructors (the pool's
+  // thread-exit path), are the slot's. It never takes the slot's exit point: when it has ended,
+  // the waiting thread goes on as the slot, still holding the token.
+  struct Identity {
+    Schedule* schedule = nullptr;
+    std::uint32_t index = 0;
+    bool checkpoints_only = false;
+  };
+  static Identity identity() noexcept;
+  static void continue_as(const Identity& identity) noexcept;
 
  private:
   struct Slot;

@@ -21,6 +21,8 @@
 //   are below THREADS, the thread at a step's point at most THREADS (the launcher's start step),
 //   both at most 65536 without programs; SIZE <= kMaxTraceRentSize (2^31: --max-array-length
 //   <= 2^30 plus over-size rents of up to a quarter more); LO, HI <= 65535; LEASE < 4;
+//   KIND an OpKind (0..kLastOpKind); for a misuse op SIZE is a Misuse (< kMisuseCount), for a
+//   lease_move op a LeaseMove (< kLeaseMoveCount) and LO the other lease index (< 4);
 //   the whole file <= kMaxTraceBytes (1 GiB).
 // Every declared count is also checked against the bytes left in the file (each line it announces
 // takes at least its shortest form) before anything is reserved, so a header cannot make the loader
