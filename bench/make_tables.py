@@ -307,22 +307,25 @@ def summarize(runs):
 
 def mutant_section(j, plot):
     lines = ["## Bug finding: mutants", "",
-             f"Each row: {j['seeds']} program seeds (4 threads x 32 ops for the deterministic modes, up to "
-             f"{j.get('det_search', 5000)} schedules; {j.get('free_threads', 64)} threads for free-running, up to "
-             f"{j.get('free_seconds', 30)} s). PCT's first schedule is a random-walk calibration that measures k. "
-             "Found = runs that failed; schedules and seconds are over the runs that found it (seconds: wall time "
-             "of the stress process); replay = fresh-process replays of each recorded trace that hit the same "
-             "violation at the same step. Mutants whose fault is not an interleaving run free only, with "
-             "the self-test's small caps (clearing faults on the clear-sensitive scenario); racy-stats is seen "
-             "by TSan alone (see the kill matrix in CI).", "",
+             f"Every mutant of the catalog (`stress --list`), on every pool it exists in, {j['seeds']} program "
+             "seeds each, with the settings a user gets by default on the scenario the catalog names for it: "
+             f"free = free-running `stress` (default threads, ops and pool configurations; gives up after "
+             f"{j.get('free_seconds', 30)} s), det = `stress --deterministic` (its default program size and strategy "
+             f"portfolio; gives up after {j.get('det_search', 5000)} schedules), free-tsan = free-running under "
+             "the TSan build (mutants only ThreadSanitizer can see). Found = runs that failed; schedules and "
+             "seconds are over the runs that found it (seconds: wall time of the stress process); replay = "
+             "fresh-process replays of each recorded trace that hit the same violation at the same step.", "",
              f"![time to detection per mutant]({plot})", "",
-             "| mutant | pool | mode | found | median schedules | median time | max time | caught by | replay |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| mutant | pool | mode | found | median schedules | median time | max time | caught by | expected | replay |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for row in j["mutants"]:
         for mode in row.get("modes", ("pct", "random", "free")):
             s = summarize([r for r in row["runs"] if r["mode"] == mode])
             lines.append(f"| {row['mutant']} | {row['pool']} | {mode} | {s['found']} | {s['schedules']} | "
-                         f"{s['median']} | {s['max']} | {s['oracles']} | {s['replay']} |")
+                         f"{s['median']} | {s['max']} | {s['oracles']} | {row.get('expected', '—')} | "
+                         f"{s['replay']} |")
+    for missing in j.get("not_measured", []):
+        lines.append(f"- not measured: {missing}")
     lines += ["", "### Buggy consumers (pitfalls)", ""]
     if j.get("pitfalls"):
         lines += [f"`stress --scenario NAME` on the correct {j['pitfalls'][0]['pool']} pool, free-running only (the "

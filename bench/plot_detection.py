@@ -13,8 +13,8 @@ import matplotlib
 matplotlib.use("Agg")  # no display: write the file only
 import matplotlib.pyplot as plt  # noqa: E402  (after use())
 
-MODES = [("pct", "deterministic PCT", "tab:blue", -0.25), ("random", "deterministic random walk", "tab:orange", 0.0),
-         ("free", "free-running", "tab:green", 0.25)]
+MODES = [("det", "deterministic search", "tab:blue", -0.2), ("free", "free-running", "tab:green", 0.0),
+         ("free-tsan", "free-running under TSan", "tab:red", 0.2)]
 FLOOR_S = 1e-3  # a detection faster than a millisecond is drawn at the floor of the log axis
 
 

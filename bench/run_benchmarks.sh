@@ -43,7 +43,8 @@ done
   --benchmark_out=$out/harness_bench.json --benchmark_out_format=json
 python3 bench/harness_sanitizers.py build $out/harness_sanitizers.json
 for variant in shared locked new; do ./$out/token_stream_rss --variant "$variant"; done > $out/token_stream_rss.jsonl
-python3 bench/mutant_detection.py build/release/harness/stress $out/mutant_detection.json 20
+python3 bench/mutant_detection.py build/release/harness/stress $out/mutant_detection.json 20 \
+  --tsan-stress build/tsan/harness/stress
 "$plot_python" bench/plot_detection.py $out/mutant_detection.json bench/time_to_detection.svg
 python3 bench/make_tables.py "${pool_args[@]}" --harness $out/harness_bench.json \
   --sanitizers $out/harness_sanitizers.json --memory $out/token_stream_rss.jsonl \

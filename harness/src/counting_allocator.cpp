@@ -41,6 +41,8 @@ void* CountingAllocator::allocate(std::size_t bytes, std::size_t alignment) {
   ledger_->allocations.fetch_add(1, std::memory_order_relaxed);
   ledger_->live[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
   ledger_->unleased[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
+  ledger_->allocated[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
+  ledger_->at_rest[ledger_->row_of(bytes)].fetch_add(1, AllocationLedger::kExactOrder);
   return base + align;
 }
 
@@ -55,6 +57,8 @@ void CountingAllocator::deallocate(void* p, std::size_t bytes, std::size_t align
   ledger_->frees.fetch_add(1, std::memory_order_relaxed);
   ledger_->live[ledger_->row_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
   ledger_->unleased[ledger_->row_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
+  ledger_->freed[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
+  ledger_->at_rest[ledger_->row_of(bytes)].fetch_sub(1, AllocationLedger::kExactOrder);
   ::operator delete(static_cast<std::byte*>(p) - align, std::align_val_t{align});
 }
 

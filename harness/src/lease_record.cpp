@@ -50,7 +50,7 @@ Violation finding_in(OracleKind kind, const LeaseRecord& r) {
 
 void name_writer_at(Violation& v, const LeaseRecord& r, std::size_t offset) {
   v.offset = offset;
-  const DecodedWord found = decode_at(r.bytes, offset);
+  const DecodedWord found = decode_at(readable_part(r), offset);
   if (found.kind == DecodedWord::Kind::tag && !(found.tag == r.tag)) v.other = found.tag;
 }
 

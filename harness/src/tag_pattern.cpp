@@ -122,7 +122,12 @@ std::optional<std::size_t> find_mismatch(std::span<const std::byte> array, std::
 
 DecodedWord decode_at(std::span<const std::byte> array, std::size_t offset) noexcept {
   const std::size_t start = offset - offset % 8;
-  if (start + 8 > array.size()) return {};
+  if (start + 8 > array.size()) {
+    DecodedWord d;
+    d.length = static_cast<std::uint8_t>(start < array.size() ? array.size() - start : 0);
+    if (d.length != 0) std::memcpy(&d.raw, array.data() + start, d.length);
+    return d;
+  }
   std::uint64_t w;
   std::memcpy(&w, array.data() + start, 8);
   return decode_word(w);
@@ -132,12 +137,14 @@ namespace {
 
 // "bytes 00 00 00 00 fa fa fa fa: zeros and fresh fill (0xFA)": the bytes of a word that is no
 // single known pattern, and which known fills (if any) it is made of.
-std::string describe_unknown(std::uint64_t raw) {
-  unsigned char bytes[8];
-  std::memcpy(bytes, &raw, sizeof bytes);
+std::string describe_unknown(std::uint64_t raw, std::size_t length) {
+  if (length == 0) return "no bytes (past the end of the readable array)";
+  unsigned char all[8];
+  std::memcpy(all, &raw, sizeof all);
   std::string text = "bytes";
   bool zero = false, fresh = false, poison = false, other = false;
-  for (unsigned char b : bytes) {
+  for (std::size_t i = 0; i < length && i < sizeof all; ++i) {
+    const unsigned char b = all[i];
     char hex[4];
     std::snprintf(hex, sizeof hex, " %02x", static_cast<unsigned>(b));
     text += hex;
@@ -156,6 +163,7 @@ std::string describe_unknown(std::uint64_t raw) {
   add(fresh, "fresh fill (0xFA)");
   add(poison, "checked-mode poison (0xCB)");
   add(other, "other data (not a whole tag word: a write or clear that stopped inside it, or foreign bytes)");
+  if (length < sizeof all) parts += " (the last " + std::to_string(length) + " readable bytes, not a whole word)";
   return text + ": " + parts;
 }
 
@@ -174,7 +182,7 @@ std::string describe(const DecodedWord& word) {
     case DecodedWord::Kind::unknown:
       break;
   }
-  return describe_unknown(word.raw);
+  return describe_unknown(word.raw, word.length);
 }
 
 }  // namespace poolcheck

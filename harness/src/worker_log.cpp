@@ -17,6 +17,18 @@ void merge_into(RunOutcome& out, const WorkerLog& log) {
   out.peak_thread_bytes = std::max<std::uint64_t>(out.peak_thread_bytes, log.peak_live_bytes);
 }
 
+void merge_into_log(WorkerLog& into, const WorkerLog& from) {
+  into.violations.insert(into.violations.end(), from.violations.begin(), from.violations.end());
+  for (std::size_t i = 0; i < kOracleCount; ++i) into.checks[i] += from.checks[i];
+  for (std::size_t i = 0; i < kLedgerRows; ++i) into.rents_by_bucket[i] += from.rents_by_bucket[i];
+  into.rents += from.rents;
+  into.give_backs += from.give_backs;
+  into.hand_overs += from.hand_overs;
+  into.ops_done += from.ops_done;
+  into.longest_hold = std::max(into.longest_hold, from.longest_hold);
+  into.peak_live_bytes = std::max(into.peak_live_bytes, from.peak_live_bytes);
+}
+
 void merge_run(RunOutcome& out, std::span<const WorkerLog> logs, const WorkerLog* main_log, RunEnd end,
                const std::optional<Violation>& first) {
   for (const WorkerLog& log : logs) merge_into(out, log);

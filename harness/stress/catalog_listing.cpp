@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/pool_kind.hpp"
 #include "poolcheck/scenario_catalog.hpp"
@@ -55,6 +57,38 @@ void list_catalog(std::ostream& out) {
     out << "  " << column(m.name, 22) << m.summary << " [caught by " << caught_by_text(m) << "; "
         << families_text(m.in_pools) << "]\n";
   }
+}
+
+nlohmann::json catalog_json() {
+  using nlohmann::json;
+  json scenarios = json::array();
+  for (const Scenario& s : scenario_catalog()) {
+    json row = {{"name", s.name}, {"kind", to_string(s.kind)}, {"summary", s.summary},
+                {"expect", s.expect == Expect::caught ? "caught" : "clean"}};
+    if (s.expect == Expect::caught) row["caught_by"] = oracle_name(s.caught_by);
+    scenarios.push_back(std::move(row));
+  }
+  json pools = json::array();
+  for (const PoolEntry& p : pool_registry()) {
+    pools.push_back({{"name", p.name}, {"family", to_string(p.family)}, {"checked", p.checked}});
+  }
+  json mutants = json::array();
+  for (const Mutant& m : mutant_catalog()) {
+    json in_pools = json::array();
+    for (PoolFamily f : kPoolFamilies) {
+      if (m.in_pool(f)) in_pools.push_back(plain_pool(f).name);
+    }
+    json or_by = json::array();
+    for (std::size_t k = 0; k < kOracleCount; ++k) {
+      if (m.or_by.contains(static_cast<OracleKind>(k))) or_by.push_back(oracle_name(static_cast<OracleKind>(k)));
+    }
+    json row = {{"name", m.name},         {"summary", m.summary},           {"pools", std::move(in_pools)},
+                {"or_by", std::move(or_by)}, {"tsan_reports", m.tsan_reports}, {"needs_tsan", m.needs_tsan()},
+                {"scenario", m.scenario}, {"note", m.note}};
+    if (m.caught_by) row["caught_by"] = oracle_name(*m.caught_by);
+    mutants.push_back(std::move(row));
+  }
+  return {{"scenarios", std::move(scenarios)}, {"pools", std::move(pools)}, {"mutants", std::move(mutants)}};
 }
 
 }  // namespace poolcheck

@@ -5,6 +5,8 @@
 #include <exception>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "catalog_listing.hpp"
 #include "crash_guard.hpp"
 #include "progress_printer.hpp"
@@ -20,6 +22,14 @@ int main(int argc, char** argv) {
   if (auto code = parse_command_line(argc, argv, command)) return *code;
   if (command.action == Action::list) {
     list_catalog(std::cout);
+    if (!command.list_json_path.empty()) {
+      try {
+        write_file(command.list_json_path, json_text(catalog_json()) + "\n", "the catalog's JSON");
+      } catch (const std::exception& e) {
+        std::cerr << "stress: " << e.what() << "\n";
+        return 1;
+      }
+    }
     return 0;
   }
   if (command.action == Action::self_test) return run_self_test(command.self_test);

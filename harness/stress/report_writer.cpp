@@ -140,6 +140,10 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   out << "  rounds " << r.rounds.size() << ", wall " << std::fixed << std::setprecision(2) << t.seconds << " s, ops "
       << t.ops_done << " (" << std::setprecision(0) << (t.seconds > 0 ? double(t.ops_done) / t.seconds : 0.0)
       << "/s), rents " << t.rents << ", hand-overs " << t.hand_overs << "\n";
+  std::size_t tight = 0;
+  for (const auto& rr : r.rounds) tight += rr.tight;
+  out << "  pool configurations: " << tight << " of " << r.rounds.size() << " rounds tight"
+      << (s.pins.config ? " (pinned by the command line)" : " (drawn per round; each in its replay line)") << "\n";
   out << "  rents by bucket:";
   for (std::size_t b = 0; b < kLedgerRows; ++b) {
     if (t.rents_by_bucket[b] != 0) out << ' ' << bucket_label(b) << ':' << t.rents_by_bucket[b];
@@ -173,12 +177,13 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   if (!t.stall_report.empty()) out << "  stall: " << t.stall_report;
   if (r.det) {
     const DeterministicInfo& d = *r.det;
-    out << "  deterministic: " << d.strategy << "; " << d.schedules << " schedules, longest " << d.longest_schedule
-        << " steps\n";
+    out << "  deterministic: " << d.strategy << "; " << d.schedules << " schedules over " << d.programs
+        << " program" << (d.programs == 1 ? "" : "s") << ", longest " << d.longest_schedule << " steps\n";
     if (d.miss_bound) {
-      out << std::setprecision(4) << "  PCT bound: a bug of depth " << s.pct_depth << " among " << s.threads
-          << " threads would have been missed by all " << d.schedules << " schedules with probability <= "
-          << *d.miss_bound << " (k = " << d.pct_steps << " steps)\n";
+      out << std::setprecision(4) << "  PCT bound: a bug of depth " << d.miss_bound_depth << " among " << s.threads
+          << " threads that every program reaches would have been missed by all the depth-" << d.miss_bound_depth
+          << " schedules with probability <= " << *d.miss_bound << " (k measured per program, last " << d.pct_steps
+          << " steps)\n";
     }
     if (d.replay_matched) {
       out << "  replay: " << (*d.replay_matched ? "same violation at the same step, same schedule" : "DIVERGED")
@@ -210,7 +215,10 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
                    {"scenario", std::string(s.plan.scenario->name)}, {"max_array_length", s.max_array_length},
                    {"max_per_bucket", s.max_per_bucket}, {"partitions", s.partitions},
                    {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
-                   {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms}};
+                   {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms},
+                   {"checkpoint_every", s.checkpoint_every},
+                   // Pinned: every round ran the pool options above; else each round's own is in rounds[].config.
+                   {"config_pinned", s.pins.config}};
   j["result"] = verdict(r);
   j["end"] = to_string(t.end);
   j["exit_code"] = exit_code(r);
@@ -247,16 +255,34 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   j["violations"] = violations;
   json rounds = json::array();
   for (const auto& rr : r.rounds) {
-    rounds.push_back({{"round", rr.round}, {"seed", rr.seed}, {"end", to_string(rr.end)},
-                      {"violations", rr.violations}, {"seconds", rr.seconds}});
+    json config = {{"max_array_length", rr.config.max_array_length}, {"tight", rr.tight}};
+    if (s.plan.pool->family == PoolFamily::locked) {
+      config["max_per_bucket"] = rr.config.max_per_bucket;
+    } else {
+      config["partitions"] = rr.config.partitions;
+      config["arrays_per_partition"] = rr.config.arrays_per_partition;
+    }
+    json round = {{"round", rr.round}, {"seed", rr.seed}, {"end", to_string(rr.end)},
+                  {"violations", rr.violations}, {"seconds", rr.seconds}, {"config", config}};
+    if (rr.program_seed) round["program_seed"] = *rr.program_seed;
+    if (!rr.strategy.empty()) round["strategy"] = rr.strategy;
+    if (rr.pct_depth != 0) {
+      round["pct_depth"] = rr.pct_depth;
+      round["pct_steps"] = rr.pct_steps;
+    }
+    rounds.push_back(round);
   }
   j["rounds"] = rounds;
   if (!r.replay_line.empty()) j["replay"] = r.replay_line;
   if (r.det) {
     const DeterministicInfo& d = *r.det;
-    json jd = {{"strategy", d.strategy}, {"schedules", d.schedules}, {"longest_schedule", d.longest_schedule},
+    json jd = {{"strategy", d.strategy}, {"schedules", d.schedules}, {"programs", d.programs},
+               {"longest_schedule", d.longest_schedule},
                {"pct_steps", d.pct_steps}, {"trace_file", d.trace_file}, {"replay_divergences", d.replay_divergences}};
-    if (d.miss_bound) jd["miss_bound"] = *d.miss_bound;
+    if (d.miss_bound) {
+      jd["miss_bound"] = *d.miss_bound;
+      jd["miss_bound_depth"] = d.miss_bound_depth;
+    }
     if (d.failing_schedule_seed) jd["failing_schedule_seed"] = *d.failing_schedule_seed;
     if (d.replay_matched) jd["replay_matched"] = *d.replay_matched;
     j["deterministic"] = jd;

@@ -28,6 +28,7 @@ inline auto free_running(const ProgramSet& programs, const StressSettings& setti
     FreeExecutor<std::remove_reference_t<decltype(pool)>> executor(pool, facts, &ledger);
     FreeRunConfig config;
     config.watchdog = std::chrono::milliseconds(settings.watchdog_ms);
+    config.checkpoint_every = settings.checkpoint_every;
     config.interrupt = hooks.interrupt;
     if (hooks.on_progress) config.on_progress = [&hooks, round](const Progress& p) { hooks.on_progress(p, round); };
     return executor.run(programs, config);
@@ -44,7 +45,7 @@ RunOutcome run_fresh_pool(const StressSettings& s, Execute&& execute, bufpool::P
   CountedPool<Pool> counted(pool_settings(s));
   RunOutcome out = execute(counted.pool(), counted.facts(), counted.ledger());
   if (out.end != RunEnd::stalled && out.end != RunEnd::thread_limit) stats_out = counted.pool().stats();
-  counted.finish(out, HarnessCounts{out.rents, out.give_backs});
+  counted.finish(out, HarnessCounts{out.rents, out.give_backs, out.rents_by_bucket});
   return out;
 }
 

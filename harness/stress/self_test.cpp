@@ -166,11 +166,16 @@ int run_self_test(const SelfTestOptions& o) {
   };
 
   // Small caps: drops and exhaustion happen all the time, so a cap the pool ignores shows at once.
-  const std::vector<std::string> small_caps = {"--max-per-bucket", "4", "--arrays-per-partition", "4"};
+  // Each pool gets only its own cap flag (the other family's is a usage error).
+  const auto small_caps = [](const std::string& pool) -> std::vector<std::string> {
+    if (find_pool(pool)->family == PoolFamily::locked) return {"--max-per-bucket", "4"};
+    return {"--arrays-per-partition", "4"};
+  };
   for (const std::string& pool : correct_pools()) {
     std::vector<std::string> args = {o.self, "--quiet", "--pool", pool, "--threads", threads, "--duration", seconds,
                                      "--json", json_path};
-    args.insert(args.end(), small_caps.begin(), small_caps.end());
+    const auto caps = small_caps(pool);
+    args.insert(args.end(), caps.begin(), caps.end());
     const auto c = child(args, o.seconds_per_case);
     if (!c) break;
     const Verdict v = classify(*c, json_path);
@@ -189,7 +194,8 @@ int run_self_test(const SelfTestOptions& o) {
       const double budget = expected ? o.seconds_per_case * kMutantBudget : o.seconds_per_case;
       std::vector<std::string> args = {o.self, "--quiet", "--mutant", std::string(m.name), "--pool", pool,
                                         "--threads", threads, "--duration", std::to_string(budget), "--json", json_path};
-      args.insert(args.end(), small_caps.begin(), small_caps.end());
+      const auto caps = small_caps(pool);
+      args.insert(args.end(), caps.begin(), caps.end());
       // The scenario the catalog row names: the one under which its oracle catches it every time.
       const Scenario* scenario = find_scenario(m.scenario);
       if (scenario == nullptr || scenario->kind != ScenarioKind::program) {

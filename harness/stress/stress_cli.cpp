@@ -29,6 +29,7 @@
 #include "poolcheck/scenario_catalog.hpp"
 #include "poolcheck/program.hpp"
 #include "poolcheck/tag_pattern.hpp"
+#include "search_plan.hpp"
 #include "stress_driver.hpp"
 
 namespace poolcheck {
@@ -50,7 +51,7 @@ int trace_error(const std::string& message) {
 constexpr std::string_view kReplayFlags[] = {
     "--seed",        "--rounds",     "--threads",       "--ops",        "--pool",           "--scenario",
     "--max-array-length", "--max-per-bucket", "--partitions", "--arrays-per-partition", "--mutant",
-    "--watchdog",    "--hold-limit", "--deterministic", "--strategy",   "--pct-depth",      "--pct-steps",
+    "--watchdog",    "--hold-limit", "--checkpoint-every", "--deterministic", "--strategy",   "--pct-depth",      "--pct-steps",
     "--schedule-seed", "--max-steps"};
 
 std::string replay_flag_list() {
@@ -69,6 +70,7 @@ struct CommandLine {
   std::uint32_t rounds = 0;
   bool list = false;
   bool self_test = false;
+  std::vector<std::pair<std::string_view, PoolFamily>> family_flags;  // pool flags given, with their family
   // Non-empty while parsing a trace's recorded command: "FILE:LINE: recorded command: ", so its
   // errors name the trace, not the user's command line.
   std::string recorded_from;
@@ -130,7 +132,7 @@ const CLI::Validator kSeconds(
     "SECONDS");
 
 std::string strategy_help() {
-  std::string text = "deterministic: ";
+  std::string text = "deterministic (default: a search takes each in turn): ";
   for (const det::StrategyEntry& e : det::strategy_catalog()) {
     if (&e != &det::strategy_catalog().front()) text += " or ";
     text += std::string(e.name) + " (" + std::string(e.summary) + ")";
@@ -152,16 +154,21 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--scenario", c.scenario, "workload (see --list)");
   app.add_option("--mutant", c.mutant, "run a mutant pool (the --pool flavour with one fault; see --list)");
   app.add_option("--max-array-length", s.max_array_length,
-                 "largest bucket of the locked pool, and the largest size programs rent from either pool")
+                 "largest bucket of the locked pool, and the largest size programs rent from either pool "
+                 "(any pool flag pins the configuration; without one, rounds vary it, tight ones included)")
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 30));
-  app.add_option("--max-per-bucket", s.max_per_bucket, "locked pool: arrays per bucket (its cap)")
+  app.add_option("--max-per-bucket", s.max_per_bucket, "locked pool only: arrays per bucket (its cap)")
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
-  app.add_option("--partitions", s.partitions, "shared pool: partitions (0: one per core)")
+  app.add_option("--partitions", s.partitions, "shared pool only: partitions (0: one per core)")
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{0}, std::uint64_t{4096}));
-  app.add_option("--arrays-per-partition", s.arrays_per_partition, "shared pool: arrays per partition (its cap)")
+  app.add_option("--arrays-per-partition", s.arrays_per_partition, "shared pool only: arrays per partition (its cap)")
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
   app.add_option("--watchdog", s.watchdog_ms, "milliseconds without progress that count as a stall")
       ->check(kDecimal)->check(CLI::Range(100u, 3'600'000u));
+  app.add_option("--checkpoint-every", s.checkpoint_every,
+                 "free-running program scenarios: every N ops all workers park between ops for an exact bucket-cap "
+                 "check (0: never)")
+      ->check(kDecimal)->check(CLI::Range(0u, Tag::kMaxOps - 1));
   app.add_option("--hold-limit", s.hold_limit_ms,
                  "workloads: milliseconds of blocking wait with pooled arrays held that count as starvation")
       ->check(kDecimal)->check(CLI::Range(1u, 3'600'000u));
@@ -170,19 +177,25 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--json", s.json_path, "write a JSON report to FILE");
   app.add_option("--junit", s.junit_path, "write a JUnit XML report to FILE");
   app.add_flag("--quiet", s.quiet, "no progress line");
-  app.add_flag("--list", c.list, "list scenarios, pools and mutants, then exit");
+  app.add_flag("--list", c.list, "list scenarios, pools and mutants, then exit (with --json FILE: also as JSON)");
   app.add_flag("--self-test", c.self_test,
                "run every mutant (and the correct pools) in child processes and print this build's column of the "
                "kill matrix; --duration is per case (default here 10 s), --json writes the column");
   app.add_flag("--deterministic", s.deterministic,
                "one thread at a time, switching at every atomic and lock of the pool: a seed fixes the schedule "
-               "(defaults to 4 threads x 32 ops)");
+               "(defaults to 4 threads x 128 ops, tight pool configurations, a portfolio of strategies)");
   app.add_option("--strategy", c.strategy, strategy_help())->check(CLI::IsMember(det::strategy_names()));
-  app.add_option("--pct-depth", s.pct_depth, "deterministic: bug depth d PCT targets")->check(kDecimal)->check(CLI::Range(1u, 16u));
+  app.add_option("--pct-depth", s.pct_depth,
+                 "deterministic: bug depth d PCT targets (default: a search takes depths 1 to 4 in turn)")
+      ->check(kDecimal)->check(CLI::Range(1u, 16u));
   app.add_option("--pct-steps", s.pct_steps, "deterministic: PCT's k, the steps of one schedule (0: measure)")
       ->check(kDecimal);
-  app.add_option("--search", s.search, "deterministic: schedules to try")->check(kDecimal)->check(CLI::Range(1u, 100'000'000u));
-  app.add_option("--schedule-seed", s.schedule_seed, "deterministic: run exactly this schedule")->check(kDecimal);
+  app.add_option("--search", s.search,
+                 "deterministic: schedules to try (a new program every " + std::to_string(kSchedulesPerProgram) +
+                     " unless --seed is given)")
+      ->check(kDecimal)->check(CLI::Range(1u, 100'000'000u));
+  app.add_option("--schedule-seed", s.schedule_seed, "deterministic: run exactly this schedule (of the --seed program)")
+      ->check(kDecimal);
   app.add_option("--max-steps", s.max_steps, "deterministic: steps after which a schedule is a livelock")
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{100}, std::uint64_t{1} << 40));
   app.add_option("--trace", s.trace_path, "deterministic: write a failing schedule's trace to FILE");
@@ -190,8 +203,32 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->check(CLI::ExistingFile);
 }
 
+// The pool flags and the family they configure: a flag of the other family would be silently
+// ignored (the shared pool has no per-bucket cap; the locked pool no partitions), so it is a usage
+// error. --max-array-length applies to both: the locked pool's largest bucket, and for both the
+// largest size programs rent (the shared pool's buckets always span 16 to 2^30).
+constexpr std::pair<std::string_view, PoolFamily> kFamilyFlags[] = {
+    {"--max-per-bucket", PoolFamily::locked},
+    {"--partitions", PoolFamily::shared},
+    {"--arrays-per-partition", PoolFamily::shared}};
+
+// What the parsed flags fix (Pins), and which pool flags were given (checked against the pool by
+// resolve_plan, once the mode's own checks have run).
+void note_pins(const CLI::App& app, CommandLine& c) {
+  for (const auto& [flag, family] : kFamilyFlags) {
+    if (app.count(std::string(flag)) != 0) c.family_flags.emplace_back(flag, family);
+  }
+  Pins& pins = c.s.pins;
+  for (const char* flag : {"--max-array-length", "--max-per-bucket", "--partitions", "--arrays-per-partition"}) {
+    pins.config = pins.config || app.count(flag) != 0;
+  }
+  pins.seed = app.count("--seed") != 0;
+  pins.strategy = app.count("--strategy") != 0;
+  pins.depth = app.count("--pct-depth") != 0;
+}
+
 // Parses argv into the options of `app`. Returns an exit code when the program must stop now.
-std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, const CommandLine& c) {
+std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, CommandLine& c) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -202,6 +239,7 @@ std::optional<int> parse(CLI::App& app, int argc, const char* const* argv, const
     if (const auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
     return error_in(c, det::escaped_excerpt(what, 400));
   }
+  note_pins(app, c);
   return std::nullopt;
 }
 
@@ -268,8 +306,18 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
       return error_in(c, "--mutant: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          "; mutant pools run program scenarios");
     }
+    if (c.s.checkpoint_every != kDefaultCheckpointEvery) {
+      return error_in(c, "--checkpoint-every: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+                         "; quiescent checkpoints run in program scenarios");
+    }
   }
   const PoolEntry* pool = find_pool(c.pool);  // CLI11 checked the name
+  for (const auto& [flag, family] : c.family_flags) {
+    if (pool->family != family) {
+      return error_in(c, std::string(flag) + " does not apply to the " + c.pool + " pool (it configures the " +
+                             std::string(plain_pool(family).name) + " pool)");
+    }
+  }
   const Mutant* mutant = nullptr;
   if (!c.mutant.empty()) {
     mutant = find_mutant(c.mutant);
@@ -320,9 +368,12 @@ std::optional<int> check_combinations(const CLI::App& app, const CommandLine& c)
                          "--junit apply)");
     }
   } else if (c.list) {
-    if (auto extra = flags_outside(app, {"--list"}); !extra.empty()) {
-      return usage_error("--list: " + extra + " cannot be combined with it");
+    if (auto extra = flags_outside(app, {"--list", "--json"}); !extra.empty()) {
+      return usage_error("--list: " + extra + " cannot be combined with it (only --json applies)");
     }
+  } else if (c.s.deterministic && app.count("--checkpoint-every") != 0) {
+    return usage_error("--checkpoint-every: free-running only (the deterministic executor checks the cap exactly at "
+                       "the end of each schedule)");
   } else if (!c.s.deterministic) {
     for (const char* flag : {"--strategy", "--pct-depth", "--pct-steps", "--search", "--schedule-seed", "--max-steps",
                              "--trace"}) {
@@ -488,11 +539,17 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
   if (!c.s.replay_path.empty()) {
     if (auto code = load_recorded(c)) return code;
   } else if (c.s.deterministic) {
-    if (app.count("--threads") == 0) c.s.threads = 4;
-    if (app.count("--ops") == 0) c.s.ops = 32;
+    // A deterministic program is sized to reach the pool's corners: few threads (every
+    // interleaving point is a schedule choice), and enough ops per thread to fill the tight caps
+    // it runs with and come back to them (measured: 128 finds the catalog's racy mutants in fewer
+    // schedules than 32 or 64, for a modest cost per schedule).
+    if (app.count("--threads") == 0) c.s.threads = kDeterministicThreads;
+    if (app.count("--ops") == 0) c.s.ops = kDeterministicOps;
   }
   if (c.list) {
     command.action = Action::list;
+    command.list_json_path = c.s.json_path;
+    if (auto code = probe_outputs({{"--json", c.s.json_path}}, {})) return code;
     return std::nullopt;
   }
   if (c.self_test) {

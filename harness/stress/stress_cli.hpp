@@ -18,6 +18,7 @@ struct Command {
   Action action = Action::run;
   StressSettings settings;    // action == run: complete, plan resolved, partitions resolved
   SelfTestOptions self_test;  // action == self_test
+  std::string list_json_path;  // action == list: also write the catalog as JSON here ("" for none)
 };
 
 // Parses argv (for --replay, the command recorded in the trace, with this command line's --quiet,

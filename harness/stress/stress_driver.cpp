@@ -7,6 +7,7 @@
 #include "bufpool/array_pool.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/scenario_catalog.hpp"
+#include "round_config.hpp"
 #include "round_runner.hpp"
 
 namespace poolcheck {
@@ -70,7 +71,6 @@ StressReport run_campaign(const StressSettings& settings, const StressHooks& hoo
 StressReport run_stress(const StressSettings& settings, const StressHooks& hooks) {
   const Scenario* scenario = settings.plan.scenario;
   const bool programs_run = scenario->kind == ScenarioKind::program;
-  const ProgramShape shape = programs_run ? program_shape(settings) : ProgramShape{};
   StressReport report;
   report.partitions = static_cast<std::uint32_t>(settings.partitions);
   const auto t0 = std::chrono::steady_clock::now();
@@ -82,22 +82,29 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
       break;
     }
     const std::uint64_t seed = round_seed(settings.seed, round);
-    if (hooks.on_round_start) hooks.on_round_start(replay_command(settings, seed));
+    // Program rounds draw their pool configuration from the seed (round_config.hpp); workloads
+    // size their own use of the pool and run with the settings' configuration.
+    const StressSettings rs = programs_run ? with_config(settings, free_round_config(settings, seed)) : settings;
+    const std::string replay = replay_command(rs, seed);
+    if (hooks.on_round_start) hooks.on_round_start(replay);
     RunOutcome out;
     if (programs_run) {
-      const ProgramSet programs = generate_programs(seed, shape);
-      out = run_one(settings, programs, hooks, round, report.last_pool_stats);
+      const ProgramSet programs = generate_programs(seed, program_shape(rs));
+      out = run_one(rs, programs, hooks, round, report.last_pool_stats);
     } else {
-      out = scenario->run(workload_params(settings, hooks, seed, round));
+      out = scenario->run(workload_params(rs, hooks, seed, round));
     }
-    report.rounds.push_back(RoundRecord{round, seed, out.end, out.violations.size(), out.seconds});
+    RoundRecord record = round_record(round, seed, out);
+    record.config = pool_settings(rs);
+    record.tight = is_tight(rs, record.config);
+    report.rounds.push_back(record);
     const bool failed = !out.violations.empty() || out.end == RunEnd::stalled;
     accumulate(report.total, out);
     if (failed && !report.failing_seed) {
       report.failing_seed = seed;
-      report.replay_line = replay_command(settings, seed);
+      report.replay_line = replay;
     } else if (out.end == RunEnd::interrupted && report.replay_line.empty()) {
-      report.replay_line = replay_command(settings, seed);  // the round the signal cut short
+      report.replay_line = replay;  // the round the signal cut short
     }
     if (out.end != RunEnd::completed) break;  // a violation, a stall, an interrupt or the thread limit ends the run
   }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "bufpool/pool_stats.hpp"
@@ -20,11 +21,29 @@ namespace poolcheck {
 
 struct RoundRecord {
   std::uint32_t round = 0;
-  std::uint64_t seed = 0;
+  std::uint64_t seed = 0;  // the round's seed; deterministic: the schedule's seed
   RunEnd end = RunEnd::completed;
   std::size_t violations = 0;
   double seconds = 0;
+  PoolSettings config;     // the pool configuration it ran with (round_config.hpp)
+  bool tight = false;      // is_tight(config)
+  // Deterministic: the program the schedule ran, and the strategy that drew it.
+  std::optional<std::uint64_t> program_seed;
+  std::string strategy;    // registry name
+  std::uint32_t pct_depth = 0;
+  std::uint64_t pct_steps = 0;
 };
+
+// The record of a round that ended as `out` (its configuration and choices are filled in after).
+inline RoundRecord round_record(std::uint32_t round, std::uint64_t seed, const RunOutcome& out) {
+  RoundRecord r;
+  r.round = round;
+  r.seed = seed;
+  r.end = out.end;
+  r.violations = out.violations.size();
+  r.seconds = out.seconds;
+  return r;
+}
 
 // What a deterministic campaign adds to the report.
 struct DeterministicInfo {
@@ -32,7 +51,9 @@ struct DeterministicInfo {
   std::uint64_t schedules = 0;           // schedules run
   std::uint64_t longest_schedule = 0;    // steps
   std::uint64_t pct_steps = 0;           // k used by PCT
-  std::optional<double> miss_bound;      // PCT: chance a depth-d bug was missed by every schedule
+  std::uint64_t programs = 0;            // program seeds searched
+  std::optional<double> miss_bound;      // PCT: chance a depth-d bug every program reaches was missed
+  std::uint32_t miss_bound_depth = 0;    // its d
   std::optional<std::uint64_t> failing_schedule_seed;
   std::string trace_file;                // written for a failing schedule
   std::optional<bool> replay_matched;    // --replay: same violation at the same step, same trace
@@ -61,9 +82,9 @@ struct StressHooks {
 // scenario on an unchecked pool of a family it has a fault in.
 StressReport run_stress(const StressSettings& settings, const StressHooks& hooks);
 
-// --deterministic: the programs of settings.seed under up to settings.search schedules (or one
-// schedule seed, or the schedule of settings.replay_path). Throws std::runtime_error for an
-// unreadable trace file.
+// --deterministic: up to settings.search schedules over the programs, configurations and strategies
+// search_plan.hpp draws (or one schedule seed, or the schedule of settings.replay_path). Throws
+// std::runtime_error for an unreadable trace file.
 StressReport run_deterministic_campaign(const StressSettings& settings, const StressHooks& hooks);
 
 // --deterministic or --replay: run_deterministic_campaign, else run_stress.

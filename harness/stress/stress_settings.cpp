@@ -26,6 +26,7 @@ std::string replay_command(const StressSettings& s, std::uint64_t seed) {
   if (plan.mutant != nullptr) out << " --mutant " << plan.mutant->name;
   out << " --watchdog " << s.watchdog_ms;
   if (s.hold_limit_ms != kDefaultHoldLimitMs) out << " --hold-limit " << s.hold_limit_ms;
+  if (s.checkpoint_every != kDefaultCheckpointEvery) out << " --checkpoint-every " << s.checkpoint_every;
   return out.str();
 }
 

@@ -12,6 +12,7 @@
 
 #include "poolcheck/deterministic/strategy.hpp"
 #include "poolcheck/pool_kind.hpp"
+#include "poolcheck/quiescent_checkpoints.hpp"
 
 namespace poolcheck {
 
@@ -28,6 +29,18 @@ struct RunPlan {
 };
 
 inline constexpr std::uint32_t kDefaultHoldLimitMs = 100;
+// --deterministic's defaults for --threads and --ops.
+inline constexpr std::uint32_t kDeterministicThreads = 4;
+inline constexpr std::uint32_t kDeterministicOps = 128;
+
+// Which choices the command line fixed, so a campaign does not vary them (round_config.hpp,
+// search_plan.hpp). A replay line names every one of them, so a replay pins them all.
+struct Pins {
+  bool config = false;    // any of --max-array-length, --max-per-bucket, --partitions, --arrays-per-partition
+  bool seed = false;      // --seed: a deterministic search keeps this one program seed
+  bool strategy = false;  // --strategy: a deterministic search uses only this strategy
+  bool depth = false;     // --pct-depth: PCT runs only at this depth
+};
 
 struct StressSettings {
   std::uint64_t seed = 1;
@@ -40,7 +53,9 @@ struct StressSettings {
   std::uint64_t partitions = 0;             // shared flavour; 0: one per core
   std::uint64_t arrays_per_partition = 32;  // shared flavour's cap per partition
   RunPlan plan;                             // pool, scenario, mutant, strategy
+  Pins pins;                                // what the command line fixed
   std::uint32_t watchdog_ms = 10'000;
+  std::uint32_t checkpoint_every = kDefaultCheckpointEvery;  // free-running: ops between quiescent checkpoints; 0: none
   std::uint32_t hold_limit_ms = kDefaultHoldLimitMs;  // workloads: arrays held across a longer wait are starvation
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   bool quiet = false;

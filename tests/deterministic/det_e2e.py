@@ -20,6 +20,11 @@
       a failing schedule whose trace cannot be written still reports its finding and replay line.
   det_e2e.py STRESS sigint
       SIGINT during a long deterministic schedule ends it soon with exit 130 and its report.
+  det_e2e.py STRESS search
+      a search varies the programs (a new seed every 10 schedules), the pool configuration (tight,
+      drawn per program) and the strategy (PCT at depths 1 to 4 and a random walk), each choice in
+      the JSON; --seed, --strategy, --pct-depth and a pool flag pin theirs; a failure found on a later
+      program under PCT prints a replay line naming every choice, which reproduces it, as its trace does.
   det_e2e.py STRESS thread-limit POOL THREADS
       under an address-space limit that cannot hold THREADS thread stacks, a deterministic run
       reports the thread limit with the count reached, exit 1, JSON written, never std::terminate.
@@ -307,6 +312,79 @@ def sigint(stress):
     print("SIGINT stops a long deterministic schedule: exit 130, JSON interrupted, no finding")
 
 
+def search(stress):
+    failures = []
+
+    def check(cond, what, detail=""):
+        print(("ok   " if cond else "FAIL ") + what)
+        if not cond:
+            failures.append(what)
+            print(detail[-3000:])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "search.json")
+        for pool in ("locked", "shared"):
+            code, out = run([stress, "--deterministic", "--quiet", "--pool", pool, "--search", "40", "--json", report])
+            with open(report) as f:
+                rounds = json.load(f)["rounds"]
+            programs = {r["program_seed"] for r in rounds}
+            picks = {(r["strategy"], r.get("pct_depth")) for r in rounds}
+            configs = {tuple(sorted(r["config"].items())) for r in rounds}
+            check(code == 0 and len(rounds) == 40 and len(programs) == 4 and rounds[0]["program_seed"] == 1 and
+                  picks == {("random", None), ("pct", 1), ("pct", 2), ("pct", 3), ("pct", 4)} and
+                  all(r["config"]["tight"] and r["config"]["max_array_length"] <= 4096 for r in rounds) and
+                  len(configs) >= 2, f"a {pool} search varies programs, tight configurations and strategies",
+                  out + json.dumps(rounds)[:3000])
+
+        # Pins: --seed keeps one program, --strategy/--pct-depth one strategy (the first schedule still
+        # measures PCT's k with a random walk), a pool flag one configuration.
+        code, out = run([stress, "--deterministic", "--quiet", "--pool", "locked", "--search", "15", "--seed", "5",
+                         "--strategy", "pct", "--pct-depth", "2", "--max-per-bucket", "3", "--json", report])
+        with open(report) as f:
+            rounds = json.load(f)["rounds"]
+        check(code == 0 and len(rounds) == 15 and all(r["program_seed"] == 5 for r in rounds) and
+              rounds[0]["strategy"] == "random" and
+              all(r["strategy"] == "pct" and r["pct_depth"] == 2 for r in rounds[1:]) and
+              all(r["config"] == {"max_per_bucket": 3, "max_array_length": 1048576, "tight": True} for r in rounds),
+              "--seed, --strategy, --pct-depth and --max-per-bucket pin their choices", out + json.dumps(rounds)[:3000])
+
+        # A failure on a later program under PCT (clear-after-publish at 32 ops per thread, PCT only
+        # with k given, so no calibration walk: found after hundreds of schedules, on a program far
+        # from the first): the replay line names each choice and reproduces it.
+        trace = os.path.join(tmp, "found.trace")
+        code, out = run([stress, "--deterministic", "--quiet", "--mutant", "clear-after-publish", "--pool", "locked",
+                         "--ops", "32", "--strategy", "pct", "--pct-steps", "2000", "--search", "5000", "--trace",
+                         trace, "--json", report])
+        with open(report) as f:
+            j = json.load(f)
+        last = j["rounds"][-1] if j["rounds"] else {}
+        line = j.get("replay", "")
+        named = all(f"{flag} {value}" in line for flag, value in (
+            ("--seed", last.get("program_seed")), ("--strategy", last.get("strategy")),
+            ("--pct-depth", last.get("pct_depth")), ("--pct-steps", last.get("pct_steps")),
+            ("--schedule-seed", last.get("seed")), ("--max-per-bucket", last.get("config", {}).get("max_per_bucket")),
+            ("--max-array-length", last.get("config", {}).get("max_array_length"))))
+        check(code == 1 and last.get("program_seed") != 1 and last.get("strategy") == "pct" and named,
+              "a failure on a later program under PCT prints a replay line naming every choice",
+              out + json.dumps(last) + "\n" + line)
+        if code == 1 and line:
+            oracle = j["violations"][0]["oracle"]
+            code2, out2 = run(line.replace("stress", stress, 1).split() +
+                              ["--quiet", "--json", report, "--trace", os.path.join(tmp, "again.trace")])
+            with open(report) as f:
+                j2 = json.load(f)
+            check(code2 == 1 and j2["violations"][0]["oracle"] == oracle and j2["rounds"][0]["config"] == last["config"]
+                  and j2["rounds"][0]["program_seed"] == last["program_seed"],
+                  "the printed replay line reproduces it (same program, configuration and finding)", out2)
+            code3, out3 = run([stress, "--replay", trace, "--quiet", "--repeat", "10"])
+            check(code3 == 1 and "repeat: 10 of 10 replays hit the recorded violation at the recorded step" in out3,
+                  "its trace replays 10 of 10 times", out3)
+
+    print(f"search: {len(failures)} checks failed")
+    if failures:
+        sys.exit(1)
+
+
 def thread_limit(stress, pool, threads):
     # RLIMIT_AS, not RLIMIT_NPROC: the task limit does not bind root (CI containers run as root),
     # while every thread's stack (8 MiB by default) counts against the address space for everyone.
@@ -348,6 +426,8 @@ if __name__ == "__main__":
         unwritable_trace(stress)
     elif mode == "sigint":
         sigint(stress)
+    elif mode == "search":
+        search(stress)
     elif mode == "thread-limit":
         thread_limit(stress, sys.argv[3], int(sys.argv[4]))
     else:

@@ -71,7 +71,7 @@ TYPED_TEST(CheckedBufferTest, CorrectUseIsCleanAndTheRunFinishesClean) {
   EXPECT_EQ(w.ctx.live_leases(), 0u);
   RunOutcome out;
   out.rents = w.log.rents;
-  pool.finish(out, HarnessCounts{w.log.rents, w.log.give_backs});
+  pool.finish(out, HarnessCounts{w.log.rents, w.log.give_backs, w.log.rents_by_bucket});
   EXPECT_TRUE(out.violations.empty()) << to_string(out.violations.front());
 }
 
@@ -131,7 +131,7 @@ TYPED_TEST(CheckedBufferTest, ThePoolsOwnLeaseGivesBackOnDrop) {
   EXPECT_EQ(w.ctx.live_leases(), 0u);
   EXPECT_TRUE(w.log.violations.empty());
   RunOutcome out;
-  pool.finish(out, HarnessCounts{w.log.rents, w.log.give_backs});
+  pool.finish(out, HarnessCounts{w.log.rents, w.log.give_backs, w.log.rents_by_bucket});
   EXPECT_TRUE(out.violations.empty()) << to_string(out.violations.front());
 }
 
@@ -194,10 +194,10 @@ TEST(CheckedBufferStats, CheckPoolStatsComparesRentsGiveBacksAndAllocations) {
   s.fresh_allocations = 2;
   s.give_backs = 2;
   ledger.allocations.store(2);
-  EXPECT_FALSE(check_pool_stats(s, HarnessCounts{3, 2}, ledger));
+  EXPECT_FALSE(check_pool_stats(s, HarnessCounts{3, 2, std::nullopt}, ledger));
   EXPECT_FALSE(check_pool_stats(s, std::nullopt, ledger));
-  EXPECT_TRUE(check_pool_stats(s, HarnessCounts{4, 2}, ledger));
-  const auto miscounted = check_pool_stats(s, HarnessCounts{3, 3}, ledger);
+  EXPECT_TRUE(check_pool_stats(s, HarnessCounts{4, 2, std::nullopt}, ledger));
+  const auto miscounted = check_pool_stats(s, HarnessCounts{3, 3, std::nullopt}, ledger);
   ASSERT_TRUE(miscounted);
   EXPECT_NE(miscounted->what.find("2 give_backs; the harness made 3"), std::string::npos) << miscounted->what;
   ledger.allocations.store(5);

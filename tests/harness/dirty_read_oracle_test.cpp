@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "harness/oracle_fixtures.hpp"
 
 namespace poolcheck {
@@ -38,6 +40,22 @@ TEST(DirtyReadOracle, ReadingPastTheRequestedLengthIsReported) {
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->offset, 200u);
   EXPECT_NE(v->what.find("past its requested length"), std::string::npos) << v->what;
+  // The word at byte 200 lies past what the lease wrote: it holds the allocation's fresh fill.
+  EXPECT_NE(v->what.find("it holds never-written bytes of a fresh allocation (0xFA)"), std::string::npos) << v->what;
+}
+
+// A word the lease wrote only in part (its write ended at byte 13, the rest is the fresh fill):
+// described byte by byte, and only the readable part is read (a lease's slack under ASan).
+TEST(DirtyReadOracle, APartlyWrittenWordIsDescribedByItsBytes) {
+  testing::CountedArray a(64);  // fresh: every byte 0xFA
+  auto lease = a.lease(Tag{1, 1}, 13);
+  lease.readable_bytes = 13;
+  std::memset(lease.bytes.data(), 0, 13);
+  lease.written.add(0, 8);
+  const auto v = DirtyReadOracle::check_read(lease, 0, 13);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->offset, 8u);
+  EXPECT_NE(v->what.find("bytes 00 00 00 00 00: zeros (the last 5 readable bytes"), std::string::npos) << v->what;
 }
 
 TEST(WrittenRanges, MergeAndCover) {

@@ -70,7 +70,15 @@ with tempfile.TemporaryDirectory() as tmp:
                          (["--replay", os.path.join(tmp, "missing.txt")], "--replay"),
                          (["--deterministic", "--scenario", "token-stream"], "token-stream"),
                          (["--mutant", "ignore-cap", "--scenario", "grow"], "grow"),
-                         (["--scenario", "long-holder", "--hold-limit", "0"], "--hold-limit")):
+                         (["--scenario", "long-holder", "--hold-limit", "0"], "--hold-limit"),
+                         (["--deterministic", "--checkpoint-every", "4"], "--checkpoint-every"),
+                         (["--scenario", "token-stream", "--checkpoint-every", "4"], "--checkpoint-every"),
+                         # A pool flag of the other family would be ignored: refused instead.
+                         (["--max-per-bucket", "4"], "--max-per-bucket"),
+                         (["--pool", "checked-shared", "--max-per-bucket", "4"], "--max-per-bucket"),
+                         (["--pool", "locked", "--partitions", "1"], "--partitions"),
+                         (["--pool", "locked", "--arrays-per-partition", "2"], "--arrays-per-partition"),
+                         (["--deterministic", "--pool", "locked", "--partitions", "1"], "--partitions")):
         code, out, err = run(args)
         lines = [l for l in err.splitlines() if l.strip()]
         check(code == 2 and len(lines) == 1 and needle in lines[0] and out == "",
@@ -86,6 +94,20 @@ with tempfile.TemporaryDirectory() as tmp:
                 "holds-across-wait": "starvation"}
     check(all(w in out for w in workloads) and all(f"caught by {o}]" in out for o in pitfalls.values()) and
           "pitfalls" in out, "--list names every workload and pitfall, with the oracle that catches it", out)
+
+    # The same catalog as JSON: every mutant --list prints, with its pools, its catcher and scenario.
+    catalog = os.path.join(tmp, "catalog.json")
+    code, _, err = run(["--list", "--json", catalog])
+    with open(catalog) as f:
+        cat = json.load(f)
+    listed = [l.split()[0] for l in out.split("mutants (")[1].splitlines()[1:] if l.startswith("  ") and l.split()]
+    rows = {m["name"]: m for m in cat["mutants"]}
+    check(code == 0 and listed and sorted(listed) == sorted(rows) and
+          all(m["pools"] and m["scenario"] and (m["caught_by"] if not m["needs_tsan"] else m["tsan_reports"])
+              for m in cat["mutants"]) and
+          {s["name"]: s.get("caught_by") for s in cat["scenarios"] if s["kind"] == "pitfall"} == pitfalls and
+          {p["name"] for p in cat["pools"]} == {"shared", "locked", "checked-shared", "checked-locked"},
+          "--list --json writes the catalog --list prints, row for row", err + json.dumps(cat)[:2000])
 
     # A workload: clean, with what it measured in the summary and the JSON report.
     report = os.path.join(tmp, "w.json")
@@ -112,6 +134,67 @@ with tempfile.TemporaryDirectory() as tmp:
                 j2 = json.load(f)
             check(code2 == 1 and j2["violations"][0]["oracle"] == oracle, f"the replay line of {name} reproduces it",
                   out2 + err2)
+
+    # Pool configurations: without a pool flag, rounds draw theirs from their seed, tight ones
+    # (1-2 arrays per bucket, one partition, small arrays) among them, each recorded in the JSON.
+    def rounds_of(path):
+        with open(path) as f:
+            return json.load(f)["rounds"]
+
+    for pool, cap_keys in (("locked", ("max_per_bucket",)), ("shared", ("partitions", "arrays_per_partition"))):
+        report = os.path.join(tmp, f"configs-{pool}.json")
+        code, out, err = run(["--quiet", "--pool", pool, "--threads", "32", "--ops", "64", "--rounds", "12",
+                              "--json", report])
+        rounds = rounds_of(report) if code == 0 else []
+        configs = {tuple(sorted(r["config"].items())) for r in rounds}
+        tight = [r["config"] for r in rounds if r["config"]["tight"]]
+        check(code == 0 and len(rounds) == 12 and len(tight) >= 2 and len(tight) < 12 and len(configs) >= 3 and
+              all(c["max_array_length"] <= 4096 for c in tight) and
+              all(c.get("max_per_bucket", 1) <= 2 and c.get("partitions", 1) == 1 and
+                  c.get("arrays_per_partition", 1) <= 2 for c in tight) and
+              all(k in r["config"] for r in rounds for k in cap_keys) and "rounds tight" in out,
+              f"a default {pool} run visits tight configurations, each in the JSON",
+              out + err + json.dumps(rounds)[:2000])
+
+    # Any pool flag pins the configuration: every round runs exactly it.
+    for args, expected in ((["--pool", "locked", "--max-per-bucket", "7"],
+                            {"max_per_bucket": 7, "max_array_length": 1048576, "tight": False}),
+                           (["--pool", "shared", "--arrays-per-partition", "2", "--partitions", "1"],
+                            {"partitions": 1, "arrays_per_partition": 2, "max_array_length": 1048576, "tight": True}),
+                           (["--pool", "shared", "--max-array-length", "256"],
+                            {"max_array_length": 256, "arrays_per_partition": 32, "tight": False})):
+        report = os.path.join(tmp, "pinned.json")
+        code, out, err = run(args + ["--quiet", "--threads", "16", "--rounds", "8", "--json", report])
+        rounds = rounds_of(report) if code == 0 else []
+        check(code == 0 and len(rounds) == 8 and all(expected.items() <= r["config"].items() for r in rounds) and
+              "pinned by the command line" in out, f"{' '.join(args)} pins the configuration of every round",
+              out + err + json.dumps(rounds)[:2000])
+
+    # A failure in a tight round: its replay line names the configuration and reproduces the round.
+    found = None
+    for seed in range(1, 40):
+        report = os.path.join(tmp, "tight-fail.json")
+        code, out, err = run(["--quiet", "--pool", "locked", "--mutant", "ignore-cap", "--threads", "64",
+                              "--seed", str(seed), "--rounds", "1", "--json", report])
+        rounds = rounds_of(report) if code == 1 else []
+        if rounds and rounds[0]["config"]["tight"]:
+            with open(report) as f:
+                found = (out, rounds[0]["config"], json.load(f)["violations"][0]["oracle"])
+            break
+    check(found is not None, "ignore-cap is caught in a tight round", out + err)
+    if found:
+        replay = [l[len("replay: "):] for l in found[0].splitlines() if l.startswith("replay: ")]
+        config = found[1]
+        names = f"--max-array-length {config['max_array_length']}" in replay[0] and \
+            f"--max-per-bucket {config['max_per_bucket']}" in replay[0] if replay else False
+        check(len(replay) == 1 and names, "the replay line of a tight round names its configuration", found[0])
+        if replay:
+            report = os.path.join(tmp, "tight-replay.json")
+            code, out, err = run(replay[0].split()[1:] + ["--quiet", "--json", report])
+            with open(report) as f:
+                j = json.load(f)
+            check(code == 1 and j["violations"][0]["oracle"] == found[2] and j["rounds"][0]["config"] == config,
+                  "the replay line of a tight round reproduces it, in the same configuration", out + err)
 
     # JSON and JUnit reports of a clean run.
     report, junit = os.path.join(tmp, "r.json"), os.path.join(tmp, "r.xml")
@@ -149,6 +232,16 @@ with tempfile.TemporaryDirectory() as tmp:
               out2 + err2)
         code3, out3, _ = run(replay[0].split()[1:] + ["--quiet", "--repeat", "5"])
         check(code3 == 1 and "recurred in 5 of 5 runs" in out3, "--repeat counts how often it recurs", out3)
+
+    # A non-default quiescent checkpoint interval is in the replay line, and the replay reproduces it.
+    code, out, err = run(small("--pool", "locked", "--mutant", "ignore-cap", "--max-per-bucket", "2",
+                               "--checkpoint-every", "2"))
+    replay = [l[len("replay: "):] for l in out.splitlines() if l.startswith("replay: ")]
+    check(code == 1 and len(replay) == 1 and "--checkpoint-every 2" in replay[0],
+          "a non-default --checkpoint-every is in the replay line", out + err)
+    if replay:
+        code2, out2, err2 = run(replay[0].split()[1:] + ["--quiet"])
+        check(code2 == 1 and "bucket-cap" in out2, "the replay line with --checkpoint-every reproduces it", out2 + err2)
 
     # SIGINT: the summary and the seed are still printed, exit 130.
     p = subprocess.Popen([STRESS, "--quiet", "--threads", "64", "--duration", "60", "--seed", "777"],

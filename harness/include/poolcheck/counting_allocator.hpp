@@ -15,6 +15,7 @@
 
 #include "bufpool/buckets.hpp"
 #include "bufpool/pool_policy.hpp"
+#include "bufpool/sanitizer_build.hpp"
 
 namespace poolcheck {
 
@@ -23,12 +24,16 @@ inline constexpr std::size_t kLedgerRows = bufpool::kMaxBucketCount + 1;
 
 // Counts of everything a pool allocated and freed, per bucket (by element capacity).
 struct AllocationLedger {
-  explicit AllocationLedger(std::size_t bytes_per_element) : element_size(bytes_per_element) {}
+  explicit AllocationLedger(std::size_t bytes_per_element) : element_size(bytes_per_element) {
+    for (auto& o : out) o.store(kOutBias, std::memory_order_relaxed);
+  }
 
   const std::size_t element_size;
   std::atomic<std::uint64_t> allocations{0};
   std::atomic<std::uint64_t> frees{0};
   std::atomic<std::int64_t> live[kLedgerRows]{};  // arrays allocated and not yet freed
+  std::atomic<std::uint64_t> allocated[kLedgerRows]{};  // arrays ever allocated, per row
+  std::atomic<std::uint64_t> freed[kLedgerRows]{};      // arrays ever freed, per row
   std::atomic<std::uint64_t> foreign_frees{0};     // deallocate of memory this ledger never gave out
   // Arrays not held by any lease: +1 when allocated, -1 when freed (by the allocator), -1 when a
   // lease takes one, +1 just before a lease gives one back (by the harness). Each change is one
@@ -36,12 +41,81 @@ struct AllocationLedger {
   // one array per thread inside a pool call. See BucketCapOracle.
   std::atomic<std::int64_t> unleased[kLedgerRows]{};
 
-  void on_leased(std::size_t bytes) noexcept { unleased[row_of(bytes)].fetch_sub(1, std::memory_order_relaxed); }
+
+  // --- Exact counts: what rests, and what may be out of the pool ---------------------------------
+  //
+  // Two more words per row, changed by the harness around every pool call (lease_checks.hpp):
+  //   held    arrays of the row a lease took and whose give_back has not returned yet;
+  //   renting rent calls in flight that may take an array of the row (a request of the row, and,
+  //           for a pool that serves an exhausted bucket from the next, of the row below).
+  // `at_rest[b]` = live - held - renting, one word: at every instant it is at most what the pool
+  // rests in the bucket (partitions and slots), and equal when no call is in flight. An array
+  // counts as live and not held only from the end of the give_back that put it back (after the
+  // put) until the lease that next takes it, and every rent that may pop or allocate one meanwhile
+  // is subtracted from its start to its end, so an array between the pool and a lease is never
+  // counted as resting. Hence `at_rest > cap` proves the pool rests more than its cap at that
+  // instant: exact at quiescence, and while running short of the truth only by the calls mid-way
+  // (a give_back whose array is already back, a rent that has not taken one yet).
+  // `out[b]` = held + renting, one word whose high half counts every increase: a rent that asked
+  // for bucket b and got b + 1 reads it before and after, and the most arrays of b that can have
+  // been out of the pool in between is `count(before) + increases in between` (see
+  // SizeContractOracle::check_fallback).
+  //
+  // Ordering: the instants these arguments speak of are the pool's own (its lock order). Each
+  // change is one read-modify-write of one word, acquire-release in every build but TSan's, so the
+  // word's order is consistent with the pool's happens-before. Under TSan (whose ordered atomics
+  // would be happens-before edges that hide the pool's races) they are relaxed; TSan runs on
+  // x86-64, where a locked read-modify-write is a full barrier and TSan's atomics are calls the
+  // compiler cannot move across the pool's, so the order is the real-time one there too.
+  static constexpr std::memory_order kExactOrder =
+      bufpool::kTsanBuild ? std::memory_order_relaxed : std::memory_order_acq_rel;
+  static constexpr std::memory_order kExactLoad =
+      bufpool::kTsanBuild ? std::memory_order_relaxed : std::memory_order_acquire;
+  static constexpr std::uint64_t kOutBias = std::uint64_t{1} << 31;  // keeps the low half from borrowing
+  static constexpr std::uint64_t kOutIncrease = (std::uint64_t{1} << 32) + 1;
+  std::atomic<std::int64_t> at_rest[kLedgerRows]{};
+  std::atomic<std::uint64_t> out[kLedgerRows];
+
+  static std::int64_t out_count(std::uint64_t word) noexcept {
+    return static_cast<std::int64_t>(word & 0xFFFF'FFFFull) - static_cast<std::int64_t>(kOutBias);
+  }
+  static std::uint32_t out_increases(std::uint64_t word) noexcept { return static_cast<std::uint32_t>(word >> 32); }
+
+  // A rent asking for row `row` starts (`next_too`: it may be served from row + 1). Returns the
+  // `out` word of `row` after this rent entered it.
+  std::uint64_t begin_rent(std::size_t row, bool next_too) noexcept {
+    if (next_too) enter(row + 1);
+    return enter(row);
+  }
+  // The same rent ended, after on_leased of the array it got (if any).
+  void end_rent(std::size_t row, bool next_too) noexcept {
+    leave(row);
+    if (next_too) leave(row + 1);
+  }
+  // A lease takes an array of `bytes` (before the rent that got it ends).
+  void on_leased(std::size_t bytes) noexcept {
+    const std::size_t row = row_of(bytes);
+    unleased[row].fetch_sub(1, std::memory_order_relaxed);
+    enter(row);
+  }
+  // A lease is about to give an array of `bytes` back.
   void on_returning(std::size_t bytes) noexcept { unleased[row_of(bytes)].fetch_add(1, std::memory_order_relaxed); }
+  // The give_back of that array returned normally (it rests, or the pool freed it).
+  void on_returned(std::size_t bytes) noexcept { leave(row_of(bytes)); }
 
   // The ledger row of an array of `bytes`: its bucket, or the over-size row.
   std::size_t row_of(std::size_t bytes) const noexcept;
   std::int64_t live_total() const noexcept;
+
+ private:
+  std::uint64_t enter(std::size_t row) noexcept {
+    at_rest[row].fetch_sub(1, kExactOrder);
+    return out[row].fetch_add(kOutIncrease, kExactOrder) + kOutIncrease;
+  }
+  void leave(std::size_t row) noexcept {
+    out[row].fetch_sub(1, kExactOrder);
+    at_rest[row].fetch_add(1, kExactOrder);
+  }
 };
 
 // State the oracles keep beside each array (see the file comment).

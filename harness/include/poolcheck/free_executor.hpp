@@ -3,8 +3,10 @@
 // under TSan and ASan at thousands of threads.
 //
 // The workers run their programs through ProgramRun (program_run.hpp: the ops, the oracles, the
-// hand-overs; an exit op ends the worker's OS thread and runs the rest on a fresh one); run_supervised (supervised_run.hpp) starts and watches them. While they run, the
-// main thread also samples the bucket cap; after the join, the checks of quiescence.
+// hand-overs; an exit op ends the worker's OS thread and runs the rest on a fresh one);
+// run_supervised (supervised_run.hpp) starts and watches them. While they run, the main thread also
+// samples the bucket cap, and every FreeRunConfig::checkpoint_every ops all of them park for an
+// exact one (quiescent_checkpoints.hpp); after the join, the checks of quiescence.
 //
 // run() must be called from one thread at a time. After RunEnd::stalled, worker threads are
 // still stuck in the pool: the caller must write its report and exit the process without
@@ -16,9 +18,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "poolcheck/program_run.hpp"
+#include "poolcheck/quiescent_checkpoints.hpp"
 #include "poolcheck/supervised_run.hpp"
 
 namespace poolcheck {
@@ -27,6 +31,8 @@ namespace poolcheck {
 struct FreeRunConfig : SupervisorConfig {
   bool stop_on_first_violation = true;
   std::uint64_t chaos_seed = 0;  // chaos delays are drawn from (programs.seed ^ this)
+  // Every this many ops all workers park for an exact cap check (quiescent_checkpoints.hpp); 0: never.
+  std::uint32_t checkpoint_every = kDefaultCheckpointEvery;
 };
 
 template <PoolUnderTest Pool>
@@ -52,7 +58,7 @@ class FreeExecutor {
     const SupervisedEnd end = run_supervised(c->launcher, c->state, n, [cp = c.get()](std::uint32_t i) {
       WorkerContext ctx(i, cp->state.thread_count(), cp->programs.seed, cp->state, cp->limits, cp->logs[i]);
       SeededRandom chaos(cp->programs.seed ^ cp->config.chaos_seed ^ 0xC4A05ull, i);
-      cp->run.run_thread(ctx, cp->programs.threads[i], cp->state, &chaos);
+      cp->run.run_thread(ctx, cp->programs.threads[i], cp->state, &chaos, nullptr, &cp->checkpoints);
     }, supervision);
     if (ended_early(end, c->state, out, t0)) {
       if (out.end == RunEnd::stalled) {
@@ -61,6 +67,7 @@ class FreeExecutor {
       }
       return out;
     }
+    merge_into_log(c->main_log, c->checkpoint_log);
     c->run.finish(main_ctx, n);
     merge_run(out, c->logs, &c->main_log, end.end, c->state.first_violation());
     out.seconds = seconds_since(t0);
@@ -74,8 +81,28 @@ class FreeExecutor {
           config(c),
           state(static_cast<std::uint32_t>(p.threads.size()), p.total_ops()),
           logs(p.threads.size()),
-          run(ref, static_cast<std::uint32_t>(p.threads.size())) {
+          run(ref, static_cast<std::uint32_t>(p.threads.size())),
+          checkpoints(static_cast<std::uint32_t>(p.threads.size()), ref.ledger != nullptr ? c.checkpoint_every : 0,
+                      [this, ref](std::uint32_t op) { check_at_checkpoint(ref, op); }) {
       limits.stop_on_first_violation = c.stop_on_first_violation;
+    }
+    // Runs alone, every worker parked between ops (QuiescentCheckpoints): the ledger's resting
+    // count is what the pool rests, compared with the cap exactly. Workers that finished their
+    // programs may still give back their last leases; that only makes the count lower.
+    void check_at_checkpoint(const PoolRef<Pool>& ref, std::uint32_t op) {
+      ++checkpoint_log.checks[static_cast<std::size_t>(OracleKind::bucket_cap)];
+      const std::uint32_t every = config.checkpoint_every;
+      const std::string when = "at the quiescent checkpoint before op " + std::to_string(op) +
+                               " of every thread still running (no pool call in flight; ops " +
+                               std::to_string(op - every) + " to " + std::to_string(op - 1) +
+                               " of each thread ran since the last check)";
+      if (auto v = BucketCapOracle::check(*ref.ledger, ref.facts.bucket_count,
+                                          ref.facts.resting_cap + ref.facts.slots_per_thread * (state.thread_count() + 1),
+                                          when)) {
+        state.record_first(*v);
+        checkpoint_log.violations.push_back(*v);
+        if (config.stop_on_first_violation) state.request_stop();
+      }
     }
     const ProgramSet programs;
     const FreeRunConfig config;
@@ -83,16 +110,20 @@ class FreeExecutor {
     RunState state;
     std::vector<WorkerLog> logs;
     WorkerLog main_log;
+    WorkerLog checkpoint_log;  // written by the checkpoints' check only (one at a time, workers parked)
     ProgramRun<Pool> run;
+    QuiescentCheckpoints checkpoints;
     ThreadLauncher launcher;  // last: destroyed (joined) first
   };
 
-  // While running: every thread may hold one slot array and have one in flight.
+  // While running, at a sampled instant: the ledger's resting count leaves out the arrays of
+  // calls in flight, so the cap is the resting cap plus one slot per thread that may hold one
+  // (the workers, and this thread from an earlier run on the same pool), with no slack.
   void sample_cap(Context& c, std::uint32_t n) {
     ++c.main_log.checks[static_cast<std::size_t>(OracleKind::bucket_cap)];
     if (auto v = BucketCapOracle::check(*ref_.ledger, ref_.facts.bucket_count,
-                                        ref_.facts.resting_cap + ref_.facts.slots_per_thread * (n + 1), n,
-                                        "while running")) {
+                                        ref_.facts.resting_cap + ref_.facts.slots_per_thread * (n + 1),
+                                        "at a sampled instant while running")) {
       c.state.record_first(*v);
       c.main_log.violations.push_back(*v);
       if (c.config.stop_on_first_violation) c.state.request_stop();

@@ -4,8 +4,15 @@
 //
 // rent_checked: rent (or lease) from the pool, then the size contract (an array that breaks it is
 // given straight back and never touched), the harness's own counts, the ledger, and the array
-// oracles in ArrayOracles order, each on the array's header (counted pools only).
-// give_back_checked: the array oracles' give-back hooks, the ledger, then the pool's give_back.
+// oracles in ArrayOracles order, each on the array's header (counted pools only). A rent the pool
+// served from the next bucket is checked against the ledger: its own bucket must have been
+// exhausted at some instant of the call (SizeContractOracle::check_fallback).
+// give_back_checked: the array oracles' give-back hooks, the ledger, then the pool's give_back,
+// then the ledger again once it returned.
+// The ledger's exact counts (AllocationLedger::at_rest, out) rest on every rent entering the
+// ledger before the pool is called and leaving it after its array is counted as held, and every
+// give_back leaving "held" only after the pool's call returned: a path that rents or gives back
+// around these functions must keep that order, or the cap and fallback checks lose soundness.
 // Exclusivity is the caller's check before give_back: programs verify their tag pattern, a
 // CheckedBuffer its shadow copy.
 //
@@ -127,6 +134,41 @@ std::optional<std::string> empty_lease_problem(const bufpool::Lease<T>& lease) {
 }
 
 namespace detail {
+// The ledger's side of one rent call (AllocationLedger::begin_rent/end_rent): entered before the
+// pool is called, left on every way out after the lease (if any) counted as held.
+class RentInLedger {
+ public:
+  RentInLedger(AllocationLedger* ledger, const PoolFacts& facts, std::size_t n)
+      : ledger_(ledger), row_(n > facts.largest_bucket ? kLedgerRows - 1 : bufpool::bucket_index(n == 0 ? 1 : n)) {
+    if (ledger_ == nullptr || n == 0) {
+      ledger_ = nullptr;
+      return;
+    }
+    next_too_ = facts.may_serve_next_bucket && row_ + 1 < facts.bucket_count;
+    out_before_ = ledger_->begin_rent(row_, next_too_);
+  }
+  ~RentInLedger() {
+    if (ledger_ != nullptr) ledger_->end_rent(row_, next_too_);
+  }
+  RentInLedger(const RentInLedger&) = delete;
+  RentInLedger& operator=(const RentInLedger&) = delete;
+
+  // The most arrays of the requested bucket out of the pool at any instant since this rent began
+  // (this rent included): the count then, plus every increase since (AllocationLedger::out).
+  std::int64_t most_out_so_far() const noexcept {
+    const std::uint64_t now = ledger_->out[row_].load(AllocationLedger::kExactLoad);
+    const std::uint32_t increases =
+        AllocationLedger::out_increases(now) - AllocationLedger::out_increases(out_before_);
+    return AllocationLedger::out_count(out_before_) + increases;
+  }
+
+ private:
+  AllocationLedger* ledger_;
+  std::size_t row_;
+  bool next_too_ = false;
+  std::uint64_t out_before_ = 0;
+};
+
 // Gives back an array the harness must not use, without checks or counts.
 template <PoolUnderTest Pool>
 void give_back_unchecked(Pool& pool, CheckedLease<typename Pool::value_type>& l) noexcept {
@@ -151,6 +193,7 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
                                                                     bool lease_clears = false) {
   using T = typename Pool::value_type;
   CheckedLease<T> l;
+  const detail::RentInLedger in_ledger(ref.ledger, ref.facts, n);
   try {
     if constexpr (LeasingPool<Pool>) {
       if (via == RentVia::lease) {
@@ -198,6 +241,14 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
     }
   }
   if (size == 0) return std::nullopt;
+  if (counted && ref.facts.may_serve_next_bucket && n <= ref.facts.largest_bucket &&
+      size > bufpool::bucket_capacity(bufpool::bucket_index(n))) {
+    ctx.count_check(OracleKind::size_contract);
+    if (auto v = SizeContractOracle::check_fallback(tag, n, size, in_ledger.most_out_so_far(), ref.facts.resting_cap)) {
+      v->array = l.span.data();
+      ctx.report(*v);
+    }
+  }
   WorkerLog& log = ctx.log();
   ++log.rents;
   ++log.rents_by_bucket[n > ref.facts.largest_bucket ? kLedgerRows - 1 : bufpool::bucket_index(n)];
@@ -233,6 +284,8 @@ void give_back_checked(WorkerContext& ctx, const PoolRef<Pool>& ref, CheckedLeas
     } else {
       ref.pool->give_back(l.span, clear);
     }
+    // Only a give_back that returned normally took the array: one that threw leaves it out.
+    if (ref.ledger != nullptr && l.alloc_bytes != 0) ref.ledger->on_returned(l.alloc_bytes);
     ++ctx.log().give_backs;
   } catch (const std::exception& e) {
     ctx.report(Violation{OracleKind::pool_error, l.record.tag.to_string() + ": give_back threw " + e.what(),

@@ -2,6 +2,8 @@
 // Worker-local (never shared while live); handed to another thread only through a hand-over.
 #pragma once
 
+#include <algorithm>
+
 #include <cstddef>
 #include <span>
 #include <utility>
@@ -36,6 +38,12 @@ struct LeaseRecord {
   std::size_t capacity = 0;      // elements
   WrittenRanges written;
 };
+
+// The bytes of r's array its holder may read (what every report describes bytes from: under ASan a
+// lease's slack traps, so a word that straddles the requested length is described in part).
+inline std::span<const std::byte> readable_part(const LeaseRecord& r) noexcept {
+  return std::span<const std::byte>(r.bytes).first(std::min(r.readable_bytes, r.bytes.size()));
+}
 
 // A finding of `kind` by the lease `r` about its own array (lease, array and bucket filled in).
 Violation finding_in(OracleKind kind, const LeaseRecord& r);

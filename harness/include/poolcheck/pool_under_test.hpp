@@ -74,7 +74,8 @@ struct PoolFacts {
   // Extra arrays each thread may keep resting in its own slot per bucket (shared: 1).
   std::size_t slots_per_thread = 0;
   bool counted = false;  // arrays come from the harness's CountingAllocator
-  // The locked flavour serves an exhausted bucket from the next larger one (.NET's rule).
+  // The locked flavour serves an exhausted bucket from the next larger one (.NET's rule): one
+  // whose quota of `resting_cap` arrays is all out of the pool (leased or mid-call).
   bool may_serve_next_bucket = false;
 };
 

@@ -43,6 +43,7 @@
 #include "poolcheck/oracles/dirty_read_oracle.hpp"
 #include "poolcheck/oracles/exclusivity_oracle.hpp"
 #include "poolcheck/program.hpp"
+#include "poolcheck/quiescent_checkpoints.hpp"
 #include "poolcheck/run_outcome.hpp"
 #include "poolcheck/run_state.hpp"
 #include "poolcheck/seeded_random.hpp"
@@ -93,9 +94,11 @@ class ProgramRun {
   // if set, is called between ops and between the closing give_backs, where no pool frame is on
   // the stack: the deterministic executor's Schedule::checkpoint, which may throw to unwind the
   // thread after the schedule aborted (never from inside the pool, whose paths may be noexcept).
+  // `quiescent`, if set, parks this thread at the free-running executor's quiescent checkpoints
+  // between ops (quiescent_checkpoints.hpp); it leaves them before its closing give_backs.
   void run_thread(WorkerContext& ctx, const ThreadProgram& program, RunState& state, SeededRandom* chaos,
-                  void (*checkpoint)() = nullptr) {
-    Worker{*this, ctx, program, state, chaos, checkpoint, {}, 0, false, {}}.run();
+                  void (*checkpoint)() = nullptr, QuiescentCheckpoints* quiescent = nullptr) {
+    Worker{*this, ctx, program, state, chaos, checkpoint, quiescent, {}, 0, false, {}}.run();
   }
 
   // At quiescence, on the calling thread: leases still in mailboxes come back, then the exact cap
@@ -106,7 +109,7 @@ class ProgramRun {
       ctx.count_check(OracleKind::bucket_cap);
       // This thread may keep one array per bucket in its own slot.
       if (auto v = BucketCapOracle::check(*ref_.ledger, ref_.facts.bucket_count,
-                                          ref_.facts.resting_cap + ref_.facts.slots_per_thread, 0, "at quiescence")) {
+                                          ref_.facts.resting_cap + ref_.facts.slots_per_thread, "at quiescence")) {
         ctx.log().violations.push_back(*v);
       }
     }
@@ -122,6 +125,7 @@ class ProgramRun {
     RunState& state;
     SeededRandom* chaos;
     void (*checkpoint)();
+    QuiescentCheckpoints* quiescent;
     std::array<std::optional<Lease>, kLeasesPerThread> leases{};
     std::uint32_t next = 0;      // the next op of the program to run
     bool fresh_threads = false;  // exit ops hand the rest of the program to a fresh OS thread
@@ -157,9 +161,25 @@ class ProgramRun {
       state.on_start(ctx.index());
       fresh_threads = run_.fresh_threads_ &&
                       std::any_of(program.ops.begin(), program.ops.end(), [](const Op& op) { return op.kind == OpKind::exit; });
+      // Leaves the quiescent checkpoints once: after the last op (run_part), or on the way out of
+      // an exception. A program split by exit ops stays in them across its threads.
+      struct LeaveCheckpoints {
+        Worker* w;
+        ~LeaveCheckpoints() { w->leave_quiescent(); }
+      } leave_checkpoints{this};
       bool more = true;
       while (more) more = fresh_threads ? run_part_on_fresh_thread() : run_part();
       state.on_finish(ctx.index());
+    }
+
+    // A lease op's give_back of an array of `bytes` returned: the ledger's side after the pool's
+    // call, as give_back_checked does (see lease_checks.hpp).
+    void returned(std::size_t bytes) noexcept {
+      if (run_.ref_.ledger != nullptr && bytes != 0) run_.ref_.ledger->on_returned(bytes);
+    }
+
+    void leave_quiescent() {
+      if (quiescent != nullptr) std::exchange(quiescent, nullptr)->leave();
     }
 
     // One part of the program on a thread of its own, joined (thread-locals destroyed) before the
@@ -199,6 +219,7 @@ class ProgramRun {
     bool run_part() {
       const std::uint32_t index = ctx.index();
       while (next < program.ops.size()) {
+        if (quiescent != nullptr) quiescent->before_op(next);
         checkpoint_here();
         if (state.stop_requested()) break;
         const std::uint32_t i = next++;
@@ -210,6 +231,7 @@ class ProgramRun {
         if (op.delay != 0 && chaos != nullptr) detail::chaos(op.delay, *chaos);
         if (op.kind == OpKind::exit && fresh_threads) return true;
       }
+      leave_quiescent();
       for (auto& l : leases) {
         checkpoint_here();
         if (l) run_.give_back(ctx, std::move(*l), false, "at the end of its program");
@@ -474,8 +496,12 @@ class ProgramRun {
             before_give_back(run_.ref_, *B, B->lease->clears_on_give_back());
           }
           const bool gives_back = B->lease->data() != nullptr;
+          const std::size_t returning_bytes = gives_back ? B->alloc_bytes : 0;
           *B->lease = std::move(*A->lease);
-          if (gives_back) ++ctx.log().give_backs;
+          if (gives_back) {
+            returned(returning_bytes);
+            ++ctx.log().give_backs;
+          }
           take_fields(*B, *A);
           expect_empty(*A->lease, "the moved-from lease");
           A.reset();
@@ -502,6 +528,7 @@ class ProgramRun {
           run_.check_exclusive(ctx, *A, "before reset()");
           before_give_back(run_.ref_, *A, A->lease->clears_on_give_back());
           A->lease->reset();
+          returned(A->alloc_bytes);
           ++ctx.log().give_backs;
           expect_empty(*A->lease, "a reset lease");
           A->lease->reset();  // safe twice: nothing more goes back

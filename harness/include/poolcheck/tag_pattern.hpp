@@ -40,6 +40,7 @@ struct DecodedWord {
   Tag tag;                       // when kind == tag
   std::uint32_t word_index = 0;  // low 16 bits of the word's index in its writer's array
   std::uint64_t raw = 0;         // the word as read (memory order of its bytes)
+  std::uint8_t length = 8;       // bytes of it that lie in the array (fewer at a short tail)
 };
 
 // The 64-bit word lease `tag` writes at word index `index`.
@@ -55,8 +56,9 @@ void write_pattern(std::span<std::byte> array, std::size_t begin, std::size_t en
 std::optional<std::size_t> find_mismatch(std::span<const std::byte> array, std::size_t begin, std::size_t end,
                                          Tag tag) noexcept;
 
-// The aligned word of `array` that contains byte `offset`, decoded (the whole word lies in the array:
-// arrays are multiples of 16 bytes; a shorter tail decodes as unknown).
+// The aligned word of `array` that contains byte `offset`, decoded. Only bytes inside `array` are
+// read: a word cut short by the end (a lease's readable part under ASan ends at its requested
+// length) keeps the bytes that are there, in `raw` and `length`, and decodes as unknown.
 DecodedWord decode_at(std::span<const std::byte> array, std::size_t offset) noexcept;
 
 // "bytes of lease 9 of thread 12", "zeros", "the pool's poison (0xCB)", or for a word

@@ -29,6 +29,8 @@ struct WorkerLog {
   std::size_t peak_live_bytes = 0;           // workloads: most bytes this thread held at once
 };
 
+// Adds `from` into `into` (violations, checks and counts), for a log that ends up merged as one.
+void merge_into_log(WorkerLog& into, const WorkerLog& from);
 // Adds `log` into `out` (sums, and maxima for the hold time and the peak).
 void merge_into(RunOutcome& out, const WorkerLog& log);
 // Merges every worker's log, then the supervising thread's (`main_log`, may be null), into `out`

@@ -5,18 +5,18 @@
 namespace poolcheck {
 
 std::optional<Violation> BucketCapOracle::check(const AllocationLedger& ledger, std::size_t bucket_count,
-                                                std::size_t cap_per_bucket, std::size_t in_flight_bound,
-                                                const char* when) {
+                                                std::size_t cap_per_bucket, const std::string& when) {
   for (std::size_t b = 0; b < bucket_count && b < kLedgerRows - 1; ++b) {
-    const std::int64_t unleased = ledger.unleased[b].load(std::memory_order_relaxed);
-    if (unleased <= static_cast<std::int64_t>(cap_per_bucket + in_flight_bound)) continue;
+    const std::int64_t resting = ledger.at_rest[b].load(AllocationLedger::kExactLoad);
+    if (resting <= static_cast<std::int64_t>(cap_per_bucket)) continue;
     Violation v;
     v.oracle = OracleKind::bucket_cap;
     v.capacity = bufpool::bucket_capacity(b);
-    v.what = "the pool keeps at least " + std::to_string(unleased - static_cast<std::int64_t>(in_flight_bound)) +
-             " arrays of " + std::to_string(v.capacity) + " elements that no lease holds " + when +
-             " (counted by the harness's allocator: resting, or lost without being freed); the bucket's cap is " +
-             std::to_string(cap_per_bucket);
+    v.what = "the pool rests at least " + std::to_string(resting) + " arrays of " + std::to_string(v.capacity) +
+             " elements (bucket " + std::to_string(b) + ") " + when + "; the bucket's cap is " +
+             std::to_string(cap_per_bucket) +
+             " (counted by the harness's allocator: arrays allocated that no lease holds and no rent or give_back "
+             "in flight may be moving)";
     return v;
   }
   return std::nullopt;

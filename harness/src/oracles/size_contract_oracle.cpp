@@ -1,5 +1,6 @@
 #include "poolcheck/oracles/size_contract_oracle.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace poolcheck {
@@ -50,6 +51,22 @@ std::optional<Violation> SizeContractOracle::check_rent(Tag tag, std::size_t req
     return v;
   }
   return std::nullopt;
+}
+
+std::optional<Violation> SizeContractOracle::check_fallback(Tag tag, std::size_t requested, std::size_t size,
+                                                           std::int64_t most_out, std::size_t quota) {
+  // This rent counts in most_out but took nothing from the requested bucket (it was refused there).
+  const std::int64_t others = most_out - 1;
+  if (others >= static_cast<std::int64_t>(quota)) return std::nullopt;
+  Violation v;
+  v.oracle = OracleKind::size_contract;
+  v.lease = tag;
+  v.capacity = size;
+  v.what = tag.to_string() + " asked for " + std::to_string(requested) + " elements and got " + std::to_string(size) +
+           " (the next bucket's), but at most " + std::to_string(std::max<std::int64_t>(others, 0)) +
+           " arrays of the requested bucket can have been out of the pool during that rent, fewer than its quota of " +
+           std::to_string(quota) + ": the bucket was not exhausted";
+  return v;
 }
 
 }  // namespace poolcheck

@@ -34,7 +34,7 @@ Violation stale_access_violation(Tag tag, const void* array, std::size_t capacit
 Violation changed_violation(const LeaseRecord& r, std::size_t offset, std::byte wrote, const char* when) {
   Violation v = finding_in(OracleKind::exclusivity, r);
   name_writer_at(v, r, offset);
-  const DecodedWord found = decode_at(r.bytes, offset);
+  const DecodedWord found = decode_at(readable_part(r), offset);
   char bytes[64];
   std::snprintf(bytes, sizeof bytes, "0x%02x, now 0x%02x", static_cast<unsigned>(wrote),
                 static_cast<unsigned>(r.bytes[offset]));

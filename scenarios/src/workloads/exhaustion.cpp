@@ -98,7 +98,7 @@ RunOutcome exhaustion(const WorkloadParams& p, CountedPool<Pool>& counted) {
 
 RunOutcome run_exhaustion(const WorkloadParams& p) {
   // The recovery probe: one rent and give_back of its own after a clean run.
-  return run_single_pool<std::byte>(p, [&](auto& counted) { return exhaustion(p, counted); }, HarnessCounts{1, 1});
+  return run_single_pool<std::byte>(p, [&](auto& counted) { return exhaustion(p, counted); }, HarnessCounts{1, 1, std::nullopt});
 }
 
 }  // namespace poolcheck

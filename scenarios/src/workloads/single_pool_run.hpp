@@ -21,8 +21,15 @@ RunOutcome run_single_pool(const WorkloadParams& p, Workload&& workload, Harness
     CountedPool<Pool> counted(p.pools);
     RunOutcome out = workload(counted);
     add_pool_note(out, counted.pool().stats());
-    counted.finish(out,
-                   HarnessCounts{out.rents + outside_harness.rents, out.give_backs + outside_harness.give_backs});
+    HarnessCounts counts{out.rents + outside_harness.rents, out.give_backs + outside_harness.give_backs, std::nullopt};
+    // Per bucket only when every rent is known by bucket (the outside ones too, or there are none).
+    if (outside_harness.rents == 0 || outside_harness.rents_by_bucket) {
+      counts.rents_by_bucket = out.rents_by_bucket;
+      if (outside_harness.rents_by_bucket) {
+        for (std::size_t b = 0; b < kLedgerRows; ++b) (*counts.rents_by_bucket)[b] += (*outside_harness.rents_by_bucket)[b];
+      }
+    }
+    counted.finish(out, counts);
     return out;
   });
 }

@@ -1,6 +1,6 @@
 // Size contract: what rent returned fits what was asked. capacity >= requested; a request within
 // the buckets gets exactly its bucket's capacity (or the next bucket's, for pools that fall back to
-// it when a bucket is exhausted); rent(0) is empty; an over-size request gets exactly
+// it when a bucket is exhausted, and only when the harness's counts allow that it was); rent(0) is empty; an over-size request gets exactly
 // its size; and the span lies inside one allocation of the harness's allocator (so a pool that
 // files an array in the wrong bucket is caught before anyone writes past the real array).
 // Stateless; thread-safe.
@@ -23,6 +23,14 @@ struct SizeContractOracle {
                                              std::size_t element_size, std::size_t largest_bucket,
                                              bool may_serve_next_bucket, const ArrayHeader* header,
                                              bool counted);
+
+  // A rent of `requested` elements got the next bucket's array (allowed by check_rent for a pool
+  // that serves an exhausted bucket from the next one). `most_out`: the most arrays of the
+  // requested bucket that leases held or rents in flight could have taken at any instant during
+  // this rent, counting this rent itself (AllocationLedger::out). The pool may fall back only when
+  // `quota` of the bucket's arrays were out; fewer proves it rounded up a request it could serve.
+  static std::optional<Violation> check_fallback(Tag tag, std::size_t requested, std::size_t size,
+                                                 std::int64_t most_out, std::size_t quota);
 };
 
 }  // namespace poolcheck

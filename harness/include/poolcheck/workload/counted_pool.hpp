@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,10 +32,17 @@ namespace poolcheck {
 struct HarnessCounts {
   std::uint64_t rents = 0;
   std::uint64_t give_backs = 0;
+  // The same rents by the bucket they asked for (last: over-size), when every rent was counted so.
+  std::optional<std::array<std::uint64_t, kLedgerRows>> rents_by_bucket;
 };
 
-// The pool's own statistics must agree with what its allocator saw and with its caps, and, when
-// the harness counted the pool's rents and give_backs itself (`harness`), with those counts.
+// At quiescence (no call in flight, every lease given back), the pool's own statistics must agree
+// with what its allocator saw and with its caps, and, when the harness counted the pool's rents
+// and give_backs itself (`harness`), with those counts: the totals and every per-bucket figure
+// (rents, fresh arrays, drops, arrays resting in the shared stacks and slots together, over-size
+// rents, and drops plus trimmed against the arrays freed). The ledger must count only arrays the
+// pool allocated for rents: an array the harness makes itself (say, a foreign array a misuse op
+// gives back) belongs on a ledger of its own, or the per-bucket figures cannot match.
 std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::optional<HarnessCounts> harness,
                                           const AllocationLedger& ledger);
 

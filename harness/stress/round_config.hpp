@@ -1,0 +1,33 @@
+// The pool configuration each round runs with. Cap, fallback and reuse (ABA-style) bugs surface
+// when a bucket fills and its arrays change hands often; with the default configuration (50 arrays
+// per bucket, or a partition of 32 per core, across 17 or more buckets) a round seldom fills one.
+// So unless a flag pins the configuration (Pins::config), rounds draw theirs from their own seed:
+//
+// | run                  | configuration                                                            |
+// |----------------------|--------------------------------------------------------------------------|
+// | free-running round   | half the rounds: the settings' own; the other half tight: locked 1-2     |
+// |                      | arrays per bucket, shared 1 partition of 1-2 arrays; rents up to 16, 64, |
+// |                      | 256 or 4096 elements (few buckets, small arrays)                          |
+// | deterministic program| always tight, sized to its few threads: locked 1-2 per bucket, shared    |
+// |                      | 1-2 partitions of 1-2 arrays; rents up to 64, 256 or 4096 elements        |
+//
+// A seed fixes the draw, and the round's replay line names the configuration it ran with (every
+// pool flag written out), so a replay pins it.
+#pragma once
+
+#include <cstdint>
+
+#include "stress_settings.hpp"
+
+namespace poolcheck {
+
+// The configuration of a free-running round with seed `round_seed`.
+PoolSettings free_round_config(const StressSettings& s, std::uint64_t round_seed) noexcept;
+// The configuration a deterministic search runs program `program_seed` with.
+PoolSettings det_program_config(const StressSettings& s, std::uint64_t program_seed) noexcept;
+// The settings with `config` as their pool options (what the round runs and its replay line names).
+StressSettings with_config(const StressSettings& s, const PoolSettings& config);
+// Whether `config` is tight for the settings' pool: at most 4 arrays kept per bucket pool-wide.
+bool is_tight(const StressSettings& s, const PoolSettings& config) noexcept;
+
+}  // namespace poolcheck
