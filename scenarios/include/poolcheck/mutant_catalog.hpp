@@ -115,7 +115,7 @@ inline constexpr std::array kMutants = {
            kBoth, stats, {bucket_cap}, false, "the cap first where no stats op reads the pool while busy",
            "small-buffers"},
     Mutant{"trim-unlocked", Fault::trim_unlocked, "trim() walks the partitions without their locks", kShared,
-           size_contract, {bucket_cap, aliasing, accounting, exclusivity}, true},
+           size_contract, {stats, bucket_cap, aliasing, accounting, exclusivity}, true},
     Mutant{"trim-frees-slots", Fault::trim_frees_other_slots,
            "trim(high) frees other threads' slot arrays itself while their owners use them", kShared,
            size_contract, {stats, aliasing, accounting, exclusivity}, false},
