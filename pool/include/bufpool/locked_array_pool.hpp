@@ -11,6 +11,7 @@
 // is destroyed must not be given back to it.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -108,7 +109,11 @@ class LockedArrayPool {
 
   std::span<T> rent_impl(std::size_t length, bool exact) {
     if (length == 0) return {};
-    const std::size_t b = internal::bucket_index(length);
+    // The round_up_exact mutant writes the bucket of n without the "- 1": an exact capacity rounds
+    // up to the next bucket.
+    const std::size_t b = testing::has_fault<Policy>(testing::Fault::round_up_exact)
+                              ? static_cast<std::size_t>(std::bit_width(length | (internal::kMinBucketLength - 1))) - 4
+                              : internal::bucket_index(length);
     if (b >= bucket_count_) return internal::rent_oversize(storage_, oversize_, length);
     if constexpr (testing::has_fault<Policy>(testing::Fault::racy_stats)) ++racy_rents_;  // mutant: a plain shared counter
 
@@ -124,10 +129,12 @@ class LockedArrayPool {
     // every failure below undoes that count before rethrowing.
     try {
       if (!taken.granted) {
-        // Both buckets exhausted: a fresh array of the original bucket's size (.NET's rule).
+        // Both buckets exhausted: a fresh array of the original bucket's size (.NET's rule). The
+        // fresh_wrong_bucket mutant counts it in the bucket tried last (the next one up).
+        const std::size_t counted_in = testing::has_fault<Policy>(testing::Fault::fresh_wrong_bucket) ? served : b;
         served = b;
         array = storage_.allocate(buckets_[b].capacity());
-        buckets_[b].count_overflow_fresh();
+        buckets_[counted_in].count_overflow_fresh();
       } else if (array == nullptr) {
         try {
           array = storage_.allocate(buckets_[served].capacity());

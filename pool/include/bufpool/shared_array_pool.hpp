@@ -118,6 +118,12 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
     const std::size_t freed = free_partitions(older_than);
     trimmed_.fetch_add(freed, std::memory_order_relaxed);
     if (pressure == TrimPressure::high) {
+      if constexpr (testing::has_fault<Policy>(testing::Fault::trim_frees_other_slots)) {
+        // The mutant: empties every thread's slots from here, under the registry lock, as the
+        // destructor does; but their owners are running and use their slots without a lock.
+        registry_->for_each([this](Cache& cache) { free_slots(cache, /*count_as_trimmed=*/true); });
+        return freed;
+      }
       // A fresh key makes every thread's fast entry miss once; each then frees its own slots in
       // cache_slow. Relaxed: owners see it eventually, and no data rides on it.
       fast_key_.store(internal::next_pool_id(), std::memory_order_relaxed);
@@ -245,6 +251,7 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
   [[gnu::noinline]] void push_or_free(std::size_t b, T* array, Cache* cache) noexcept {
     if (stacks_[b].try_push(start_partition(), array, internal::coarse_now())) return;
     storage_.free(array, internal::bucket_capacity(b));
+    if constexpr (testing::has_fault<Policy>(testing::Fault::drops_uncounted)) return;  // mutant: the drop goes uncounted
     count(cache != nullptr ? cache->counters.drops[b] : orphan_.drops[b], cache != nullptr);
   }
 
@@ -287,6 +294,11 @@ class SharedArrayPool final : private internal::CacheOwner<T, Policy> {
       if (array == nullptr) continue;
       cache.slots[b].store(nullptr, std::memory_order_relaxed);
       Counters::bump(cache.counters.slot_leaves);
+      if constexpr (testing::has_fault<Policy>(testing::Fault::exit_leaks_when_full)) {
+        // The mutant: pushes the array down and forgets the case where every partition is full.
+        (void)stacks_[b].try_push(start_partition(), array, internal::coarse_now());
+        continue;
+      }
       push_or_free(b, array, &cache);
     }
   }

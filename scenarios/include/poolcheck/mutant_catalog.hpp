@@ -95,6 +95,57 @@ inline constexpr std::array kMutants = {
            leakage, {}, false, {}, "clear-sensitive"},
     Mutant{"racy-stats", Fault::racy_stats, "a statistics counter is a plain shared integer", kBoth, std::nullopt,
            {}, true},
+    // The parts of the API beyond rent and give_back: trim, misuse, leases, thread exit, the
+    // next-bucket fallback, statistics; and the check-then-act cap race. What each needs to be
+    // seen: cap-check-race, a cap checked exactly (at quiescence or a quiescent checkpoint: the
+    // running check allows cap + threads) and caps small enough to fill, with give_backs crowding
+    // into few buckets (small-buffers: at the self-test's 64 threads and cap 4, mixed missed it in
+    // 12 s, small-buffers caught it in 0.1 to 4 s over seeds 1 to 4); trim-*, trim ops while
+    // other threads rent, give back and hold slots; oversize-kept, the largest bucket rented often
+    // and arrays above it counted as over-size at quiescence; foreign-size-accepted and
+    // empty-span-throws, misuse ops; lease-whole-capacity, span().size() == n checked at every
+    // lease; exit-*, threads that exit holding slots (every worker does at the end of a round; a
+    // lost array is unleased, so the cap sees it before accounting does); round-up-exact, a rent
+    // that rounds up twice (its next bucket exhausted), or at once the next bucket allowed only
+    // when the requested one is exhausted; fresh-wrong-bucket and drops-uncounted, per-bucket
+    // statistics and drops checked against the ledger's allocations and frees at quiescence.
+    Mutant{"cap-check-race", Fault::cap_check_race,
+           "the cap is checked apart from the push (a count read before locking; check, unlock, re-lock): "
+           "concurrent give_backs push past it",
+           kBoth, stats, {bucket_cap}, false, "the cap first where no stats op reads the pool while busy",
+           "small-buffers"},
+    Mutant{"trim-unlocked", Fault::trim_unlocked, "trim() walks the partitions without their locks", kShared,
+           size_contract, {stats, bucket_cap, aliasing, accounting, exclusivity}, true},
+    Mutant{"trim-frees-slots", Fault::trim_frees_other_slots,
+           "trim(high) frees other threads' slot arrays itself while their owners use them", kShared,
+           size_contract, {stats, aliasing, accounting, exclusivity}, false},
+    Mutant{"foreign-size-accepted", Fault::foreign_size_accepted,
+           "give_back of a span that is not a bucket capacity is filed by the bucket its size rounds up to", kBoth,
+           size_contract, {aliasing}, false},
+    Mutant{"empty-span-throws", Fault::empty_span_throws, "give_back of an empty span throws std::invalid_argument",
+           kBoth, pool_error, {}, false},
+    Mutant{"oversize-kept", Fault::oversize_kept,
+           "give_back of an over-size array files it in the largest bucket instead of freeing it", kLocked, stats,
+           {size_contract, accounting}, false, {}, "large-buffers"},
+    Mutant{"lease-whole-capacity", Fault::lease_whole_capacity,
+           "lease(n).span() is the whole bucket capacity, not n elements", kBoth, size_contract, {}, false,
+           "asan: use-after-poison once the span is written"},
+    Mutant{"exit-leaks-when-full", Fault::exit_leaks_when_full,
+           "an exiting thread's slot array that no partition takes is neither kept nor freed", kShared, bucket_cap,
+           {accounting}, false},
+    Mutant{"exit-counters-early", Fault::exit_counters_early,
+           "an exiting thread's counters are retired before its slots are absorbed: those give_backs go uncounted",
+           kShared, stats, {}, false},
+    Mutant{"round-up-exact", Fault::round_up_exact,
+           "rent(n) of an exact bucket capacity is served by the next bucket up (bucket math without the - 1)",
+           kLocked, size_contract, {stats}, false},
+    Mutant{"fresh-wrong-bucket", Fault::fresh_wrong_bucket,
+           "a fresh array for an exhausted bucket pair is counted in the larger bucket's statistics", kLocked, stats,
+           {}, false},
+    Mutant{"oversize-uncounted", Fault::oversize_uncounted, "over-size rents are not counted in stats()", kLocked,
+           stats, {}, false},
+    Mutant{"drops-uncounted", Fault::drops_uncounted,
+           "arrays freed because their bucket was full are not counted as drops", kBoth, stats, {}, false},
 };
 }  // namespace mutant_rows
 using mutant_rows::kMutants;

@@ -80,23 +80,27 @@ class LockedBucket {
 
   // Offers `array` back. Returns false when the bucket is full: the caller frees the array.
   bool put(T* array) {
+    if constexpr (testing::has_fault<Policy>(testing::Fault::cap_check_race)) {
+      // The cap_check_race mutant: the quota is checked under one lock and the array pushed under
+      // another, so two give_backs that both saw room both push.
+      {
+        Lock lock(mu_);
+        ++give_backs_;
+        if (outstanding_ == 0) {
+          count_drop();
+          return false;
+        }
+      }
+      Lock lock(mu_);
+      return push_locked(array);
+    }
     Lock lock(mu_);
     ++give_backs_;
     if (outstanding_ == 0 && !testing::has_fault<Policy>(testing::Fault::ignore_cap)) {
-      ++drops_;
+      count_drop();
       return false;
     }
-    if (outstanding_ > 0) --outstanding_;
-    race_window<Policy>();
-    resting_.push_back(array);
-    if constexpr (testing::has_fault<Policy>(testing::Fault::double_push)) {
-      if (outstanding_ > 0) {
-        --outstanding_;
-        resting_.push_back(array);
-      }
-    }
-    if (resting_.size() > high_water_) high_water_ = resting_.size();
-    return true;
+    return push_locked(array);
   }
 
   // Adds this bucket's figures to `pool` and returns its BucketStats.
@@ -129,6 +133,26 @@ class LockedBucket {
   std::size_t capacity() const noexcept { return capacity_; }
 
  private:
+  // put()'s second half: the bucket has room (or a fault ignores that it has none).
+  bool push_locked(T* array) BUFPOOL_REQUIRES(mu_) {
+    if (outstanding_ > 0) --outstanding_;
+    race_window<Policy>();
+    resting_.push_back(array);
+    if constexpr (testing::has_fault<Policy>(testing::Fault::double_push)) {
+      if (outstanding_ > 0) {
+        --outstanding_;
+        resting_.push_back(array);
+      }
+    }
+    if (resting_.size() > high_water_) high_water_ = resting_.size();
+    return true;
+  }
+
+  // The drops_uncounted mutant frees the array without counting it.
+  void count_drop() BUFPOOL_REQUIRES(mu_) {
+    if constexpr (!testing::has_fault<Policy>(testing::Fault::drops_uncounted)) ++drops_;
+  }
+
   mutable AnnotatedMutex<RawMutex> mu_;
   std::vector<T*> resting_ BUFPOOL_GUARDED_BY(mu_);
   std::size_t outstanding_ BUFPOOL_GUARDED_BY(mu_) = 0;

@@ -88,7 +88,12 @@ class PerCoreStacks {
   bool try_push(std::size_t start, T* array, SteadyTime now) {
     for (std::size_t i = 0; i < partition_count_; ++i) {
       Partition& p = partitions_[(start + i) % partition_count_];
-      constexpr bool kCapped = !testing::has_fault<Policy>(testing::Fault::ignore_cap);
+      // The cap_check_race mutant skips a full partition by its count mirror, read before locking
+      // (to save the lock of a full partition), and does not look again under the lock: two pushes
+      // that both saw room both push.
+      constexpr bool kRacyCheck = testing::has_fault<Policy>(testing::Fault::cap_check_race);
+      constexpr bool kCapped = !testing::has_fault<Policy>(testing::Fault::ignore_cap) && !kRacyCheck;
+      if (kRacyCheck && p.resting.load(std::memory_order_relaxed) >= cap_) continue;
       Lock lock(p.mu);
       if (kCapped && p.count >= cap_) continue;
       if (!p.reserve(cap_)) return false;
@@ -109,12 +114,16 @@ class PerCoreStacks {
 
   // Frees resting arrays pushed before `older_than` (all of them with SteadyTime::max()).
   // Returns how many were freed. Never frees while another partition's lock is held.
+  // The trim_unlocked mutant takes no partition lock here (trim as a maintenance call, assumed to
+  // run while the pool is idle); race_window() is where a schedule interleaves it.
   template <class FreeFn>
   std::size_t trim(SteadyTime older_than, FreeFn&& free_array) {
+    using TrimLock = MutexLock<RawMutex, !testing::has_fault<Policy>(testing::Fault::no_lock) &&
+                                             !testing::has_fault<Policy>(testing::Fault::trim_unlocked)>;
     std::size_t freed = 0;
     for (std::size_t i = 0; i < partition_count_; ++i) {
       Partition& p = partitions_[i];
-      Lock lock(p.mu);
+      TrimLock lock(p.mu);
       std::size_t kept = 0;
       for (std::size_t e = 0; e < p.count; ++e) {
         if (p.entries[e].pushed < older_than) {
@@ -124,6 +133,7 @@ class PerCoreStacks {
           p.entries[kept++] = p.entries[e];
         }
       }
+      race_window<Policy>();
       p.set_count(kept);
     }
     return freed;

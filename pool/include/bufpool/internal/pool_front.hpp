@@ -51,7 +51,8 @@ std::span<T> rent_oversize(ArrayStorage<T, Policy>& storage, OversizeCounters<Po
     storage.free(array, length);
     throw;
   }
-  counters.rents.fetch_add(1, std::memory_order_relaxed);
+  // The oversize_uncounted mutant: "not pooled, nothing to count".
+  if constexpr (!testing::has_fault<Policy>(testing::Fault::oversize_uncounted)) counters.rents.fetch_add(1, std::memory_order_relaxed);
   return {array, length};
 }
 
@@ -74,7 +75,8 @@ inline constexpr std::size_t kNotPooled = ~std::size_t{0};
 template <class T, class Policy>
 [[gnu::noinline, gnu::cold]] void give_back_unusual(ArrayStorage<T, Policy>& storage, OversizeCounters<Policy>& oversize,
                                                    std::span<T> array, bool clear_array, std::size_t largest_bucket) {
-  if (array.empty()) return;
+  // The empty_span_throws mutant forgets that an empty span is no size at all: it throws below.
+  if (array.empty() && !testing::has_fault<Policy>(testing::Fault::empty_span_throws)) return;
   if (array.size() > largest_bucket) {
     give_back_oversize(storage, oversize, array, clear_array);
     return;
@@ -94,9 +96,17 @@ template <class T, class Policy>
                                                             std::span<T> array, bool clear_array, std::size_t bucket_count,
                                                             std::size_t largest_bucket) {
   const std::size_t length = array.size();
-  if (!is_bucket_capacity(length, bucket_count)) [[unlikely]] {
-    give_back_unusual(storage, oversize, array, clear_array, largest_bucket);
-    return kNotPooled;
+  // The foreign_size_accepted mutant validates only the range and files any other size by the
+  // bucket it rounds up to; the oversize_kept mutant clamps an over-size array to the largest
+  // bucket (as bucket_count_for clamps a length) instead of freeing it.
+  constexpr bool kRangeOnly = testing::has_fault<Policy>(testing::Fault::foreign_size_accepted);
+  constexpr bool kClampOversize = testing::has_fault<Policy>(testing::Fault::oversize_kept);
+  const bool unusual = kRangeOnly ? (length == 0 || length > largest_bucket) : !is_bucket_capacity(length, bucket_count);
+  if (unusual) [[unlikely]] {
+    if (!(kClampOversize && length > largest_bucket)) {
+      give_back_unusual(storage, oversize, array, clear_array, largest_bucket);
+      return kNotPooled;
+    }
   }
   if (!storage.accept_give_back(array.data(), length)) return kNotPooled;
   constexpr bool kClearNow =
@@ -105,7 +115,8 @@ template <class T, class Policy>
   // used" instead of the whole array would.
   if (clear_array && kClearNow) storage.clear(array.data(), testing::has_fault<Policy>(testing::Fault::partial_clear) ? length / 2 : length);
   storage.poison_resting(array.data(), length);
-  std::size_t b = bucket_index_of_capacity(length);
+  std::size_t b = kRangeOnly ? bucket_index(length) : bucket_index_of_capacity(length);
+  if (kClampOversize && length > largest_bucket) b = bucket_count - 1;
   if constexpr (testing::has_fault<Policy>(testing::Fault::off_by_one_bucket)) {
     if (b + 1 < bucket_count) ++b;
   }
@@ -130,7 +141,9 @@ Lease<T> make_lease(Pool& pool, std::size_t length, bool clear_on_give_back) {
     // The lease_drops_clear mutant: an RAII wrapper that forgets to pass its clear flag on.
     static_cast<Pool*>(p)->give_back(w, clear && !testing::has_fault<typename Pool::policy_type>(testing::Fault::lease_drops_clear));
   };
-  return Lease<T>(&pool, give_back, whole, length, clear_on_give_back);
+  // The lease_whole_capacity mutant: the lease's length is the span the pool gave, its capacity.
+  constexpr bool kWhole = testing::has_fault<typename Pool::policy_type>(testing::Fault::lease_whole_capacity);
+  return Lease<T>(&pool, give_back, whole, kWhole ? whole.size() : length, clear_on_give_back);
 }
 
 }  // namespace bufpool::internal

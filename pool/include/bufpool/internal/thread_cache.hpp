@@ -19,6 +19,7 @@
 #include "bufpool/internal/annotated_mutex.hpp"
 #include "bufpool/internal/bucket_math.hpp"
 #include "bufpool/pool_stats.hpp"
+#include "bufpool/testing/faults.hpp"
 
 namespace bufpool::internal {
 
@@ -147,8 +148,11 @@ class CacheRegistry {
   // kept so stats() stays complete.
   void retire(Cache* cache) noexcept {
     MutexLock<RawMutex> lock(mu_);
+    // The exit_counters_early mutant keeps the counters first, so what the absorption counts (the
+    // arrays leaving the slots, drops) is lost.
+    if constexpr (testing::has_fault<Policy>(testing::Fault::exit_counters_early)) retired_.absorb(cache->counters);
     if (owner_ != nullptr) owner_->absorb_exiting(*cache);
-    retired_.absorb(cache->counters);
+    if constexpr (!testing::has_fault<Policy>(testing::Fault::exit_counters_early)) retired_.absorb(cache->counters);
     caches_.erase(std::remove(caches_.begin(), caches_.end(), cache), caches_.end());
   }
 
@@ -158,6 +162,14 @@ class CacheRegistry {
     MutexLock<RawMutex> lock(mu_);
     for (Cache* cache : caches_) free_slots(*cache);
     owner_ = nullptr;
+  }
+
+  // Calls fn(Cache&) for every live cache, under the lock. Only the trim_frees_other_slots mutant
+  // uses it: while the pool is in use, a cache's slots belong to its owner thread.
+  template <class Fn>
+  void for_each(Fn&& fn) noexcept {
+    MutexLock<RawMutex> lock(mu_);
+    for (Cache* cache : caches_) fn(*cache);
   }
 
   bool closed() const noexcept {

@@ -24,6 +24,22 @@ enum class Fault : std::uint32_t {
   racy_stats = 1u << 8,           // a statistics counter is a plain, shared, non-atomic integer
   partial_clear = 1u << 9,        // give_back(clear_array = true) zeroes only the first half
   lease_drops_clear = 1u << 10,   // a Lease asked to clear gives its array back without clearing
+  // The check-then-act cap race: the cap is checked in one step and the push made in another (the
+  // shared pool reads a partition's count before locking it; the locked bucket checks its quota,
+  // unlocks and locks again to push), so concurrent give_backs push past the cap.
+  cap_check_race = 1u << 11,
+  trim_unlocked = 1u << 12,           // trim() walks the partitions without taking their locks
+  trim_frees_other_slots = 1u << 13,  // trim(high) empties other threads' slots itself, under their feet
+  foreign_size_accepted = 1u << 14,   // give_back files a non-capacity span by the bucket its size rounds up to
+  empty_span_throws = 1u << 15,       // give_back of an empty span throws std::invalid_argument
+  oversize_kept = 1u << 16,           // give_back files an over-size array in the largest bucket
+  lease_whole_capacity = 1u << 17,    // lease(n).span() is the whole bucket capacity, not n elements
+  exit_leaks_when_full = 1u << 18,    // an exiting thread's slot array that no partition takes is neither kept nor freed
+  exit_counters_early = 1u << 19,     // at thread exit the counters are retired before the slots are absorbed
+  round_up_exact = 1u << 20,          // rent(n) of an exact bucket capacity is served by the next bucket up
+  fresh_wrong_bucket = 1u << 21,      // a fresh array for an exhausted bucket pair is counted in the larger bucket
+  oversize_uncounted = 1u << 22,      // over-size rents are not counted in stats()
+  drops_uncounted = 1u << 23,         // arrays freed because their bucket was full are not counted as drops
 };
 
 constexpr std::uint32_t operator|(Fault a, Fault b) noexcept {
