@@ -525,7 +525,14 @@ def crash(stress, pool, sig_name, scenario):
         if p.returncode != 1 or "DIVERGED" not in p.stdout:
             fail(f"without the injected crash the replay exited {p.returncode}", p.stdout + p.stderr)
     print(f"{scenario} on {pool}: {sig_name} at step {step} left a {steps}-step trace; its replay died the same way")
-    # Free-running: the same signal, raised by the process itself mid-round, names the round.
+    # Free-running: the same signal, sent from outside mid-round, names the round. Not under TSan: an
+    # asynchronous signal lands on whatever thread the kernel picks, and under TSan that may be one
+    # being created or torn down (exit ops make many), where TSan's runtime itself aborts ("CHECK
+    # failed: tsan_interceptors_posix.cpp ... thr->slot") before any handler runs. A real crash is
+    # synchronous, on a running thread; the schedules above and the release and ASan builds cover it.
+    if os.environ.get("POOLCHECK_SANITIZER") == "thread":
+        print(f"free-running on {pool}: skipped under TSan (asynchronous signals, see the comment)")
+        return
     p = subprocess.Popen([stress, "--quiet", "--pool", pool, "--threads", "64", "--duration", "60", "--seed", "4242"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.5)
