@@ -6,7 +6,9 @@ usage: make_tables.py --pool POOL_JSON [--pool ...] --harness HARNESS_JSON --san
                       --memory RSS_JSONL --mutants MUTANT_JSON --plot PLOT_PATH --command CMD > BENCHMARKS.md
 """
 import argparse
+import datetime
 import json
+import os
 import statistics
 
 # Goals of issue 6, checked on every row of every pool table.
@@ -363,16 +365,38 @@ def context_lines(pool_jsons, command):
     return lines
 
 
+MUTANT_HEADING = "## Bug finding: mutants"
+
+
+def replace_mutant_section(path, mutants, plot, command):
+    """BENCHMARKS.md at `path` with its mutant section (the last one) regenerated from `mutants`,
+    saying which command produced it and when: the other sections keep their own run."""
+    with open(path) as f:
+        text = f.read()
+    head = text.split(MUTANT_HEADING, 1)[0].rstrip("\n")
+    stamp = (f"_This section: `{command}`, {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}, "
+             f"load average before the run {list(round(x, 2) for x in os.getloadavg())}._")
+    section = mutant_section(mutants, plot)
+    return "\n".join([head, "", section[0], "", stamp] + section[1:])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pool", action="append", required=True, help="pool_bench JSON (glibc binary first)")
-    ap.add_argument("--harness", required=True)
-    ap.add_argument("--sanitizers", required=True)
-    ap.add_argument("--memory", required=True, help="token_stream_rss output, one JSON object per line")
+    ap.add_argument("--pool", action="append", help="pool_bench JSON (glibc binary first)")
+    ap.add_argument("--harness")
+    ap.add_argument("--sanitizers")
+    ap.add_argument("--memory", help="token_stream_rss output, one JSON object per line")
     ap.add_argument("--mutants", required=True)
     ap.add_argument("--plot", required=True, help="path of the detection plot, relative to BENCHMARKS.md")
     ap.add_argument("--command", required=True)
+    ap.add_argument("--replace-mutants-in", metavar="BENCHMARKS_MD",
+                    help="print that file with only its mutant section regenerated (bench/run_detection.sh)")
     a = ap.parse_args()
+    if a.replace_mutants_in:
+        print(replace_mutant_section(a.replace_mutants_in, load(a.mutants), a.plot, a.command))
+        return
+    if not (a.pool and a.harness and a.sanitizers and a.memory):
+        ap.error("--pool, --harness, --sanitizers and --memory are required without --replace-mutants-in")
     pool_jsons = [load(p) for p in a.pool]
     with open(a.memory) as f:
         memory = [json.loads(line) for line in f if line.strip()]

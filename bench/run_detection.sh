@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Regenerates only the mutant section of BENCHMARKS.md (and bench/time_to_detection.svg): time to
+# detection of every catalog mutant and pitfall, free-running and deterministic, with default
+# settings (bench/mutant_detection.py). The rest of BENCHMARKS.md keeps its own run
+# (bench/run_benchmarks.sh). Run it on an otherwise idle machine.
+#
+# usage: bash bench/run_detection.sh [SEEDS]     (program seeds per mutant and mode, default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=${1:-20}
+plot_python=/usr/bin/python3
+if ! "$plot_python" -c 'import matplotlib' 2>/dev/null; then
+  echo "run_detection.sh: installing python3-matplotlib"
+  sudo_cmd=""
+  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3-matplotlib
+fi
+for preset in release tsan; do
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)" --target stress
+done
+out=build/release/bench
+mkdir -p "$out"
+python3 bench/mutant_detection.py build/release/harness/stress "$out/mutant_detection.json" "$seeds" \
+  --tsan-stress build/tsan/harness/stress
+"$plot_python" bench/plot_detection.py "$out/mutant_detection.json" bench/time_to_detection.svg
+python3 bench/make_tables.py --mutants "$out/mutant_detection.json" --plot bench/time_to_detection.svg \
+  --command "bash bench/run_detection.sh $seeds" --replace-mutants-in BENCHMARKS.md > "$out/BENCHMARKS.md.new"
+mv "$out/BENCHMARKS.md.new" BENCHMARKS.md
+echo "BENCHMARKS.md: mutant section regenerated"
