@@ -330,8 +330,8 @@ def mutant_section(j, plot):
         lines.append(f"- not measured: {missing}")
     lines += ["", "### Buggy consumers (pitfalls)", ""]
     if j.get("pitfalls"):
-        lines += [f"`stress --scenario NAME` on the correct {j['pitfalls'][0]['pool']} pool, free-running only (the "
-                  "deterministic executor schedules the pool, not consumer scenarios).", "",
+        lines += [f"`stress --scenario NAME` on the correct {j['pitfalls'][0]['pool']} pool, free-running (each pitfall "
+                  "also runs under `--deterministic`, where det_e2e's scenarios test checks it is caught).", "",
                   "| pitfall | found | median time | max time | caught by | expected (stress --list) |",
                   "|---|---|---|---|---|---|"]
         for row in j["pitfalls"]:
@@ -343,7 +343,8 @@ def mutant_section(j, plot):
                          f"{match} |")
     else:
         lines.append("This build's `stress --list` has no pitfall section; no rows.")
-    lines += ["", "Deterministic executor speed on the correct pools (300 PCT schedules of 4 threads x 32 ops):", ""]
+    lines += ["", "Deterministic executor speed on the correct pools (300 schedules of a default search: 4 threads "
+              "x 128 ops, tight configurations, the strategy portfolio):", ""]
     for pool, sps in j["schedules_per_second"].items():
         lines.append(f"- {pool}: {sps:.0f} schedules/s")
     return lines

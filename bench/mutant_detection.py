@@ -25,10 +25,10 @@ REPLAYS = 20            # replays of each recorded trace
 PITFALL_POOL = "shared"  # a pitfall is the consumer's bug: any correct pool shows it
 
 
-def run(cmd, timeout=600):
+def run(cmd, timeout=600, env=None):
     t0 = time.monotonic()
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return None, time.monotonic() - t0, ""
     return p.returncode, time.monotonic() - t0, p.stdout + p.stderr
@@ -86,7 +86,11 @@ def mutant_row(stress, tmp, mutant, pool, seeds, modes):
                 cmd = [binary, "--duration", str(FREE_SECONDS)] + common
             else:
                 cmd = [binary, "--deterministic", "--search", str(DET_SEARCH), "--trace", trace] + common
-            code, secs, _ = run(cmd)
+            # TSan reports a race and runs on by default: halting at the first report makes the wall
+            # time the time to detection, as an oracle's finding ends a run.
+            env = dict(os.environ, TSAN_OPTIONS=(os.environ.get("TSAN_OPTIONS", "") + " halt_on_error=1").strip()) \
+                if mode == "free-tsan" else None
+            code, secs, _ = run(cmd, env=env)
             entry = entry_from(seed, mode, code, secs, load(report))
             if entry["found"] and mode == "det" and os.path.exists(trace):
                 entry["replays_matching"] = replay_rate(binary, trace)

@@ -7,15 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/release/bench
 
-# The plot needs matplotlib from Debian (python3-matplotlib lands in /usr/bin/python3's path). Only
-# here, not in ci/setup.sh: CI never draws the plot.
-plot_python=/usr/bin/python3
-if ! "$plot_python" -c 'import matplotlib' 2>/dev/null; then
-  echo "run_benchmarks.sh: installing python3-matplotlib"
-  sudo_cmd=""
-  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3-matplotlib
-fi
+source bench/ensure_matplotlib.sh
 
 cmake --preset release >/dev/null
 pool_benches=(pool_bench)

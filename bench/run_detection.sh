@@ -8,13 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds=${1:-20}
-plot_python=/usr/bin/python3
-if ! "$plot_python" -c 'import matplotlib' 2>/dev/null; then
-  echo "run_detection.sh: installing python3-matplotlib"
-  sudo_cmd=""
-  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends python3-matplotlib
-fi
+source bench/ensure_matplotlib.sh
 for preset in release tsan; do
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)" --target stress
