@@ -56,7 +56,8 @@ def entry_from(seed, mode, code, secs, j):
     entry = {"seed": seed, "mode": mode, "found": found, "seconds": secs, "timed_out": code is None,
              "oracle": j["violations"][0]["oracle"] if j and j.get("violations") else
              ("sanitizer/crash" if found else None)}
-    if j:
+    # A run a sanitizer ended leaves the report written when its round started: no counts in it.
+    if j and "ops_done" in j:
         entry["ops"] = j["ops_done"]
         if "deterministic" in j:
             entry["schedules"] = j["deterministic"]["schedules"]
