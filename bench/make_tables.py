@@ -369,7 +369,19 @@ def context_lines(pool_jsons, command):
 MUTANT_HEADING = "## Bug finding: mutants"
 
 
-def replace_mutant_section(path, mutants, plot, command):
+def clean_seeds_section(path, command):
+    """The output of bench/clean_seeds.sh (one line per run) as a subsection."""
+    with open(path) as f:
+        runs = [line.rstrip("\n") for line in f if line.startswith("exit ")]
+    verdict = "0 violations in every run" if runs and all(r.startswith("exit 0 ") for r in runs) else \
+        "VIOLATIONS (see the runs)"
+    return ["", "### Correct pools over many seeds", "",
+            f"`{command}`: {verdict}. Free-running: each round its own program seed (and with default flags "
+            "its own pool configuration); deterministic: each schedule its own seed, a new program every 10.", ""] + \
+        [f"- {r}" for r in runs]
+
+
+def replace_mutant_section(path, mutants, plot, command, clean_seeds=None, clean_seeds_command=None):
     """BENCHMARKS.md at `path` with its mutant section (the last one) regenerated from `mutants`,
     saying which command produced it and when: the other sections keep their own run."""
     with open(path) as f:
@@ -378,6 +390,8 @@ def replace_mutant_section(path, mutants, plot, command):
     stamp = (f"_This section: `{command}`, {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}, "
              f"load average before the run {list(round(x, 2) for x in os.getloadavg())}._")
     section = mutant_section(mutants, plot)
+    if clean_seeds:
+        section += clean_seeds_section(clean_seeds, clean_seeds_command)
     return "\n".join([head, "", section[0], "", stamp] + section[1:])
 
 
@@ -392,9 +406,12 @@ def main():
     ap.add_argument("--command", required=True)
     ap.add_argument("--replace-mutants-in", metavar="BENCHMARKS_MD",
                     help="print that file with only its mutant section regenerated (bench/run_detection.sh)")
+    ap.add_argument("--clean-seeds", help="with --replace-mutants-in: the output of bench/clean_seeds.sh")
+    ap.add_argument("--clean-seeds-command", default="bash bench/clean_seeds.sh STRESS 10000")
     a = ap.parse_args()
     if a.replace_mutants_in:
-        print(replace_mutant_section(a.replace_mutants_in, load(a.mutants), a.plot, a.command))
+        print(replace_mutant_section(a.replace_mutants_in, load(a.mutants), a.plot, a.command, a.clean_seeds,
+                                     a.clean_seeds_command))
         return
     if not (a.pool and a.harness and a.sanitizers and a.memory):
         ap.error("--pool, --harness, --sanitizers and --memory are required without --replace-mutants-in")

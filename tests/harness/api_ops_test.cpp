@@ -308,9 +308,14 @@ Built<ThreadCountingPool> build(std::type_identity<ThreadCountingPool>, Counting
 TEST(ApiOps, MisuseCatchesAPoolThatAcceptsAForeignSize) {
   const auto programs = generate_programs(3, shape(64, 48, OpKind::misuse, 12));
   const OpRun r = run<ForeignSizeAcceptingPool>(programs);
-  ASSERT_EQ(r.caught_by(), OracleKind::size_contract) << r.first();
-  EXPECT_NE(r.first().find("misuse lease"), std::string::npos) << r.first();
-  EXPECT_NE(r.first().find("foreign size"), std::string::npos) << r.first();
+  // The pool keeps an array the misusing thread still holds: the misuse check reports it, unless
+  // another thread rents that array first and the aliasing oracle is published before it (a race
+  // between two true findings of the same bug).
+  ASSERT_TRUE(r.caught_by() == OracleKind::size_contract || r.caught_by() == OracleKind::aliasing) << r.first();
+  if (r.caught_by() == OracleKind::size_contract) {
+    EXPECT_NE(r.first().find("misuse lease"), std::string::npos) << r.first();
+    EXPECT_NE(r.first().find("foreign size"), std::string::npos) << r.first();
+  }
   // Without misuse ops the same pool passes: its bug is only in the path misuse reaches.
   EXPECT_TRUE(run<ForeignSizeAcceptingPool>(generate_programs(3, shape(64, 48, OpKind::misuse, 0))).outcome.clean());
 }
