@@ -38,6 +38,13 @@ void drain(ProgramShape& s) {
 
 void small_buffers(ProgramShape& s) { s.largest_common_size = 256; }
 
+// Trims while other threads rent, give back and keep arrays in their thread-local slots: small
+// buffers (slots fill) and many trim ops, so trim's interplay with the slots is exercised often.
+void trim_heavy(ProgramShape& s) {
+  s.largest_common_size = 256;
+  s.trim_weight = 30;
+}
+
 void large_buffers(ProgramShape& s) {
   s.largest_common_size = s.max_array_length;
   s.oversize_percent = 5;
@@ -71,6 +78,8 @@ constexpr std::array kCatalog = {
             &clear_sensitive),
     program("drain", "threads rent many buffers at once and hold them, draining the buckets", &drain),
     program("small-buffers", "token-sized buffers (<= 256 elements): the thread-local fast path", &small_buffers),
+    program("trim-heavy", "small buffers and frequent trims while other threads rent and hold thread-local slots",
+            &trim_heavy),
     program("large-buffers", "sizes up to the largest bucket and 5% over-size (the large-object case)",
             &large_buffers),
     workload("token-stream",

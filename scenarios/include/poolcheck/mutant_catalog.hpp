@@ -118,7 +118,7 @@ inline constexpr std::array kMutants = {
            size_contract, {stats, bucket_cap, aliasing, accounting, exclusivity}, true},
     Mutant{"trim-frees-slots", Fault::trim_frees_other_slots,
            "trim(high) frees other threads' slot arrays itself while their owners use them", kShared,
-           size_contract, {stats, aliasing, accounting, exclusivity}, false},
+           size_contract, {stats, aliasing, accounting, exclusivity}, false, "asan: use-after-free", "trim-heavy"},
     Mutant{"foreign-size-accepted", Fault::foreign_size_accepted,
            "give_back of a span that is not a bucket capacity is filed by the bucket its size rounds up to", kBoth,
            size_contract, {aliasing}, false},
