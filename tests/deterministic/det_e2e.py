@@ -141,14 +141,20 @@ def with_line(text, prefix, new):
     return reseal(b"\n".join(lines))
 
 
-def damaged(stress):
-    failures = []
-
+def checker(failures):
+    """A check(cond, what, detail) that prints ok/FAIL and records each failure in `failures`, so a
+    mode reports every failed check before it exits."""
     def check(cond, what, detail=""):
         print(("ok   " if cond else "FAIL ") + what)
         if not cond:
             failures.append(what)
             print(detail[-3000:])
+    return check
+
+
+def damaged(stress):
+    failures = []
+    check = checker(failures)
 
     def replay(path, *extra):
         try:
@@ -323,12 +329,7 @@ def sigint(stress):
 
 def search(stress):
     failures = []
-
-    def check(cond, what, detail=""):
-        print(("ok   " if cond else "FAIL ") + what)
-        if not cond:
-            failures.append(what)
-            print(detail[-3000:])
+    check = checker(failures)
 
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "search.json")
