@@ -11,6 +11,7 @@
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/pool_kind.hpp"
 #include "poolcheck/scenario_catalog.hpp"
+#include "pool_target.hpp"
 
 namespace poolcheck {
 namespace {
@@ -48,10 +49,12 @@ void list_catalog(std::ostream& out) {
   }
   out << "pools (--pool NAME):\n";
   std::string unchecked;
-  for (const PoolEntry& p : pool_registry()) {
+  for (const PoolTarget& p : pool_targets()) {
     out << "  " << column(p.name, 18) << p.summary << "\n";
-    if (!p.checked) unchecked += (unchecked.empty() ? "" : " or ") + std::string(p.name);
+    for (const std::string& off : p.oracles_off) out << "  " << column("", 18) << "off: " << off << "\n";
+    if (p.bufpool != nullptr && !p.checked) unchecked += (unchecked.empty() ? "" : " or ") + p.name;
   }
+  if (unchecked.empty()) return;  // a user's stress: bufpool's mutants do not apply
   out << "mutants (--mutant NAME, with --pool " << unchecked << "):\n";
   for (const Mutant& m : mutant_catalog()) {
     out << "  " << column(m.name, 22) << m.summary << " [caught by " << caught_by_text(m) << "; "
@@ -69,11 +72,19 @@ nlohmann::json catalog_json() {
     scenarios.push_back(std::move(row));
   }
   json pools = json::array();
-  for (const PoolEntry& p : pool_registry()) {
-    pools.push_back({{"name", p.name}, {"family", to_string(p.family)}, {"checked", p.checked}});
+  bool bufpool_pools = false;
+  for (const PoolTarget& p : pool_targets()) {
+    json row = {{"name", p.name},
+                {"cap_flags", p.cap_flags == CapFlags::per_bucket ? "per-bucket" : "partitioned"},
+                {"checked", p.checked},
+                {"deterministic", static_cast<bool>(p.run_det)},
+                {"oracles_off", p.oracles_off}};
+    if (p.bufpool != nullptr) row["family"] = to_string(p.bufpool->family);
+    pools.push_back(std::move(row));
+    bufpool_pools = bufpool_pools || p.bufpool != nullptr;
   }
   json mutants = json::array();
-  for (const Mutant& m : mutant_catalog()) {
+  for (const Mutant& m : bufpool_pools ? mutant_catalog() : std::span<const Mutant>{}) {
     json in_pools = json::array();
     for (PoolFamily f : kPoolFamilies) {
       if (m.in_pool(f)) in_pools.push_back(plain_pool(f).name);

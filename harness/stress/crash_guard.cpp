@@ -12,6 +12,7 @@
 #include "poolcheck/deterministic/crash_trace.hpp"
 #include "poolcheck/deterministic/schedule.hpp"
 #include "poolcheck/run_state.hpp"
+#include "program_name.hpp"
 
 #if BUFPOOL_ASAN || BUFPOOL_TSAN
 #include <sanitizer/common_interface_defs.h>
@@ -71,7 +72,9 @@ void print_result(const char* result, const char* trace = nullptr) noexcept {
   if (trace != nullptr) {
     write_all("schedule trace: ", 1);
     write_all(trace, 1);
-    write_all("\nreplay: stress --replay ", 1);
+    write_all("\nreplay: ", 1);
+    write_all(program_name().c_str(), 1);  // set before the guard was installed, never changed after
+    write_all(" --replay ", 1);
     write_all(trace, 1);
     write_all("\n", 1);
   } else if (g_replay[0] != '\0') {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "det_rounds.hpp"
+#include "program_name.hpp"
 #include "poolcheck/deterministic/crash_trace.hpp"
 #include "round_config.hpp"
 #include "search_plan.hpp"
@@ -61,7 +62,7 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     auto strategy = det::make_replay(recorded->choices(), &info.replay_divergences);
     info.strategy = strategy->describe();
     det::ScheduleResult schedule;
-    if (hooks.on_round_start) hooks.on_round_start("stress --replay " + s.replay_path);
+    if (hooks.on_round_start) hooks.on_round_start(program_name() + " --replay " + s.replay_path);
     RunOutcome out = run_deterministic_round(s, programs, *strategy, schedule, report.last_pool_stats, hooks.interrupt);
     info.schedules = 1;
     info.programs = 1;
@@ -79,7 +80,7 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     // A diverged replay fails too (exit 1): the trace did not reproduce what it recorded.
     if (failed(out) || !*info.replay_matched) {
       report.failing_seed = s.seed;
-      report.replay_line = "stress --replay " + s.replay_path;
+      report.replay_line = program_name() + " --replay " + s.replay_path;
     }
     accumulate(report.total, out);
     report.det = info;

@@ -30,8 +30,11 @@ RunOutcome run_policy(const StressSettings& s, const ProgramSet& programs, det::
     return run_fresh_pool<typename decltype(flavour)::template Pool<Element>>(s, execute, stats_out);
   };
   // Mutants are unchecked: instantiate their pools only for the unchecked rows.
-  if constexpr (bufpool::testing::faults_of<Policy>() != 0) return visit_pool<Policy, unchecked_pool>(*s.plan.pool, run);
-  else return visit_pool<Policy>(*s.plan.pool, run);
+  if constexpr (bufpool::testing::faults_of<Policy>() != 0) {
+    return visit_pool<Policy, unchecked_pool>(*s.plan.pool->bufpool, run);
+  } else {
+    return visit_pool<Policy>(*s.plan.pool->bufpool, run);
+  }
 }
 
 // A workload or pitfall under the schedule: its own code, on pools of DeterministicPolicy, with its
@@ -41,7 +44,7 @@ RunOutcome run_workload_round(const StressSettings& s, det::Strategy& strategy, 
                               const std::atomic<bool>* interrupt) {
   const DetWorkload det{&strategy, s.max_steps, &schedule_out};
   WorkloadParams p;
-  p.pool = s.plan.pool->kind;
+  p.pool = s.plan.pool->bufpool->kind;  // the command line runs workloads on bufpool's pools only
   p.pools = pool_settings(s);
   p.ops = s.ops;
   p.run.threads = s.threads;
@@ -58,6 +61,12 @@ RunOutcome run_deterministic_round(const StressSettings& s, const ProgramSet& pr
                                    det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
                                    const std::atomic<bool>* interrupt) {
   if (s.plan.scenario->kind != ScenarioKind::program) return run_workload_round(s, strategy, schedule_out, interrupt);
+  return s.plan.pool->run_det(s, programs, strategy, schedule_out, stats_out, interrupt);
+}
+
+RunOutcome run_bufpool_det_round(const StressSettings& s, const ProgramSet& programs, det::Strategy& strategy,
+                                 det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
+                                 const std::atomic<bool>* interrupt) {
   if (s.plan.mutant == nullptr) {
     return run_policy<det::DeterministicPolicy>(s, programs, strategy, schedule_out, stats_out, interrupt);
   }

@@ -19,4 +19,10 @@ RunOutcome run_deterministic_round(const StressSettings& s, const ProgramSet& pr
                                    det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
                                    const std::atomic<bool>* interrupt);
 
+// A program schedule on one of bufpool's pools (the plan's pool has `bufpool` set), or its mutant:
+// bufpool's PoolTarget::run_det.
+RunOutcome run_bufpool_det_round(const StressSettings& s, const ProgramSet& programs, det::Strategy& strategy,
+                                 det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
+                                 const std::atomic<bool>* interrupt);
+
 }  // namespace poolcheck

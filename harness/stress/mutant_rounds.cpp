@@ -14,7 +14,7 @@ RunOutcome run_mutant_round(const StressSettings& s, const ProgramSet& programs,
   const auto run = free_running(programs, s, hooks, round);
   return visit_fault(*s.plan.mutant, [&](auto fault) {
     using Policy = MutantPolicy<HarnessPolicy, decltype(fault)::value>;
-    return visit_pool<Policy, unchecked_pool>(*s.plan.pool, [&](auto flavour) {
+    return visit_pool<Policy, unchecked_pool>(*s.plan.pool->bufpool, [&](auto flavour) {
       return run_fresh_pool<typename decltype(flavour)::template Pool<Element>>(s, run, stats_out);
     });
   });

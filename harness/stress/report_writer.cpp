@@ -17,6 +17,7 @@
 
 #include "bufpool/buckets.hpp"
 #include "crash_guard.hpp"
+#include "program_name.hpp"
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 
@@ -137,6 +138,7 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   const auto& st = r.last_pool_stats;
   out << "poolcheck stress: pool " << s.plan.pool->name << ", scenario " << s.plan.scenario->name << ", " << s.threads
       << " threads x " << s.ops << " ops, seed " << s.seed << "\n";
+  for (const std::string& off : s.plan.pool->oracles_off) out << "  oracle off: " << off << "\n";
   out << "  rounds " << r.rounds.size() << ", wall " << std::fixed << std::setprecision(2) << t.seconds << " s, ops "
       << t.ops_done << " (" << std::setprecision(0) << (t.seconds > 0 ? double(t.ops_done) / t.seconds : 0.0)
       << "/s), rents " << t.rents << ", hand-overs " << t.hand_overs << "\n";
@@ -194,7 +196,7 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   out << "result: " << verdict(r) << " (" << to_string(t.end)
       << (replay_diverged(r) ? "; the replay diverged from the trace" : "") << ")\n";
   if (!r.replay_line.empty()) out << "replay: " << r.replay_line << "\n";
-  if (r.det && !r.det->trace_file.empty()) out << "replay: stress --replay " << r.det->trace_file << "\n";
+  if (r.det && !r.det->trace_file.empty()) out << "replay: " << program_name() << " --replay " << r.det->trace_file << "\n";
   out << std::flush;
 }
 
@@ -256,7 +258,7 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   json rounds = json::array();
   for (const auto& rr : r.rounds) {
     json config = {{"max_array_length", rr.config.max_array_length}, {"tight", rr.tight}};
-    if (s.plan.pool->family == PoolFamily::locked) {
+    if (s.plan.pool->cap_flags == CapFlags::per_bucket) {
       config["max_per_bucket"] = rr.config.max_per_bucket;
     } else {
       config["partitions"] = rr.config.partitions;

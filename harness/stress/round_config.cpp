@@ -52,7 +52,7 @@ StressSettings with_config(const StressSettings& s, const PoolSettings& config) 
 
 bool is_tight(const StressSettings& s, const PoolSettings& c) noexcept {
   const std::uint64_t cap =
-      s.plan.pool->family == PoolFamily::locked ? c.max_per_bucket : c.partitions * c.arrays_per_partition;
+      s.plan.pool->cap_flags == CapFlags::per_bucket ? c.max_per_bucket : c.partitions * c.arrays_per_partition;
   return cap <= 4;
 }
 

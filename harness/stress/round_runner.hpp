@@ -40,11 +40,14 @@ inline auto free_running(const ProgramSet& programs, const StressSettings& setti
 // outcome; CountedPool::finish adds the quiescent checks (statistics against the harness's rent
 // count, caps) and the accounting check after destroying the pool, or keeps the pool alive when
 // workers may still be in it or it was caught misbehaving.
-template <class Pool, class Execute>
+// `Maker`: see CountedPool.
+template <class Pool, class Maker = FamilyOfPool<Pool>, class Execute>
 RunOutcome run_fresh_pool(const StressSettings& s, Execute&& execute, bufpool::PoolStats& stats_out) {
-  CountedPool<Pool> counted(pool_settings(s));
+  CountedPool<Pool, Maker> counted(pool_settings(s));
   RunOutcome out = execute(counted.pool(), counted.facts(), counted.ledger());
-  if (out.end != RunEnd::stalled && out.end != RunEnd::thread_limit) stats_out = counted.pool().stats();
+  if constexpr (PoolWithStats<Pool>) {
+    if (out.end != RunEnd::stalled && out.end != RunEnd::thread_limit) stats_out = counted.pool().stats();
+  }
   counted.finish(out, HarnessCounts{out.rents, out.give_backs, out.rents_by_bucket});
   return out;
 }

@@ -22,6 +22,8 @@
 
 #include "bufpool/pool_options.hpp"
 #include "child_process.hpp"
+#include "pool_target.hpp"
+#include "program_name.hpp"
 #include "poolcheck/deterministic/schedule_trace.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
 #include "poolcheck/mutant_catalog.hpp"
@@ -63,14 +65,14 @@ std::string replay_flag_list() {
 // The command line as parsed: the settings, and the names and flags still to be checked.
 struct CommandLine {
   StressSettings s;
-  std::string pool = std::string(pool_entry(PoolKind::shared).name);
+  std::string pool = pool_targets().front().name;
   std::string scenario = "mixed";
   std::string mutant;  // empty: the correct pool
   std::string strategy = std::string(det::default_strategy().name);
   std::uint32_t rounds = 0;
   bool list = false;
   bool self_test = false;
-  std::vector<std::pair<std::string_view, PoolFamily>> family_flags;  // pool flags given, with their family
+  std::vector<std::pair<std::string_view, CapFlags>> cap_flags;  // cap flags given, with the kind of pool they configure
   // Non-empty while parsing a trace's recorded command: "FILE:LINE: recorded command: ", so its
   // errors name the trace, not the user's command line.
   std::string recorded_from;
@@ -150,7 +152,7 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--duration", s.duration_seconds, "seconds of rounds to run (ignored with --rounds)")
       ->check(kSeconds);
   app.add_option("--rounds", c.rounds, "run exactly this many rounds (replays use 1)")->check(kDecimal)->check(CLI::Range(1u, 1u << 30));
-  app.add_option("--pool", c.pool, "pool under test (see --list)")->check(CLI::IsMember(pool_kind_names()));
+  app.add_option("--pool", c.pool, "pool under test (see --list)")->check(CLI::IsMember(pool_target_names()));
   app.add_option("--scenario", c.scenario, "workload (see --list)");
   app.add_option("--mutant", c.mutant, "run a mutant pool (the --pool flavour with one fault; see --list)");
   app.add_option("--max-array-length", s.max_array_length,
@@ -204,20 +206,21 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->check(CLI::ExistingFile);
 }
 
-// The pool flags and the family they configure: a flag of the other family would be silently
-// ignored (the shared pool has no per-bucket cap; the locked pool no partitions), so it is a usage
-// error. --max-array-length applies to both: the locked pool's largest bucket, and for both the
-// largest size programs rent (the shared pool's buckets always span 16 to 2^30).
-constexpr std::pair<std::string_view, PoolFamily> kFamilyFlags[] = {
-    {"--max-per-bucket", PoolFamily::locked},
-    {"--partitions", PoolFamily::shared},
-    {"--arrays-per-partition", PoolFamily::shared}};
+// The cap flags and the kind of pool they configure: a flag the pool does not read would be
+// silently ignored (bufpool's shared pool has no per-bucket cap; the locked pool and a user's pool
+// no partitions), so it is a usage error. --max-array-length applies to every pool: the largest
+// bucket it asks for, and the largest size programs rent (bufpool's shared pool's buckets always
+// span 16 to 2^30).
+constexpr std::pair<std::string_view, CapFlags> kCapFlags[] = {
+    {"--max-per-bucket", CapFlags::per_bucket},
+    {"--partitions", CapFlags::partitioned},
+    {"--arrays-per-partition", CapFlags::partitioned}};
 
 // What the parsed flags fix (Pins), and which pool flags were given (checked against the pool by
 // resolve_plan, once the mode's own checks have run).
 void note_pins(const CLI::App& app, CommandLine& c) {
-  for (const auto& [flag, family] : kFamilyFlags) {
-    if (app.count(std::string(flag)) != 0) c.family_flags.emplace_back(flag, family);
+  for (const auto& [flag, kind] : kCapFlags) {
+    if (app.count(std::string(flag)) != 0) c.cap_flags.emplace_back(flag, kind);
   }
   Pins& pins = c.s.pins;
   for (const char* flag : {"--max-array-length", "--max-per-bucket", "--partitions", "--arrays-per-partition"}) {
@@ -252,7 +255,9 @@ std::optional<int> parse_recorded(const std::string& command, const std::string&
   std::istringstream in(command);
   std::vector<std::string> words;
   for (std::string w; in >> w;) words.push_back(w);
-  if (words.empty() || words[0] != "stress") return error_in(c, "does not start with 'stress'");
+  if (words.empty() || (words[0] != "stress" && words[0] != program_name())) {
+    return error_in(c, "does not start with '" + program_name() + "'");
+  }
   for (std::size_t i = 1; i < words.size(); ++i) {
     const std::string& w = words[i];
     if (w.empty() || w[0] != '-') continue;  // a value
@@ -308,12 +313,24 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
                          "; quiescent checkpoints run in program scenarios");
     }
   }
-  const PoolEntry* pool = find_pool(c.pool);  // CLI11 checked the name
-  for (const auto& [flag, family] : c.family_flags) {
-    if (pool->family != family) {
-      return error_in(c, std::string(flag) + " does not apply to the " + c.pool + " pool (it configures the " +
-                             std::string(plain_pool(family).name) + " pool)");
+  const PoolTarget* pool = find_pool_target(c.pool);  // CLI11 checked the name
+  for (const auto& [flag, kind] : c.cap_flags) {
+    if (pool->cap_flags != kind) {
+      return error_in(c, std::string(flag) + " does not apply to the " + c.pool + " pool (its cap is " +
+                             (pool->cap_flags == CapFlags::per_bucket ? "--max-per-bucket"
+                                                                      : "--partitions x --arrays-per-partition") +
+                             ")");
     }
+  }
+  if (pool->bufpool == nullptr && scenario->kind != ScenarioKind::program) {
+    return error_in(c, "--scenario: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+                       " over bufpool's pools; the " + c.pool + " pool runs the program scenarios (" +
+                       joined(scenario_catalog(), ", ",
+                              [](const Scenario& sc) { return sc.kind == ScenarioKind::program; }) +
+                       ")");
+  }
+  if (c.s.deterministic && !pool->run_det) {
+    return error_in(c, "--deterministic: the " + c.pool + " pool was not built for a schedule (see poolcheck/check.hpp)");
   }
   const Mutant* mutant = nullptr;
   if (!c.mutant.empty()) {
@@ -322,12 +339,17 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
       return error_in(c, "--mutant: unknown mutant '" + c.mutant + "' (known: " + joined(mutant_catalog(), ", ", kAll) +
                          ")");
     }
-    if (!mutant->in_pool(pool->family)) {
+    if (pool->bufpool == nullptr) {
+      return error_in(c, "--mutant: mutants are faults switched into bufpool's pools; the " + c.pool +
+                         " pool has none");
+    }
+    if (!mutant->in_pool(pool->bufpool->family)) {
       return error_in(c, "--mutant: '" + c.mutant + "' has no fault in the " + c.pool + " pool");
     }
     if (pool->checked) {
       return error_in(c, "--mutant: use --pool " +
-                         joined(pool_registry(), " or ", [](const PoolEntry& p) { return !p.checked; }) +
+                         joined(pool_targets(), " or ",
+                                [](const PoolTarget& p) { return p.bufpool != nullptr && !p.checked; }) +
                          " (mutants are unchecked)");
     }
   }
@@ -493,7 +515,7 @@ std::optional<int> check_memory(const StressSettings& s) {
   const double typical = double(std::min(shape.largest_common_size, shape.max_array_length)) * sizeof(std::byte);
   const double held = double(s.threads) * kLeasesPerThread * typical;
   // Resting arrays: each bucket up to its cap, every bucket size summed (< 2 x the largest).
-  const double cap = s.plan.pool->family == PoolFamily::locked ? double(s.max_per_bucket)
+  const double cap = s.plan.pool->cap_flags == CapFlags::per_bucket ? double(s.max_per_bucket)
                                                                : double(s.partitions) * double(s.arrays_per_partition);
   const double resting = std::min(cap * 2 * double(shape.max_array_length), held);
   const double estimate = programs + held + resting;
@@ -554,6 +576,11 @@ std::optional<int> parse_command_line(int argc, const char* const* argv, Command
     return std::nullopt;
   }
   if (c.self_test) {
+    for (const PoolTarget& t : pool_targets()) {
+      if (t.bufpool == nullptr) {
+        return usage_error("--self-test: it runs bufpool's mutants; this program checks the " + t.name + " pool");
+      }
+    }
     command.action = Action::self_test;
     SelfTestOptions& o = command.self_test;
     o.self = self_path();

@@ -11,20 +11,6 @@
 #include "round_runner.hpp"
 
 namespace poolcheck {
-namespace {
-
-using Element = std::byte;
-
-RunOutcome run_one(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks, std::uint32_t round,
-                   bufpool::PoolStats& stats_out) {
-  if (s.plan.mutant != nullptr) return run_mutant_round(s, programs, hooks, round, stats_out);
-  const auto run = free_running(programs, s, hooks, round);
-  return visit_pool<HarnessPolicy>(*s.plan.pool, [&](auto flavour) {
-    return run_fresh_pool<typename decltype(flavour)::template Pool<Element>>(s, run, stats_out);
-  });
-}
-
-}  // namespace
 
 ProgramShape program_shape(const StressSettings& settings) {
   ProgramShape shape;
@@ -37,9 +23,7 @@ ProgramShape program_shape(const StressSettings& settings) {
   shape.max_array_length = largest;
   shape.largest_common_size = std::min<std::uint64_t>(shape.largest_common_size, largest);
   settings.plan.scenario->shape(shape);
-  if (!visit_family(settings.plan.pool->family, [](auto family) { return family.kOverSizeReachable; })) {
-    shape.oversize_percent = 0;
-  }
+  if (!settings.plan.pool->over_size_reachable) shape.oversize_percent = 0;
 
   return shape;
 }
@@ -49,7 +33,7 @@ namespace {
 WorkloadParams workload_params(const StressSettings& s, const StressHooks& hooks, std::uint64_t seed,
                                std::uint32_t round) {
   WorkloadParams p;
-  p.pool = s.plan.pool->kind;
+  p.pool = s.plan.pool->bufpool->kind;  // the command line runs workloads on bufpool's pools only
   p.pools = pool_settings(s);
   p.ops = s.ops;
   p.run.threads = s.threads;
@@ -90,7 +74,7 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
     RunOutcome out;
     if (programs_run) {
       const ProgramSet programs = generate_programs(seed, program_shape(rs));
-      out = run_one(rs, programs, hooks, round, report.last_pool_stats);
+      out = rs.plan.pool->run_free(rs, programs, hooks, round, report.last_pool_stats);
     } else {
       out = scenario->run(workload_params(rs, hooks, seed, round));
     }

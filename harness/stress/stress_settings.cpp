@@ -5,6 +5,7 @@
 #include "poolcheck/mutant_catalog.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 #include "poolcheck/seeded_random.hpp"
+#include "program_name.hpp"
 
 namespace poolcheck {
 
@@ -20,9 +21,13 @@ PoolSettings pool_settings(const StressSettings& s) noexcept {
 std::string replay_command(const StressSettings& s, std::uint64_t seed) {
   std::ostringstream out;
   const RunPlan& plan = s.plan;
-  out << "stress --seed " << seed << " --rounds 1 --threads " << s.threads << " --ops " << s.ops << " --pool "
+  out << program_name() << " --seed " << seed << " --rounds 1 --threads " << s.threads << " --ops " << s.ops << " --pool "
       << plan.pool->name << " --scenario " << plan.scenario->name << " --max-array-length " << s.max_array_length;
-  visit_family(plan.pool->family, [&](auto family) { family.replay_options(pool_settings(s), out); });
+  if (plan.pool->cap_flags == CapFlags::per_bucket) {
+    out << " --max-per-bucket " << s.max_per_bucket;
+  } else {
+    out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
+  }
   if (plan.mutant != nullptr) out << " --mutant " << plan.mutant->name;
   out << " --watchdog " << s.watchdog_ms;
   if (s.hold_limit_ms != kDefaultHoldLimitMs) out << " --hold-limit " << s.hold_limit_ms;

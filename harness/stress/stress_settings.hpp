@@ -12,6 +12,7 @@
 
 #include "poolcheck/deterministic/strategy.hpp"
 #include "poolcheck/pool_kind.hpp"
+#include "pool_target.hpp"
 #include "poolcheck/quiescent_checkpoints.hpp"
 
 namespace poolcheck {
@@ -19,10 +20,10 @@ namespace poolcheck {
 struct Mutant;
 struct Scenario;
 
-// What runs: rows of the pool registry, the scenario catalog, the mutant catalog and the strategy
-// registry. Resolved and validated by the CLI (stress_cli.cpp).
+// What runs: rows of the pool targets (pool_target.hpp), the scenario catalog, the mutant catalog and
+// the strategy registry. Resolved and validated by the CLI (stress_cli.cpp).
 struct RunPlan {
-  const PoolEntry* pool = &pool_entry(PoolKind::shared);
+  const PoolTarget* pool = &pool_targets().front();
   const Scenario* scenario = nullptr;  // set by the CLI (default: mixed)
   const Mutant* mutant = nullptr;      // null: the correct pool
   const det::StrategyEntry* strategy = &det::default_strategy();

@@ -50,16 +50,18 @@ std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::opti
 // over-size array resting in the pool. Adds the checks it ran to `out`.
 void check_quiescent_ledger(const AllocationLedger& ledger, const PoolFacts& facts, RunOutcome& out);
 
-template <PoolUnderTest Pool>
+// `Maker` builds the pool over the counting allocator and says what the oracles must know of it:
+// `Maker::template make<Pool>(settings, CountingAllocator)` and `Maker::facts(pool)`. bufpool's
+// families are makers (pool_kind.hpp); poolcheck/check.hpp makes one for a user's pool.
+template <PoolUnderTest Pool, class Maker = FamilyOfPool<Pool>>
 class CountedPool {
  public:
   using T = typename Pool::value_type;
-  using Family = FamilyOfPool<Pool>;
 
   explicit CountedPool(const PoolSettings& s)
       : ledger_(std::make_unique<AllocationLedger>(sizeof(T))),
-        pool_(Family::template make<Pool>(s, CountingAllocator(ledger_.get()))),
-        facts_(Family::facts(*pool_)) {}
+        pool_(Maker::template make<Pool>(s, CountingAllocator(ledger_.get()))),
+        facts_(Maker::facts(*pool_)) {}
   CountedPool(const CountedPool&) = delete;
   CountedPool& operator=(const CountedPool&) = delete;
 
