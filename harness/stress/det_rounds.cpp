@@ -19,13 +19,7 @@ template <class Policy>
 RunOutcome run_policy(const StressSettings& s, const ProgramSet& programs, det::Strategy& strategy,
                       det::ScheduleResult& schedule_out, bufpool::PoolStats& stats_out,
                       const std::atomic<bool>* interrupt) {
-  auto execute = [&](auto& pool, const PoolFacts& facts, AllocationLedger& ledger) {
-    det::DetOutcome out = det::run_deterministic(pool, facts, &ledger, programs, strategy, s.max_steps, interrupt);
-    schedule_out = std::move(out.schedule);
-    // A crash in the end-of-run checks or the pool's destruction still writes this schedule's trace.
-    det::set_crash_trace_steps(&schedule_out.trace);
-    return out.run;
-  };
+  const auto execute = under_schedule(programs, s, strategy, schedule_out, interrupt);
   auto run = [&](auto flavour) {
     return run_fresh_pool<typename decltype(flavour)::template Pool<Element>>(s, execute, stats_out);
   };

@@ -12,6 +12,8 @@
 
 #include "bufpool/pool_stats.hpp"
 #include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/deterministic/crash_trace.hpp"
+#include "poolcheck/deterministic/det_executor.hpp"
 #include "poolcheck/free_executor.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
 #include "poolcheck/workload/counted_pool.hpp"
@@ -32,6 +34,21 @@ inline auto free_running(const ProgramSet& programs, const StressSettings& setti
     config.interrupt = hooks.interrupt;
     if (hooks.on_progress) config.on_progress = [&hooks, round](const Progress& p) { hooks.on_progress(p, round); };
     return executor.run(programs, config);
+  };
+}
+
+// The deterministic execution of one schedule (see run_fresh_pool): the pool must be built on
+// det types (DeterministicPolicy, or a user's pool on det::Sync).
+inline auto under_schedule(const ProgramSet& programs, const StressSettings& settings, det::Strategy& strategy,
+                           det::ScheduleResult& schedule_out, const std::atomic<bool>* interrupt) {
+  return [&programs, &settings, &strategy, &schedule_out, interrupt](auto& pool, const PoolFacts& facts,
+                                                                     AllocationLedger& ledger) {
+    det::DetOutcome out =
+        det::run_deterministic(pool, facts, &ledger, programs, strategy, settings.max_steps, interrupt);
+    schedule_out = std::move(out.schedule);
+    // A crash in the end-of-run checks or the pool's destruction still writes this schedule's trace.
+    det::set_crash_trace_steps(&schedule_out.trace);
+    return out.run;
   };
 }
 

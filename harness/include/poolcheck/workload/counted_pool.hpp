@@ -51,8 +51,10 @@ std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::opti
 void check_quiescent_ledger(const AllocationLedger& ledger, const PoolFacts& facts, RunOutcome& out);
 
 // `Maker` builds the pool over the counting allocator and says what the oracles must know of it:
-// `Maker::template make<Pool>(settings, CountingAllocator)` and `Maker::facts(pool)`. bufpool's
-// families are makers (pool_kind.hpp); poolcheck/check.hpp makes one for a user's pool.
+// `Maker::template make<Pool>(settings, CountingAllocator)` and `Maker::facts(pool)` or
+// `Maker::facts(pool, settings)`. bufpool's families are makers (pool_kind.hpp); a user's pool gets
+// one from poolcheck/check.hpp. A pool that does not allocate through the counting allocator
+// (facts().counted false) gets no statistics or accounting check: its ledger saw nothing.
 template <PoolUnderTest Pool, class Maker = FamilyOfPool<Pool>>
 class CountedPool {
  public:
@@ -61,7 +63,7 @@ class CountedPool {
   explicit CountedPool(const PoolSettings& s)
       : ledger_(std::make_unique<AllocationLedger>(sizeof(T))),
         pool_(Maker::template make<Pool>(s, CountingAllocator(ledger_.get()))),
-        facts_(Maker::facts(*pool_)) {}
+        facts_(facts_of(*pool_, s)) {}
   CountedPool(const CountedPool&) = delete;
   CountedPool& operator=(const CountedPool&) = delete;
 
@@ -80,7 +82,7 @@ class CountedPool {
   void finish(RunOutcome& out, std::optional<HarnessCounts> harness = std::nullopt) {
     if (pool_ == nullptr) return;
     if (out.end == RunEnd::stalled || out.end == RunEnd::thread_limit) return leak();
-    if (out.violations.empty() && out.end == RunEnd::completed) {
+    if (out.violations.empty() && out.end == RunEnd::completed && facts_.counted) {
       check_quiescent_ledger(*ledger_, facts_, out);
       if constexpr (PoolWithStats<Pool>) {
         ++out.checks[static_cast<std::size_t>(OracleKind::stats)];
@@ -94,6 +96,7 @@ class CountedPool {
       if (suspect) return leak();
     }
     pool_.reset();
+    if (!facts_.counted) return;
     ++out.checks[static_cast<std::size_t>(OracleKind::accounting)];
     if (auto v = AccountingOracle::check_after_destroy(*ledger_)) {
       out.violations.push_back(*v);
@@ -102,6 +105,13 @@ class CountedPool {
   }
 
  private:
+  static PoolFacts facts_of(const Pool& pool, const PoolSettings& s) {
+    if constexpr (requires { Maker::facts(pool, s); }) {
+      return Maker::facts(pool, s);
+    } else {
+      return Maker::facts(pool);
+    }
+  }
   void leak() noexcept {
     (void)pool_.release();
     (void)ledger_.release();
