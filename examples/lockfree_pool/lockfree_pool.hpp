@@ -106,10 +106,11 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // Not thread-safe: no rent or give_back may run or follow. Frees every resting array through
-  // the allocator and every node. A correct pool meets each node once; the walk is bounded by the
-  // node count and clears each array it frees, so a pool its own Bug::aba corrupted into a cycle
-  // still ends without freeing an array twice (only two nodes holding one array, which follows
-  // two renters having given the same array back, can still free it twice).
+  // the allocator (with its bucket's capacity) and every node. A correct pool meets each node
+  // once. The walk is bounded by the node count and clears each array it frees, so a stack that
+  // Bug::aba made cyclic still ends without freeing an array twice; what that bug can still make
+  // it do is free an array that strayed into another bucket's stack with that bucket's capacity,
+  // or free one array twice when two nodes hold it (after two renters gave the same array back).
   ~Pool() {
     std::size_t nodes = 0;
     for (Node* n = all_nodes_.load(std::memory_order_acquire); n != nullptr; n = n->registry_next) ++nodes;
