@@ -1,5 +1,6 @@
-// A pool of either bufpool flavour (or a mutant of one) built over the harness's CountingAllocator,
-// with the facts the oracles need and the checks only the end of a run allows: the exact bucket cap
+// A pool of either bufpool flavour (or a mutant of one) built over the harness's
+// CountingArrayAllocator, its ledger built first with the layout the family predicts (and checked
+// against the pool once built), with the facts the oracles need and the checks only the end of a run allows: the exact bucket cap
 // and no over-size array resting (at quiescence), the pool's statistics against its allocator,
 // and, once the pool is destroyed, accounting (every array it allocated was freed exactly once).
 //
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -57,9 +59,13 @@ class CountedPool {
   using Family = FamilyOfPool<Pool>;
 
   explicit CountedPool(const PoolSettings& s)
-      : ledger_(std::make_unique<AllocationLedger>(sizeof(T))),
-        pool_(Family::template make<Pool>(s, CountingAllocator(ledger_.get()))),
-        facts_(Family::facts(*pool_)) {}
+      : ledger_(std::make_unique<AllocationLedger>(sizeof(T), Family::layout(s))),
+        pool_(Family::template make<Pool>(s, CountingArrayAllocator(ledger_.get()))),
+        facts_(Family::facts(*pool_)) {
+    if (!(facts_.classes == ledger_->classes)) {
+      throw std::logic_error("CountedPool: the pool's buckets are not the layout its ledger was built with");
+    }
+  }
   CountedPool(const CountedPool&) = delete;
   CountedPool& operator=(const CountedPool&) = delete;
 
@@ -77,6 +83,7 @@ class CountedPool {
   // the run.
   void finish(RunOutcome& out, std::optional<HarnessCounts> harness = std::nullopt) {
     if (pool_ == nullptr) return;
+    note_layout(out, facts_.classes);
     if (out.end == RunEnd::stalled || out.end == RunEnd::thread_limit) return leak();
     if (out.violations.empty() && out.end == RunEnd::completed) {
       check_quiescent_ledger(*ledger_, facts_, out);
