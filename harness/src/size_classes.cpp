@@ -36,7 +36,9 @@ SizeClasses::SizeClasses(std::span<const std::size_t> capacities) {
 
 SizeClasses SizeClasses::geometric(std::size_t smallest, std::size_t largest, std::size_t factor) {
   if (smallest == 0) throw std::invalid_argument("SizeClasses::geometric: the smallest capacity is 0");
-  if (factor < 2) throw std::invalid_argument("SizeClasses::geometric: factor " + std::to_string(factor) + " is below 2");
+  if (factor < 2) {
+    throw std::invalid_argument("SizeClasses::geometric: factor " + std::to_string(factor) + " is below 2");
+  }
   if (largest < smallest) {
     throw std::invalid_argument("SizeClasses::geometric: largest " + std::to_string(largest) + " is below smallest " +
                                 std::to_string(smallest));

@@ -4,8 +4,8 @@
 // A user brings their own pool through a small adapter that exposes value_type, rent(n) -> span and
 // give_back(span, clear). lease() and stats() are used when present. The aliasing, leakage, cap,
 // size-vs-allocation and accounting oracles need the pool to allocate through the harness's
-// CountingArrayAllocator or CountingAllocator<T> (PoolFacts::counted); exclusivity, dirty-read and the size contract work for
-// any pool.
+// CountingArrayAllocator or CountingAllocator<T> (PoolFacts::counted, and a ledger built with the
+// pool's SizeClasses); exclusivity, dirty-read and the size contract work for any pool.
 #pragma once
 
 #include <concepts>

@@ -1,9 +1,9 @@
 // Size contract: what rent returned fits what was asked. capacity >= requested; a request within
-// the size classes gets exactly its class's capacity, classes.capacity(classes.class_of(n)) (or the
-// next class's, for pools that fall back to
-// it when a bucket is exhausted, and only when the harness's counts allow that it was); rent(0) is empty; an over-size request gets exactly
-// its size; and the span lies inside one allocation of the harness's allocator (so a pool that
-// files an array in the wrong bucket is caught before anyone writes past the real array).
+// the pool's size classes gets exactly classes.capacity(classes.class_of(n)) (or the next class's,
+// for pools that fall back to it when a class is exhausted, and only when the harness's counts
+// allow that it was); rent(0) is empty; an over-size request gets exactly its size; and the span
+// lies inside one allocation of the harness's allocator (so a pool that files an array in the
+// wrong class is caught before anyone writes past the real array).
 // Stateless; thread-safe.
 #pragma once
 

@@ -1,8 +1,9 @@
 // A pool of either bufpool flavour (or a mutant of one) built over the harness's
-// CountingArrayAllocator, its ledger built first with the layout the family predicts (and checked
-// against the pool once built), with the facts the oracles need and the checks only the end of a run allows: the exact bucket cap
-// and no over-size array resting (at quiescence), the pool's statistics against its allocator,
-// and, once the pool is destroyed, accounting (every array it allocated was freed exactly once).
+// CountingArrayAllocator, its ledger built first with the layout its family predicts (checked
+// against the pool once built), with the facts the oracles need and the checks only the end of a
+// run allows: the exact bucket cap and no over-size array resting (at quiescence), the pool's
+// statistics against its allocator, and, once the pool is destroyed, accounting (every array it
+// allocated was freed exactly once).
 //
 // Not thread-safe itself: built, finished and destroyed by the thread that runs the workload; the
 // pool inside is as thread-safe as its flavour.
