@@ -44,7 +44,7 @@ ProgramSet cycles(std::uint32_t threads) {
 }
 
 std::unique_ptr<Pool> make_pool(AllocationLedger& ledger) {
-  return std::make_unique<Pool>(bufpool::SharedPoolOptions{}, CountingAllocator(&ledger));
+  return std::make_unique<Pool>(bufpool::SharedPoolOptions{}, CountingArrayAllocator(&ledger));
 }
 
 void BM_CheckedOps(benchmark::State& state) {
@@ -52,9 +52,9 @@ void BM_CheckedOps(benchmark::State& state) {
   const ProgramSet programs = cycles(threads);
   std::uint64_t ops = 0;
   for (auto _ : state) {
-    AllocationLedger ledger(1);
+    AllocationLedger ledger(1, SizeClasses::bufpool(bufpool::kMaxBucketLength));
     auto pool = make_pool(ledger);
-    FreeExecutor<Pool> executor(*pool, PoolFacts{pool->largest_bucket(), pool->bucket_count(), 1 << 20, 1, true, false},
+    FreeExecutor<Pool> executor(*pool, PoolFacts{SizeClasses::bufpool(pool->largest_bucket()), 1 << 20, 1, true, false},
                                 &ledger);
     const RunOutcome out = executor.run(programs, FreeRunConfig{});
     if (!out.clean()) state.SkipWithError("the correct pool was flagged");

@@ -13,9 +13,9 @@ constexpr std::size_t kEdgeFillBytes = std::size_t{64} << 10;
 }  // namespace
 
 std::size_t AllocationLedger::row_of(std::size_t bytes) const noexcept {
+  if (bytes % element_size != 0) return kOverSizeRow;
   const std::size_t elements = bytes / element_size;
-  if (elements == 0 || elements > bufpool::kMaxBucketLength) return kLedgerRows - 1;
-  return bufpool::bucket_index(elements);
+  return classes.is_capacity(elements) ? classes.class_of(elements) : kOverSizeRow;
 }
 
 std::int64_t AllocationLedger::live_total() const noexcept {
@@ -24,7 +24,7 @@ std::int64_t AllocationLedger::live_total() const noexcept {
   return total;
 }
 
-void* CountingAllocator::allocate(std::size_t bytes, std::size_t alignment) {
+void* CountingArrayAllocator::allocate(std::size_t bytes, std::size_t alignment) {
   const std::size_t align = std::max(alignment, kHeaderBytes);
   auto* base = static_cast<std::byte*>(::operator new(bytes + align, std::align_val_t{align}));
   auto* header = new (base + align - kHeaderBytes) ArrayHeader();
@@ -39,14 +39,15 @@ void* CountingAllocator::allocate(std::size_t bytes, std::size_t alignment) {
     std::memset(base + align + bytes - kEdgeFillBytes, kFreshByte, kEdgeFillBytes);
   }
   ledger_->allocations.fetch_add(1, std::memory_order_relaxed);
-  ledger_->live[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
-  ledger_->unleased[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
-  ledger_->allocated[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
-  ledger_->at_rest[ledger_->row_of(bytes)].fetch_add(1, AllocationLedger::kExactOrder);
+  const std::size_t row = ledger_->row_of(bytes);
+  ledger_->live[row].fetch_add(1, std::memory_order_relaxed);
+  ledger_->unleased[row].fetch_add(1, std::memory_order_relaxed);
+  ledger_->allocated[row].fetch_add(1, std::memory_order_relaxed);
+  ledger_->at_rest[row].fetch_add(1, AllocationLedger::kExactOrder);
   return base + align;
 }
 
-void CountingAllocator::deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
+void CountingArrayAllocator::deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept {
   const std::size_t align = std::max(alignment, kHeaderBytes);
   ArrayHeader* header = header_of(p);
   if (header == nullptr) {  // not ours: count it and leak it rather than corrupt the heap
@@ -55,14 +56,15 @@ void CountingAllocator::deallocate(void* p, std::size_t bytes, std::size_t align
   }
   header->magic.store(0, std::memory_order_relaxed);
   ledger_->frees.fetch_add(1, std::memory_order_relaxed);
-  ledger_->live[ledger_->row_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
-  ledger_->unleased[ledger_->row_of(bytes)].fetch_sub(1, std::memory_order_relaxed);
-  ledger_->freed[ledger_->row_of(bytes)].fetch_add(1, std::memory_order_relaxed);
-  ledger_->at_rest[ledger_->row_of(bytes)].fetch_sub(1, AllocationLedger::kExactOrder);
+  const std::size_t row = ledger_->row_of(bytes);
+  ledger_->live[row].fetch_sub(1, std::memory_order_relaxed);
+  ledger_->unleased[row].fetch_sub(1, std::memory_order_relaxed);
+  ledger_->freed[row].fetch_add(1, std::memory_order_relaxed);
+  ledger_->at_rest[row].fetch_sub(1, AllocationLedger::kExactOrder);
   ::operator delete(static_cast<std::byte*>(p) - align, std::align_val_t{align});
 }
 
-ArrayHeader* CountingAllocator::header_of(const void* array) noexcept {
+ArrayHeader* CountingArrayAllocator::header_of(const void* array) noexcept {
   if (array == nullptr || reinterpret_cast<std::uintptr_t>(array) % kHeaderBytes != 0) return nullptr;
   auto* header = reinterpret_cast<ArrayHeader*>(const_cast<std::byte*>(static_cast<const std::byte*>(array)) -
                                                 kHeaderBytes);

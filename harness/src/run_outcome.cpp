@@ -15,7 +15,22 @@ const char* to_string(RunEnd end) noexcept {
   return "?";
 }
 
+void note_layout(RunOutcome& out, const SizeClasses& classes) {
+  if (out.layouts_differ || out.classes.extends(classes)) return;
+  if (classes.extends(out.classes)) {
+    out.classes = classes;
+  } else {
+    out.classes = SizeClasses{};
+    out.layouts_differ = true;
+  }
+}
+
 void accumulate(RunOutcome& a, const RunOutcome& b) {
+  if (b.layouts_differ) {
+    a.classes = SizeClasses{};
+    a.layouts_differ = true;
+  }
+  note_layout(a, b.classes);
   if (a.end == RunEnd::completed) a.end = b.end;
   a.violations.insert(a.violations.end(), b.violations.begin(), b.violations.end());
   a.ops_done += b.ops_done;

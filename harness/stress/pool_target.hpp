@@ -54,7 +54,7 @@ struct PoolTarget {
   FreeRound run_free;
   DetRound run_det;  // empty: this pool cannot run under a schedule
   // Oracles that cannot run on this pool, each with the reason ("aliasing: the pool does not
-  // allocate through poolcheck::CountingAllocator"); printed before a run.
+  // allocate through poolcheck's counting allocator"); printed before a run.
   std::vector<std::string> oracles_off;
 };
 

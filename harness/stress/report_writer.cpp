@@ -15,7 +15,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bufpool/buckets.hpp"
 #include "crash_guard.hpp"
 #include "program_name.hpp"
 #include "poolcheck/mutant_catalog.hpp"
@@ -24,8 +23,11 @@
 namespace poolcheck {
 namespace {
 
-std::string bucket_label(std::size_t row) {
-  return row + 1 == kLedgerRows ? "over-size" : std::to_string(bufpool::bucket_capacity(row));
+// A row of rents_by_bucket: its class's capacity, or "class N" when the rounds' pools had
+// layouts that do not extend one another.
+std::string bucket_label(const RunOutcome& t, std::size_t row) {
+  if (row == kOverSizeRow) return "over-size";
+  return row < t.classes.count() ? std::to_string(t.classes.capacity(row)) : "class " + std::to_string(row);
 }
 
 const char* verdict(const StressReport& r) {
@@ -148,7 +150,7 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
       << (s.pins.config ? " (pinned by the command line)" : " (drawn per round; each in its replay line)") << "\n";
   out << "  rents by bucket:";
   for (std::size_t b = 0; b < kLedgerRows; ++b) {
-    if (t.rents_by_bucket[b] != 0) out << ' ' << bucket_label(b) << ':' << t.rents_by_bucket[b];
+    if (t.rents_by_bucket[b] != 0) out << ' ' << bucket_label(t, b) << ':' << t.rents_by_bucket[b];
   }
   out << "\n";
   if (st.rents != 0) {
@@ -237,7 +239,7 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   j["checks"] = checks;
   json rents = json::object();
   for (std::size_t b = 0; b < kLedgerRows; ++b) {
-    if (t.rents_by_bucket[b] != 0) rents[bucket_label(b)] = t.rents_by_bucket[b];
+    if (t.rents_by_bucket[b] != 0) rents[bucket_label(t, b)] = t.rents_by_bucket[b];
   }
   j["rents_by_bucket"] = rents;
   json violations = json::array();

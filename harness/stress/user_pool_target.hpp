@@ -38,9 +38,11 @@ struct SyncTag {
 //   void give_back(std::span<T> array, bool clear);      // clear: zero it before anyone rents it again
 //   static poolcheck::PoolFacts facts(const PoolConfig&); // its size classes and caps for that config
 // and one of these constructors (unless a factory builds it):
-//   Adapter(const PoolConfig&, poolcheck::CountingAllocator)  arrays allocated through poolcheck's
-//                                       counting allocator: every oracle runs (see the rules in
-//                                       poolcheck/counting_allocator.hpp)
+//   Adapter(const PoolConfig&, poolcheck::CountingAllocator<T>)  a std::allocator-shaped allocator,
+//   Adapter(const PoolConfig&, poolcheck::CountingArrayAllocator) or bufpool's (bytes, alignment)
+//                                       one: arrays allocated through poolcheck's counting
+//                                       allocators, every oracle runs (the rules a pool must follow
+//                                       are in poolcheck/counting_allocator.hpp)
 //   Adapter(const PoolConfig&)          the pool allocates by itself: the oracles that need the
 //                                       allocator's counts are off, and stress says which
 // lease(n, clear) -> bufpool::Lease<T>, stats() -> bufpool::PoolStats and trim(bufpool::TrimPressure)
@@ -50,52 +52,63 @@ concept PoolAdapter = PoolUnderTest<A> && requires(const PoolConfig& config) {
   { A::facts(config) } -> std::convertible_to<PoolFacts>;
 };
 
+// The allocator an adapter takes: the typed one if it can, else the byte one, else none (void).
 template <class A>
-inline constexpr bool kAdapterCounted = std::is_constructible_v<A, const PoolConfig&, CountingAllocator>;
+using AdapterAllocator = std::conditional_t<
+    std::is_constructible_v<A, const PoolConfig&, CountingAllocator<typename A::value_type>>,
+    CountingAllocator<typename A::value_type>,
+    std::conditional_t<std::is_constructible_v<A, const PoolConfig&, CountingArrayAllocator>, CountingArrayAllocator,
+                       void>>;
+template <class A>
+inline constexpr bool kAdapterCounted = !std::is_void_v<AdapterAllocator<A>>;
 
 // The oracles an uncounted pool runs without, and why.
 inline std::vector<std::string> oracles_off_uncounted() {
-  const std::string why = ": the pool does not allocate through poolcheck::CountingAllocator";
+  const std::string why = ": the pool does not allocate through poolcheck's counting allocator";
   return {"aliasing" + why, "leakage" + why, "bucket-cap" + why, "accounting" + why,
           "size-contract's allocation check" + why, "stats" + why};
 }
 
 namespace detail {
 
-// Builds Adapter<Sync> through its constructor, or through the user's factory:
-// Factory{}(SyncTag<Sync>{}, config, allocator) -> std::unique_ptr<Adapter<Sync>> (allocator
-// omitted for an uncounted pool). Factory = void: the constructor.
-template <class Sync, class Factory>
+// Builds Pool = Adapter<Sync> through its constructor, or through the user's factory:
+// Factory{}(SyncTag<Sync>{}, config, allocator) -> std::unique_ptr<Adapter<Sync>>, with allocator a
+// CountingAllocator<T> (omitted for a pool that allocates by itself). Factory = void: the
+// constructor. The maker of CountedPool (counted_pool.hpp).
+template <class Pool, class Sync, class Factory>
 struct AdapterMaker {
-  template <class Pool>
-  static std::unique_ptr<Pool> make(const PoolSettings& s, CountingAllocator allocator) {
-    if constexpr (!std::is_void_v<Factory>) {
-      if constexpr (std::is_invocable_v<Factory, SyncTag<Sync>, const PoolConfig&, CountingAllocator>) {
-        return Factory{}(SyncTag<Sync>{}, s, allocator);
-      } else {
-        return Factory{}(SyncTag<Sync>{}, s);
-      }
-    } else if constexpr (kAdapterCounted<Pool>) {
-      return std::make_unique<Pool>(s, allocator);
-    } else {
-      static_assert(std::is_constructible_v<Pool, const PoolConfig&>,
-                    "the adapter needs a constructor (const PoolConfig&, CountingAllocator) or (const PoolConfig&), "
-                    "or a factory");
-      return std::make_unique<Pool>(s);
-    }
-  }
-  template <class Pool>
+  using T = typename Pool::value_type;
   static constexpr bool counted() {
     if constexpr (!std::is_void_v<Factory>) {
-      return std::is_invocable_v<Factory, SyncTag<Sync>, const PoolConfig&, CountingAllocator>;
+      return std::is_invocable_v<Factory, SyncTag<Sync>, const PoolConfig&, CountingAllocator<T>>;
     } else {
       return kAdapterCounted<Pool>;
     }
   }
-  template <class Pool>
+  static SizeClasses layout(const PoolSettings& s) { return PoolFacts(Pool::facts(s)).classes; }
+  template <class P>
+  static std::unique_ptr<P> make(const PoolSettings& s, CountingArrayAllocator bytes) {
+    static_assert(std::is_same_v<P, Pool>);
+    if constexpr (!std::is_void_v<Factory>) {
+      if constexpr (counted()) {
+        return Factory{}(SyncTag<Sync>{}, s, CountingAllocator<T>(bytes.ledger()));
+      } else {
+        return Factory{}(SyncTag<Sync>{}, s);
+      }
+    } else if constexpr (std::is_same_v<AdapterAllocator<Pool>, CountingArrayAllocator>) {
+      return std::make_unique<Pool>(s, bytes);
+    } else if constexpr (kAdapterCounted<Pool>) {
+      return std::make_unique<Pool>(s, CountingAllocator<T>(bytes.ledger()));
+    } else {
+      static_assert(std::is_constructible_v<Pool, const PoolConfig&>,
+                    "the adapter needs a constructor (const PoolConfig&, CountingAllocator<T>), "
+                    "(const PoolConfig&, CountingArrayAllocator) or (const PoolConfig&), or a factory");
+      return std::make_unique<Pool>(s);
+    }
+  }
   static PoolFacts facts(const Pool&, const PoolSettings& s) {
     PoolFacts f = Pool::facts(s);
-    f.counted = counted<Pool>();
+    f.counted = counted();
     return f;
   }
 };
@@ -105,7 +118,7 @@ RunOutcome run_adapter_free(const StressSettings& s, const ProgramSet& programs,
                             std::uint32_t round, bufpool::PoolStats& stats_out) {
   using Pool = Adapter<StdSync>;
   static_assert(PoolAdapter<Pool>, "Adapter<poolcheck::StdSync> does not meet poolcheck::PoolAdapter");
-  return run_fresh_pool<Pool, AdapterMaker<StdSync, Factory>>(s, free_running(programs, s, hooks, round), stats_out);
+  return run_fresh_pool<Pool, AdapterMaker<Pool, StdSync, Factory>>(s, free_running(programs, s, hooks, round), stats_out);
 }
 
 template <template <class> class Adapter, class Factory>
@@ -114,7 +127,7 @@ RunOutcome run_adapter_det(const StressSettings& s, const ProgramSet& programs, 
                            const std::atomic<bool>* interrupt) {
   using Pool = Adapter<det::Sync>;
   static_assert(PoolAdapter<Pool>, "Adapter<poolcheck::det::Sync> does not meet poolcheck::PoolAdapter");
-  return run_fresh_pool<Pool, AdapterMaker<det::Sync, Factory>>(
+  return run_fresh_pool<Pool, AdapterMaker<Pool, det::Sync, Factory>>(
       s, under_schedule(programs, s, strategy, schedule_out, interrupt), stats_out);
 }
 
@@ -130,10 +143,10 @@ PoolTarget adapter_target(std::string name, std::string summary) {
   t.summary = std::move(summary);
   t.cap_flags = CapFlags::per_bucket;
   // Rents just above the largest class are over-size; above 1 GiB the programs would not fit.
-  t.over_size_reachable = Free::facts(PoolConfig{}).largest_bucket <= (std::size_t{1} << 28);
+  t.over_size_reachable = PoolFacts(Free::facts(PoolConfig{})).classes.largest() <= (std::size_t{1} << 28);
   t.run_free = detail::run_adapter_free<Adapter, Factory>;
   t.run_det = detail::run_adapter_det<Adapter, Factory>;
-  if (!detail::AdapterMaker<StdSync, Factory>::template counted<Free>()) t.oracles_off = oracles_off_uncounted();
+  if (!detail::AdapterMaker<Free, StdSync, Factory>::counted()) t.oracles_off = oracles_off_uncounted();
   return t;
 }
 

@@ -20,21 +20,21 @@ struct DetRun {
 // Pool is LockedArrayPool<std::byte, P> or SharedArrayPool<std::byte, P> with a deterministic policy.
 template <class Pool>
 DetRun run_det(const ProgramSet& programs, det::Strategy& strategy, std::uint64_t max_steps = 200'000) {
-  AllocationLedger ledger(1);
-  CountingAllocator allocator(&ledger);
-  std::unique_ptr<Pool> pool;
-  PoolFacts facts;
   constexpr bool kShared =
       std::is_same_v<Pool, bufpool::SharedArrayPool<typename Pool::value_type, typename Pool::policy_type>>;
+  AllocationLedger ledger(1, SizeClasses::bufpool(kShared ? bufpool::kMaxBucketLength : 1 << 16));
+  CountingArrayAllocator allocator(&ledger);
+  std::unique_ptr<Pool> pool;
+  PoolFacts facts;
   if constexpr (kShared) {
     bufpool::SharedPoolOptions options;
     options.partitions = 2;
     options.arrays_per_partition = 4;
     pool = std::make_unique<Pool>(options, allocator);
-    facts = PoolFacts{pool->largest_bucket(), pool->bucket_count(), 8, 1, true, false};
+    facts = PoolFacts{SizeClasses::bufpool(pool->largest_bucket()), 8, 1, true, false};
   } else {
     pool = std::make_unique<Pool>(bufpool::PoolOptions{1 << 16, 4}, allocator);
-    facts = PoolFacts{pool->largest_bucket(), pool->bucket_count(), 4, 0, true, true};
+    facts = PoolFacts{SizeClasses::bufpool(pool->largest_bucket()), 4, 0, true, true};
   }
   DetRun run;
   run.outcome = det::run_deterministic(*pool, facts, &ledger, programs, strategy, max_steps);

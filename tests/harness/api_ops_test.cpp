@@ -18,6 +18,7 @@
 #include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/free_executor.hpp"
 #include "poolcheck/kept_alive.hpp"
+#include "poolcheck/pool_kind.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
 
 namespace poolcheck {
@@ -54,20 +55,33 @@ struct Built {
 };
 template <class T, class Policy>
 Built<bufpool::LockedArrayPool<T, Policy>> build(std::type_identity<bufpool::LockedArrayPool<T, Policy>>,
-                                                 CountingAllocator a) {
+                                                 CountingArrayAllocator a) {
   auto pool = std::make_unique<bufpool::LockedArrayPool<T, Policy>>(bufpool::PoolOptions{kLargest, 4}, a);
   const PoolFacts facts{pool->largest_bucket(), pool->bucket_count(), 4, 0, true, true};
   return {std::move(pool), facts};
 }
 template <class T, class Policy>
 Built<bufpool::SharedArrayPool<T, Policy>> build(std::type_identity<bufpool::SharedArrayPool<T, Policy>>,
-                                                 CountingAllocator a) {
+                                                 CountingArrayAllocator a) {
   bufpool::SharedPoolOptions o;
   o.partitions = 2;
   o.arrays_per_partition = 2;
   auto pool = std::make_unique<bufpool::SharedArrayPool<T, Policy>>(o, a);
   const PoolFacts facts{pool->largest_bucket(), pool->bucket_count(), 4, 1, true, false};
   return {std::move(pool), facts};
+}
+
+// The buckets a pool of type P (or the pool a wrapper wraps) is built with by `build`, known
+// before it is built: its ledger comes first.
+template <class P>
+SizeClasses layout_of() {
+  if constexpr (requires { typename P::inner_type; }) {
+    return layout_of<typename P::inner_type>();
+  } else {
+    PoolSettings s;
+    s.max_array_length = kLargest;
+    return FamilyOfPool<P>::layout(s);
+  }
 }
 
 struct OpRun {
@@ -88,8 +102,8 @@ struct OpRun {
 // Runs `programs` on a fresh pool of type P (a bufpool pool, or a wrapper with a `build`).
 template <class P>
 OpRun run(const ProgramSet& programs) {
-  auto ledger = std::make_unique<AllocationLedger>(1);
-  auto built = build(std::type_identity<P>{}, CountingAllocator(ledger.get()));
+  auto ledger = std::make_unique<AllocationLedger>(1, layout_of<P>());
+  auto built = build(std::type_identity<P>{}, CountingArrayAllocator(ledger.get()));
   FreeExecutor<P> executor(*built.pool, built.facts, ledger.get());
   OpRun r;
   r.outcome = executor.run(programs, FreeRunConfig{});
@@ -161,6 +175,7 @@ TEST(ApiOps, DoubleGiveBackOfOneThreadRunsClean) {
 // What every wrapper forwards unchanged.
 template <class Inner, class Policy = typename Inner::policy_type>
 struct Wrapper {
+  using inner_type = Inner;
   using value_type = std::byte;
   using policy_type = Policy;
   explicit Wrapper(std::unique_ptr<Inner> p) : inner(std::move(p)) {}
@@ -171,7 +186,7 @@ struct Wrapper {
   std::unique_ptr<Inner> inner;
 };
 template <class W, class Inner>
-Built<W> build_wrapper(CountingAllocator a) {
+Built<W> build_wrapper(CountingArrayAllocator a) {
   auto inner = build(std::type_identity<Inner>{}, a);
   return {std::make_unique<W>(std::move(inner.pool)), inner.facts};
 }
@@ -187,7 +202,7 @@ struct ForeignSizeAcceptingPool : Wrapper<Locked> {
     inner->give_back(a, clear);
   }
 };
-Built<ForeignSizeAcceptingPool> build(std::type_identity<ForeignSizeAcceptingPool>, CountingAllocator a) {
+Built<ForeignSizeAcceptingPool> build(std::type_identity<ForeignSizeAcceptingPool>, CountingArrayAllocator a) {
   return build_wrapper<ForeignSizeAcceptingPool, Locked>(a);
 }
 
@@ -199,7 +214,7 @@ struct EmptyRefusingPool : Wrapper<Shared> {
     inner->give_back(a, clear);
   }
 };
-Built<EmptyRefusingPool> build(std::type_identity<EmptyRefusingPool>, CountingAllocator a) {
+Built<EmptyRefusingPool> build(std::type_identity<EmptyRefusingPool>, CountingArrayAllocator a) {
   return build_wrapper<EmptyRefusingPool, Shared>(a);
 }
 
@@ -223,7 +238,7 @@ struct SilentDoubleGiveBackPool : Wrapper<Shared, CheckedHarnessPolicy> {
   std::mutex mu;
   std::set<const void*> resting;
 };
-Built<SilentDoubleGiveBackPool> build(std::type_identity<SilentDoubleGiveBackPool>, CountingAllocator a) {
+Built<SilentDoubleGiveBackPool> build(std::type_identity<SilentDoubleGiveBackPool>, CountingArrayAllocator a) {
   return build_wrapper<SilentDoubleGiveBackPool, Shared>(a);
 }
 
@@ -232,7 +247,7 @@ struct ShortLeasePool : Wrapper<Locked> {
   using Wrapper::Wrapper;
   bufpool::Lease<std::byte> lease(std::size_t n, bool clear) { return inner->lease(n > 1 ? n - 1 : n, clear); }
 };
-Built<ShortLeasePool> build(std::type_identity<ShortLeasePool>, CountingAllocator a) {
+Built<ShortLeasePool> build(std::type_identity<ShortLeasePool>, CountingArrayAllocator a) {
   return build_wrapper<ShortLeasePool, Locked>(a);
 }
 
@@ -246,7 +261,7 @@ struct ForgetfulStatsPool : Wrapper<Shared> {
     return s;
   }
 };
-Built<ForgetfulStatsPool> build(std::type_identity<ForgetfulStatsPool>, CountingAllocator a) {
+Built<ForgetfulStatsPool> build(std::type_identity<ForgetfulStatsPool>, CountingArrayAllocator a) {
   return build_wrapper<ForgetfulStatsPool, Shared>(a);
 }
 
@@ -259,7 +274,7 @@ struct RowShortStatsPool : Wrapper<Locked> {
     return s;
   }
 };
-Built<RowShortStatsPool> build(std::type_identity<RowShortStatsPool>, CountingAllocator a) {
+Built<RowShortStatsPool> build(std::type_identity<RowShortStatsPool>, CountingArrayAllocator a) {
   return build_wrapper<RowShortStatsPool, Locked>(a);
 }
 
@@ -274,7 +289,7 @@ struct TrimLosingPool : Wrapper<Shared> {
     return freed;
   }
 };
-Built<TrimLosingPool> build(std::type_identity<TrimLosingPool>, CountingAllocator a) {
+Built<TrimLosingPool> build(std::type_identity<TrimLosingPool>, CountingArrayAllocator a) {
   return build_wrapper<TrimLosingPool, Shared>(a);
 }
 
@@ -283,7 +298,7 @@ struct TrimmingShared : Wrapper<Shared> {
   using Wrapper::Wrapper;
   std::size_t trim(bufpool::TrimPressure p) { return inner->trim(p); }
 };
-Built<TrimmingShared> build(std::type_identity<TrimmingShared>, CountingAllocator a) {
+Built<TrimmingShared> build(std::type_identity<TrimmingShared>, CountingArrayAllocator a) {
   return build_wrapper<TrimmingShared, Shared>(a);
 }
 
@@ -301,7 +316,7 @@ struct ThreadCountingPool : Wrapper<Shared> {
   }
   std::atomic<std::size_t> threads{0};
 };
-Built<ThreadCountingPool> build(std::type_identity<ThreadCountingPool>, CountingAllocator a) {
+Built<ThreadCountingPool> build(std::type_identity<ThreadCountingPool>, CountingArrayAllocator a) {
   return build_wrapper<ThreadCountingPool, Shared>(a);
 }
 
@@ -372,8 +387,8 @@ TEST(ApiOps, ExitRunsTheRestOfAProgramOnAFreshThread) {
   for (const auto& t : programs.threads) {
     for (const Op& op : t.ops) exits += op.kind == OpKind::exit;
   }
-  auto ledger = std::make_unique<AllocationLedger>(1);
-  auto built = build(std::type_identity<ThreadCountingPool>{}, CountingAllocator(ledger.get()));
+  auto ledger = std::make_unique<AllocationLedger>(1, layout_of<ThreadCountingPool>());
+  auto built = build(std::type_identity<ThreadCountingPool>{}, CountingArrayAllocator(ledger.get()));
   FreeExecutor<ThreadCountingPool> executor(*built.pool, built.facts, ledger.get());
   const RunOutcome out = executor.run(programs, FreeRunConfig{});
   EXPECT_TRUE(out.clean()) << (out.violations.empty() ? "" : to_string(out.violations.front()));

@@ -187,7 +187,7 @@ TEST(CheckedBufferMutant, AnArrayPushedTwiceShowsAsAliasingThenChangedBytes) {
 }
 
 TEST(CheckedBufferStats, CheckPoolStatsComparesRentsGiveBacksAndAllocations) {
-  AllocationLedger ledger(1);
+  AllocationLedger ledger(1, SizeClasses::bufpool(1024));
   bufpool::PoolStats s;
   s.rents = 3;
   s.hits = 1;
@@ -205,8 +205,8 @@ TEST(CheckedBufferStats, CheckPoolStatsComparesRentsGiveBacksAndAllocations) {
 }
 
 TEST(CheckedBufferStats, AnOverSizeArrayRestingAtQuiescenceIsReported) {
-  AllocationLedger ledger(1);
-  PoolFacts facts{1024, 7, 4, 0, true, true};
+  AllocationLedger ledger(1, SizeClasses::bufpool(1024));
+  PoolFacts facts{SizeClasses::bufpool(1024), 4, 0, true, true};
   RunOutcome out;
   check_quiescent_ledger(ledger, facts, out);
   EXPECT_TRUE(out.violations.empty());

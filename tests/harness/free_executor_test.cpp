@@ -37,20 +37,21 @@ struct Run {
 // Runs `programs` on a fresh locked or shared pool of `Policy`; destroys it after a clean run.
 template <template <class, class> class Pool, class Policy>
 Run run(const ProgramSet& programs, std::size_t cap = 4, const FreeRunConfig& config = {}) {
-  AllocationLedger ledger(1);
-  CountingAllocator allocator(&ledger);
   using P = Pool<std::byte, Policy>;
+  constexpr bool kShared = std::is_same_v<P, bufpool::SharedArrayPool<std::byte, Policy>>;
+  AllocationLedger ledger(1, SizeClasses::bufpool(kShared ? bufpool::kMaxBucketLength : 1 << 12));
+  CountingArrayAllocator allocator(&ledger);
   std::unique_ptr<P> pool;
   PoolFacts facts;
-  if constexpr (std::is_same_v<P, bufpool::SharedArrayPool<std::byte, Policy>>) {
+  if constexpr (kShared) {
     bufpool::SharedPoolOptions o;
     o.partitions = 2;
     o.arrays_per_partition = cap;
     pool = std::make_unique<P>(o, allocator);
-    facts = PoolFacts{pool->largest_bucket(), pool->bucket_count(), 2 * cap, 1, true, false};
+    facts = PoolFacts{SizeClasses::bufpool(pool->largest_bucket()), 2 * cap, 1, true, false};
   } else {
     pool = std::make_unique<P>(bufpool::PoolOptions{1 << 12, cap}, allocator);
-    facts = PoolFacts{pool->largest_bucket(), pool->bucket_count(), cap, 0, true, true};
+    facts = PoolFacts{SizeClasses::bufpool(pool->largest_bucket()), cap, 0, true, true};
   }
   FreeExecutor<P> executor(*pool, facts, &ledger);
   Run r;
@@ -181,16 +182,17 @@ TEST(QuiescentCheckpoints, ParkEveryWorkerBetweenOpsAndCheckAlone) {
 struct CapRacePool {
   using value_type = std::byte;
   static constexpr std::size_t kBuckets = 5;  // 16 .. 256 elements
+  static SizeClasses layout() { return SizeClasses::bufpool(256); }
   struct Bucket {
     std::mutex mu;
     std::vector<std::byte*> stack;
     std::atomic<std::size_t> count{0};
   };
-  CountingAllocator allocator;
+  CountingArrayAllocator allocator;
   std::size_t cap;
   Bucket buckets[kBuckets];
 
-  CapRacePool(CountingAllocator a, std::size_t c) : allocator(a), cap(c) {}
+  CapRacePool(CountingArrayAllocator a, std::size_t c) : allocator(a), cap(c) {}
   ~CapRacePool() {
     for (std::size_t b = 0; b < kBuckets; ++b) {
       for (std::byte* p : buckets[b].stack) allocator.deallocate(p, bufpool::bucket_capacity(b), 64);
@@ -239,9 +241,9 @@ TEST(FreeExecutor, ExactCapChecksFindACheckThenActCapRace) {
   // flight allowed per thread), read here as often as this thread can: its largest excess.
   std::int64_t old_check_peak = 0;
   for (int seed = 1; seed <= 20 && !found; ++seed) {
-    AllocationLedger ledger(1);
-    auto pool = std::make_unique<CapRacePool>(CountingAllocator(&ledger), kCap);
-    FreeExecutor<CapRacePool> executor(*pool, PoolFacts{256, CapRacePool::kBuckets, kCap, 0, true, false}, &ledger);
+    AllocationLedger ledger(1, CapRacePool::layout());
+    auto pool = std::make_unique<CapRacePool>(CountingArrayAllocator(&ledger), kCap);
+    FreeExecutor<CapRacePool> executor(*pool, PoolFacts{CapRacePool::layout(), kCap, 0, true, false}, &ledger);
     FreeRunConfig config;
     config.checkpoint_every = 4;
     std::atomic<bool> done{false};
@@ -269,9 +271,9 @@ TEST(FreeExecutor, ExactCapChecksFindACheckThenActCapRace) {
 // the ops each thread ran since the last checkpoint. (The pool keeps up to 100 arrays a bucket; the
 // facts promise 1. Each thread holds two arrays of 16 at once, so at least two rest at op 4.)
 TEST(FreeExecutor, AQuiescentCheckpointNamesTheBucketAndTheOpsSinceTheLastOne) {
-  AllocationLedger ledger(1);
-  CapRacePool pool(CountingAllocator(&ledger), 100);
-  FreeExecutor<CapRacePool> executor(pool, PoolFacts{256, CapRacePool::kBuckets, 1, 0, true, false}, &ledger);
+  AllocationLedger ledger(1, CapRacePool::layout());
+  CapRacePool pool(CountingArrayAllocator(&ledger), 100);
+  FreeExecutor<CapRacePool> executor(pool, PoolFacts{CapRacePool::layout(), 1, 0, true, false}, &ledger);
   Op rent0, rent1, give_back0, give_back1;
   rent0.kind = rent1.kind = OpKind::rent;
   rent0.size = rent1.size = 16;
@@ -309,7 +311,7 @@ struct BlockingPool {
 TEST(FreeExecutor, NoProgressIsAStallThatNamesTheStuckThreads) {
   // Never destroyed: the stuck workers are detached and may still touch both at exit.
   static auto* pool = new BlockingPool;
-  static auto* executor = new FreeExecutor<BlockingPool>(*pool, PoolFacts{1 << 20, 17, 50, 0, false, false}, nullptr);
+  static auto* executor = new FreeExecutor<BlockingPool>(*pool, PoolFacts{SizeClasses::bufpool(1 << 20), 50, 0, false, false}, nullptr);
   auto programs = generate_programs(1, shape(2, 8));
   for (auto& t : programs.threads) t.ops.insert(t.ops.begin(), Op{OpKind::rent, 0, false, false, 0, 0, 0, 0, 64});
   FreeRunConfig config;

@@ -16,8 +16,8 @@ namespace poolcheck {
 namespace {
 
 struct Ledgered {
-  AllocationLedger ledger{1};
-  CountingAllocator allocator{&ledger};
+  AllocationLedger ledger{1, SizeClasses::bufpool(64)};  // 16, 32, 64
+  CountingArrayAllocator allocator{&ledger};
   std::vector<void*> arrays;
   void* allocate(std::size_t bytes) {
     arrays.push_back(allocator.allocate(bytes, 64));
@@ -28,15 +28,15 @@ struct Ledgered {
     arrays.erase(std::find(arrays.begin(), arrays.end(), p));
   }
   ~Ledgered() {
-    for (void* p : arrays) allocator.deallocate(p, CountingAllocator::header_of(p)->bytes, 64);
+    for (void* p : arrays) allocator.deallocate(p, CountingArrayAllocator::header_of(p)->bytes, 64);
   }
 };
 
 TEST(BucketCapOracle, FiresExactlyAboveTheCap) {
   Ledgered l;
   for (int i = 0; i < 6; ++i) l.allocate(16);  // six arrays of bucket 0, none leased: resting
-  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, 6, "at quiescence"));
-  const auto v = BucketCapOracle::check(l.ledger, 3, 5, "at quiescence");
+  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 6, "at quiescence"));
+  const auto v = BucketCapOracle::check(l.ledger, 5, "at quiescence");
   ASSERT_TRUE(v);
   EXPECT_EQ(v->oracle, OracleKind::bucket_cap);
   EXPECT_EQ(v->capacity, 16u);
@@ -47,11 +47,11 @@ TEST(BucketCapOracle, LeasedArraysDoNotCountAsRestingUntilTheirGiveBackReturned)
   Ledgered l;
   for (int i = 0; i < 6; ++i) l.allocate(32);
   for (int i = 0; i < 3; ++i) l.ledger.on_leased(32);
-  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, 3, "at quiescence"));
+  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, "at quiescence"));
   l.ledger.on_returning(32);  // mid-give_back: the pool may not have taken it yet
-  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, 3, "while running"));
+  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, "while running"));
   l.ledger.on_returned(32);
-  EXPECT_TRUE(BucketCapOracle::check(l.ledger, 3, 3, "at quiescence"));
+  EXPECT_TRUE(BucketCapOracle::check(l.ledger, 3, "at quiescence"));
 }
 
 // A rent in flight may have popped an array (or be allocating one) that no lease holds yet: it is
@@ -61,18 +61,18 @@ TEST(BucketCapOracle, AnArrayARentIsMovingIsNotResting) {
   for (int i = 0; i < 3; ++i) l.allocate(16);      // three resting: the cap
   l.ledger.begin_rent(0, /*next_too=*/false);      // a rent pops one...
   l.allocate(16);                                  // ...and a give_back pushes a fourth meanwhile
-  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, 3, "while running"));
+  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, "while running"));
   l.ledger.on_leased(16);
   l.ledger.end_rent(0, false);
-  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, 3, "at quiescence"));
+  EXPECT_FALSE(BucketCapOracle::check(l.ledger, 3, "at quiescence"));
   l.allocate(16);                                  // a fourth resting with nothing in flight: above the cap
-  EXPECT_TRUE(BucketCapOracle::check(l.ledger, 3, 3, "at quiescence"));
+  EXPECT_TRUE(BucketCapOracle::check(l.ledger, 3, "at quiescence"));
 }
 
 // The `out` word: held + renting, and a count of every increase, so a reader that looked before
 // and after a call bounds the most that were out in between.
 TEST(AllocationLedger, OutCountsHeldAndRentingAndEveryIncrease) {
-  AllocationLedger l(1);
+  AllocationLedger l(1, SizeClasses::bufpool(64));
   const std::uint64_t before = l.begin_rent(0, /*next_too=*/true);
   EXPECT_EQ(AllocationLedger::out_count(before), 1);
   EXPECT_EQ(AllocationLedger::out_count(l.out[1].load()), 1) << "a rent that may fall back counts in the next row";
@@ -141,7 +141,7 @@ struct StatsRig {
     // Bucket 32 (cap 2): two fresh; the locked pool then falls back to 64 twice and allocates two
     // more of 32 when both are exhausted, the shared one allocates four more.
     for (int i = 0; i < 6; ++i) rent(20);
-    if (pool.facts().largest_bucket < 4096) rent(4096);  // over-size (the shared pool's buckets reach 2^30)
+    if (pool.facts().largest_bucket() < 4096) rent(4096);  // over-size (the shared pool's buckets reach 2^30)
     rent(16);
     give_back_all();                       // a full bucket drops
     rent(20);                              // a hit
@@ -162,7 +162,7 @@ TYPED_TEST(StatsOracleTest, TheRealPoolsPerBucketFiguresMatchTheHarnesssCounts) 
   ASSERT_TRUE(rig.log.violations.empty()) << to_string(rig.log.violations.front());
   const bufpool::PoolStats s = rig.pool.pool().stats();
   EXPECT_GT(s.buckets[1].drops, 0u);
-  EXPECT_EQ(s.oversize_rents > 0, rig.pool.facts().largest_bucket < 4096);
+  EXPECT_EQ(s.oversize_rents > 0, rig.pool.facts().largest_bucket() < 4096);
   const auto v = check_pool_stats(s, rig.counts(), rig.pool.ledger());
   EXPECT_FALSE(v.has_value()) << to_string(*v);
   RunOutcome out;

@@ -1,4 +1,4 @@
-// Hand-made leases over buffers allocated through the harness's CountingAllocator, for the oracle
+// Hand-made leases over buffers allocated through the harness's CountingArrayAllocator, for the oracle
 // tests: each oracle must fire on a hand-made violation and stay silent on the correct case.
 #pragma once
 
@@ -14,8 +14,8 @@ namespace poolcheck::testing {
 
 // One counted array and a lease record over it (requested = capacity unless given).
 struct CountedArray {
-  AllocationLedger ledger{1};
-  CountingAllocator allocator{&ledger};
+  AllocationLedger ledger{1, SizeClasses::bufpool(1024)};
+  CountingArrayAllocator allocator{&ledger};
   std::size_t capacity;
   std::byte* data;
 
@@ -24,7 +24,7 @@ struct CountedArray {
   CountedArray(const CountedArray&) = delete;
   CountedArray& operator=(const CountedArray&) = delete;
 
-  ArrayHeader& header() { return *CountingAllocator::header_of(data); }
+  ArrayHeader& header() { return *CountingArrayAllocator::header_of(data); }
 
   LeaseRecord lease(Tag tag, std::size_t requested = 0) {
     LeaseRecord r;

@@ -13,12 +13,12 @@ namespace poolcheck {
 namespace {
 
 constexpr Tag kTag{1, 1};
-constexpr std::size_t kLargest = 1024;
+const SizeClasses kClasses = SizeClasses::bufpool(1024);
 
 std::optional<Violation> check(std::size_t requested, std::size_t size, bool next_ok = false,
                                const ArrayHeader* header = nullptr, bool counted = false) {
   static std::byte dummy[64];
-  return SizeContractOracle::check_rent(kTag, requested, size ? dummy : nullptr, size, 1, kLargest, next_ok, header,
+  return SizeContractOracle::check_rent(kTag, requested, size ? dummy : nullptr, size, 1, kClasses, next_ok, header,
                                         counted);
 }
 
@@ -44,11 +44,11 @@ TEST(SizeContractOracle, WrongSizesAreReported) {
 
 TEST(SizeContractOracle, SpanLargerThanItsAllocationIsReported) {
   testing::CountedArray a(32);
-  EXPECT_FALSE(SizeContractOracle::check_rent(kTag, 20, a.data, 32, 1, kLargest, false, &a.header(), true));
-  const auto v = SizeContractOracle::check_rent(kTag, 40, a.data, 64, 1, kLargest, false, &a.header(), true);
+  EXPECT_FALSE(SizeContractOracle::check_rent(kTag, 20, a.data, 32, 1, kClasses, false, &a.header(), true));
+  const auto v = SizeContractOracle::check_rent(kTag, 40, a.data, 64, 1, kClasses, false, &a.header(), true);
   ASSERT_TRUE(v);
   EXPECT_NE(v->what.find("over an allocation of only 32 bytes"), std::string::npos) << v->what;
-  EXPECT_TRUE(SizeContractOracle::check_rent(kTag, 20, a.data, 32, 1, kLargest, false, nullptr, true))
+  EXPECT_TRUE(SizeContractOracle::check_rent(kTag, 20, a.data, 32, 1, kClasses, false, nullptr, true))
       << "counted pool, but not the start of any allocation";
 }
 
@@ -68,7 +68,7 @@ template <bool kRoundsUp>
 struct LockedForTest {
   using value_type = std::byte;
   bufpool::LockedArrayPool<std::byte, HarnessPolicy> inner;
-  LockedForTest(CountingAllocator allocator, std::size_t cap) : inner(bufpool::PoolOptions{1024, cap}, allocator) {}
+  LockedForTest(CountingArrayAllocator allocator, std::size_t cap) : inner(bufpool::PoolOptions{1024, cap}, allocator) {}
   std::span<std::byte> rent(std::size_t n) {
     if (kRoundsUp && n != 0 && n <= inner.largest_bucket() / 2) {
       return inner.rent(bufpool::bucket_capacity(bufpool::bucket_index(n)) * 2);
@@ -81,9 +81,9 @@ struct LockedForTest {
 template <bool kRoundsUp>
 struct FallbackRig {
   static constexpr std::size_t kCap = 2;
-  AllocationLedger ledger{1};
-  LockedForTest<kRoundsUp> pool{CountingAllocator(&ledger), kCap};
-  PoolRef<LockedForTest<kRoundsUp>> ref{&pool, PoolFacts{1024, pool.inner.bucket_count(), kCap, 0, true, true}, &ledger};
+  AllocationLedger ledger{1, SizeClasses::bufpool(1024)};
+  LockedForTest<kRoundsUp> pool{CountingArrayAllocator(&ledger), kCap};
+  PoolRef<LockedForTest<kRoundsUp>> ref{&pool, PoolFacts{SizeClasses::bufpool(1024), kCap, 0, true, true}, &ledger};
   RunState state{1, 0};
   WorkloadLimits limits;
   WorkerLog log;

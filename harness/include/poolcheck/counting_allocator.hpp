@@ -1,5 +1,24 @@
-// The allocator the harness gives a pool, so arrays are counted from outside the pool: a pool that
-// miscounts itself (ignores its cap, loses an array, files one in the wrong bucket) is still caught.
+// The allocators the harness gives a pool, so arrays are counted from outside the pool: a pool that
+// miscounts itself (ignores its cap, loses an array, files one in the wrong class) is still caught.
+// Two shapes over one ledger and one header scheme:
+//   CountingArrayAllocator     bufpool's ArrayAllocator: allocate(bytes, alignment), untyped;
+//   CountingAllocator<T>       the std::allocator requirements (allocate(n) -> T*), for a user's
+//                              pool that takes a std::allocator<T>-style allocator.
+//
+// The ledger files each array by its length in the pool's SizeClasses (known before the pool is
+// built: the ledger comes first and the pool's allocator points into it). For the counts to be
+// exact, a pool must follow these rules:
+//   1. Each pooled array is one allocate call of exactly its class's capacity (elements of the
+//      ledger's element size; a typed allocator's T must be that size).
+//   2. The pool hands out exactly the pointer allocate returned: never an interior pointer, never
+//      memory it obtained any other way (the array's header sits just below that pointer).
+//   3. give_back / free deallocates with the same length (n, or bytes) it allocated with.
+//   4. Arrays are never shared between pools: one ledger counts one pool.
+//   5. An over-size array (a request above the largest class) is allocated with its requested
+//      length; it counts in the over-size row, as does any allocation whose length is no class
+//      capacity.
+//   6. The pool's own bookkeeping (nodes, vectors of pointers) does not allocate through these
+//      allocators; a rebound CountingAllocator<U> of another element size refuses to allocate.
 //
 // Each allocation carries a 64-byte header just below the array with its size and the oracles'
 // per-array state (current owner, whether the last give_back cleared it). Header fields are relaxed
@@ -12,23 +31,34 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
 
-#include "bufpool/buckets.hpp"
 #include "bufpool/pool_policy.hpp"
 #include "bufpool/sanitizer_build.hpp"
+#include "poolcheck/size_classes.hpp"
 
 namespace poolcheck {
 
-// One more than the pool's buckets: the last counts over-size arrays.
-inline constexpr std::size_t kLedgerRows = bufpool::kMaxBucketCount + 1;
+// One row per size class a pool may have, and a last row for over-size arrays. Rows from the
+// pool's classes().count() up to the last stay zero.
+inline constexpr std::size_t kLedgerRows = kMaxSizeClasses + 1;
+inline constexpr std::size_t kOverSizeRow = kLedgerRows - 1;
 
-// Counts of everything a pool allocated and freed, per bucket (by element capacity).
+// Counts of everything a pool allocated and freed, per size class (by element capacity).
 struct AllocationLedger {
-  explicit AllocationLedger(std::size_t bytes_per_element) : element_size(bytes_per_element) {
+  // `layout`: the classes of the pool this ledger counts (PoolFacts::classes must be the same).
+  AllocationLedger(std::size_t bytes_per_element, const SizeClasses& layout)
+      : element_size(bytes_per_element), classes(layout) {
+    if (element_size == 0) throw std::invalid_argument("AllocationLedger: element size 0");
     for (auto& o : out) o.store(kOutBias, std::memory_order_relaxed);
   }
 
   const std::size_t element_size;
+  const SizeClasses classes;
   std::atomic<std::uint64_t> allocations{0};
   std::atomic<std::uint64_t> frees{0};
   std::atomic<std::int64_t> live[kLedgerRows]{};  // arrays allocated and not yet freed
@@ -103,8 +133,15 @@ struct AllocationLedger {
   // The give_back of that array returned normally (it rests, or the pool freed it).
   void on_returned(std::size_t bytes) noexcept { leave(row_of(bytes)); }
 
-  // The ledger row of an array of `bytes`: its bucket, or the over-size row.
+  // The ledger row of an array of `bytes`: the class whose capacity is exactly bytes /
+  // element_size, or the over-size row for any other length (rule 5 in the file comment).
   std::size_t row_of(std::size_t bytes) const noexcept;
+  // The ledger row of a request of n elements: its class, or the over-size row.
+  std::size_t row_of_request(std::size_t n) const noexcept { return request_row(classes, n); }
+  static std::size_t request_row(const SizeClasses& layout, std::size_t n) noexcept {
+    const std::size_t c = layout.class_of(n);
+    return c < layout.count() ? c : kOverSizeRow;
+  }
   std::int64_t live_total() const noexcept;
 
  private:
@@ -135,10 +172,10 @@ inline constexpr std::size_t kHeaderBytes = 64;
 inline constexpr unsigned char kFreshByte = 0xFA;
 static_assert(sizeof(ArrayHeader) <= kHeaderBytes);
 
-class CountingAllocator {
+class CountingArrayAllocator {
  public:
-  CountingAllocator() = default;  // unusable until given a ledger; pools always receive one
-  explicit CountingAllocator(AllocationLedger* ledger) noexcept : ledger_(ledger) {}
+  CountingArrayAllocator() = default;  // unusable until given a ledger; pools always receive one
+  explicit CountingArrayAllocator(AllocationLedger* ledger) noexcept : ledger_(ledger) {}
 
   void* allocate(std::size_t bytes, std::size_t alignment);
   void deallocate(void* p, std::size_t bytes, std::size_t alignment) noexcept;
@@ -154,11 +191,60 @@ class CountingAllocator {
   AllocationLedger* ledger_ = nullptr;
 };
 
-static_assert(bufpool::ArrayAllocator<CountingAllocator>);
+static_assert(bufpool::ArrayAllocator<CountingArrayAllocator>);
+
+// The same counting for a pool written against the std::allocator requirements: allocate(n) is
+// one array of n elements of T, with the same header and the same ledger rows. The allocator is a
+// pointer to the ledger: containers carry it along on copy, move and swap, and two compare equal
+// exactly when they count into the same ledger (either may free what the other allocated).
+template <class T>
+class CountingAllocator {
+ public:
+  using value_type = T;
+  using size_type = std::size_t;
+  using difference_type = std::ptrdiff_t;
+  using propagate_on_container_copy_assignment = std::true_type;
+  using propagate_on_container_move_assignment = std::true_type;
+  using propagate_on_container_swap = std::true_type;
+  using is_always_equal = std::false_type;
+  template <class U>
+  struct rebind {
+    using other = CountingAllocator<U>;
+  };
+
+  explicit CountingAllocator(AllocationLedger* ledger) noexcept : ledger_(ledger) {}
+  template <class U>
+  CountingAllocator(const CountingAllocator<U>& other) noexcept : ledger_(other.ledger()) {}  // NOLINT: rebind
+
+  // Throws std::bad_array_new_length when n elements do not fit a size_t of bytes, and
+  // std::invalid_argument when T is not the ledger's element size (rule 6 of the file comment: the
+  // ledger files arrays by their length in its elements).
+  T* allocate(std::size_t n) {
+    if (sizeof(T) != ledger_->element_size) {
+      throw std::invalid_argument("CountingAllocator: an element of " + std::to_string(sizeof(T)) +
+                                  " bytes, but the ledger counts elements of " + std::to_string(ledger_->element_size));
+    }
+    if (n > std::numeric_limits<std::size_t>::max() / 2 / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(CountingArrayAllocator(ledger_).allocate(n * sizeof(T), alignof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    CountingArrayAllocator(ledger_).deallocate(p, n * sizeof(T), alignof(T));
+  }
+
+  AllocationLedger* ledger() const noexcept { return ledger_; }
+
+  template <class U>
+  bool operator==(const CountingAllocator<U>& other) const noexcept {
+    return ledger_ == other.ledger();
+  }
+
+ private:
+  AllocationLedger* ledger_;
+};
 
 // The policy of every pool the harness builds: production types, counted allocations.
 struct HarnessPolicy : bufpool::DefaultPoolPolicy {
-  using allocator = CountingAllocator;
+  using allocator = CountingArrayAllocator;
 };
 struct CheckedHarnessPolicy : HarnessPolicy {
   static constexpr bool checked = true;

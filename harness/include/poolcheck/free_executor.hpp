@@ -39,7 +39,9 @@ template <PoolUnderTest Pool>
 class FreeExecutor {
  public:
   FreeExecutor(Pool& pool, const PoolFacts& facts, AllocationLedger* ledger)
-      : ref_{&pool, facts, facts.counted ? ledger : nullptr} {}
+      : ref_{&pool, facts, facts.counted ? ledger : nullptr} {
+    require_same_layout(ref_);
+  }
 
   RunOutcome run(const ProgramSet& programs, const FreeRunConfig& config) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -49,6 +51,7 @@ class FreeExecutor {
     auto c = std::make_unique<Context>(ref_, programs, config);
     c->run.run_exits_on_fresh_threads(config.stack_bytes);
     RunOutcome out;
+    note_layout(out, ref_.facts.classes);
     out.threads_requested = n;
     out.ops_total = programs.total_ops();
     WorkerContext main_ctx(n, n, programs.seed, c->state, c->limits, c->main_log);
@@ -96,9 +99,8 @@ class FreeExecutor {
                                " of every thread still running (no pool call in flight; ops " +
                                std::to_string(op - every) + " to " + std::to_string(op - 1) +
                                " of each thread ran since the last check)";
-      if (auto v = BucketCapOracle::check(*ref.ledger, ref.facts.bucket_count,
-                                          ref.facts.resting_cap + ref.facts.slots_per_thread * (state.thread_count() + 1),
-                                          when)) {
+      if (auto v = BucketCapOracle::check(
+              *ref.ledger, ref.facts.resting_cap + ref.facts.slots_per_thread * (state.thread_count() + 1), when)) {
         state.record_first(*v);
         checkpoint_log.violations.push_back(*v);
         if (config.stop_on_first_violation) state.request_stop();
@@ -121,8 +123,7 @@ class FreeExecutor {
   // (the workers, and this thread from an earlier run on the same pool), with no slack.
   void sample_cap(Context& c, std::uint32_t n) {
     ++c.main_log.checks[static_cast<std::size_t>(OracleKind::bucket_cap)];
-    if (auto v = BucketCapOracle::check(*ref_.ledger, ref_.facts.bucket_count,
-                                        ref_.facts.resting_cap + ref_.facts.slots_per_thread * (n + 1),
+    if (auto v = BucketCapOracle::check(*ref_.ledger, ref_.facts.resting_cap + ref_.facts.slots_per_thread * (n + 1),
                                         "at a sampled instant while running")) {
       c.state.record_first(*v);
       c.main_log.violations.push_back(*v);

@@ -28,10 +28,10 @@
 #include <exception>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
-#include "bufpool/buckets.hpp"
 #include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/lease_record.hpp"
@@ -55,6 +55,18 @@ struct PoolRef {
   PoolFacts facts;
   AllocationLedger* ledger = nullptr;
 };
+
+// A counted pool's facts and ledger must describe one layout: the ledger files arrays by its
+// classes, the oracles compute requests' classes from the facts. Throws std::invalid_argument.
+template <PoolUnderTest Pool>
+void require_same_layout(const PoolRef<Pool>& ref) {
+  if (ref.ledger != nullptr && !(ref.ledger->classes == ref.facts.classes)) {
+    throw std::invalid_argument("the pool's facts name " + std::to_string(ref.facts.classes.count()) +
+                                " size classes up to " + std::to_string(ref.facts.classes.largest()) +
+                                "; its ledger was built with " + std::to_string(ref.ledger->classes.count()) +
+                                " up to " + std::to_string(ref.ledger->classes.largest()));
+  }
+}
 
 // One rented array and what the oracles know of it. Owned by one worker at a time.
 template <class T>
@@ -139,12 +151,12 @@ namespace detail {
 class RentInLedger {
  public:
   RentInLedger(AllocationLedger* ledger, const PoolFacts& facts, std::size_t n)
-      : ledger_(ledger), row_(n > facts.largest_bucket ? kLedgerRows - 1 : bufpool::bucket_index(n == 0 ? 1 : n)) {
+      : ledger_(ledger), row_(AllocationLedger::request_row(facts.classes, n)) {
     if (ledger_ == nullptr || n == 0) {
       ledger_ = nullptr;
       return;
     }
-    next_too_ = facts.may_serve_next_bucket && row_ + 1 < facts.bucket_count;
+    next_too_ = facts.may_serve_next_bucket && row_ + 1 < facts.classes.count();
     out_before_ = ledger_->begin_rent(row_, next_too_);
   }
   ~RentInLedger() {
@@ -219,10 +231,10 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
   l.record.readable_bytes = (l.lease && bufpool::kAsanBuild) ? l.record.requested_bytes : l.span.size_bytes();
   l.record.capacity = size;
   const bool counted = ref.ledger != nullptr;
-  if (counted && size != 0) l.header = CountingAllocator::header_of(l.span.data());
+  if (counted && size != 0) l.header = CountingArrayAllocator::header_of(l.span.data());
 
   ctx.count_check(OracleKind::size_contract);
-  if (auto v = SizeContractOracle::check_rent(tag, n, l.span.data(), size, sizeof(T), ref.facts.largest_bucket,
+  if (auto v = SizeContractOracle::check_rent(tag, n, l.span.data(), size, sizeof(T), ref.facts.classes,
                                               ref.facts.may_serve_next_bucket, l.header, counted)) {
     ctx.report(*v);
     // The array may be smaller than claimed: never write to it, and give it straight back so the
@@ -241,8 +253,9 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
     }
   }
   if (size == 0) return std::nullopt;
-  if (counted && ref.facts.may_serve_next_bucket && n <= ref.facts.largest_bucket &&
-      size > bufpool::bucket_capacity(bufpool::bucket_index(n))) {
+  const std::size_t requested_row = AllocationLedger::request_row(ref.facts.classes, n);
+  if (counted && ref.facts.may_serve_next_bucket && requested_row != kOverSizeRow &&
+      size > ref.facts.classes.capacity(requested_row)) {
     ctx.count_check(OracleKind::size_contract);
     if (auto v = SizeContractOracle::check_fallback(tag, n, size, in_ledger.most_out_so_far(), ref.facts.resting_cap)) {
       v->array = l.span.data();
@@ -251,7 +264,7 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
   }
   WorkerLog& log = ctx.log();
   ++log.rents;
-  ++log.rents_by_bucket[n > ref.facts.largest_bucket ? kLedgerRows - 1 : bufpool::bucket_index(n)];
+  ++log.rents_by_bucket[requested_row];
   if (l.header != nullptr) {
     l.alloc_bytes = l.header->bytes.load(std::memory_order_relaxed);
     l.fresh = l.header->last_owner.load(std::memory_order_relaxed) == 0;

@@ -28,11 +28,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "bufpool/buckets.hpp"
 #include "bufpool/checked_mode.hpp"
 #include "poolcheck/checked_violation_capture.hpp"
 #include "poolcheck/lease_checks.hpp"
 #include "poolcheck/program.hpp"
+#include "poolcheck/size_classes.hpp"
 
 namespace poolcheck {
 
@@ -96,17 +96,13 @@ bool misused_give_back(WorkerContext& ctx, const PoolRef<Pool>& ref, std::span<t
   return false;
 }
 
-// Whether `n` is a bucket capacity of a pool whose largest bucket is `largest_bucket`.
-inline bool is_bucket_capacity(std::size_t n, std::size_t largest_bucket) noexcept {
-  return n >= bufpool::kMinBucketLength && n <= largest_bucket && (n & (n - 1)) == 0;
-}
-
 // A length >= 1, below `capacity` and at most the largest bucket, that is no bucket capacity (one
 // less than a power of two >= 16 is none), or 0 when there is none (an array of fewer than 3).
-inline std::size_t foreign_length(std::size_t capacity, std::size_t largest_bucket) noexcept {
-  const std::size_t top = capacity < largest_bucket ? capacity : largest_bucket + 1;
+inline std::size_t foreign_length(std::size_t capacity, const SizeClasses& classes) noexcept {
+  const std::size_t largest = classes.largest();
+  const std::size_t top = capacity < largest ? capacity : largest + 1;
   for (std::size_t m = top - 1; m >= 1 && m + 2 >= top && top >= 2; --m) {
-    if (!is_bucket_capacity(m, largest_bucket)) return m;
+    if (!classes.is_capacity(m)) return m;
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 // FamilyOfPool line. Pure data and compile-time dispatch; thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "bufpool/array_pool.hpp"
+#include "bufpool/buckets.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/pool_under_test.hpp"
 #include "poolcheck/registry_names.hpp"
@@ -123,27 +125,52 @@ struct PoolSettings {
   std::uint64_t arrays_per_partition = 32;
 };
 
-// A family's traits: `type<T, Policy>`, `make<Pool>(settings, allocator)`, `facts(pool)`,
-// `replay_options(settings, out)` (the flags of its settings, for the replay line), and
-// `kOverSizeReachable` (whether programs can rent above its largest bucket at all).
+// A family's traits: `type<T, Policy>`, `layout(settings)` (the size classes a pool built from
+// those settings will have, known before it is built: its ledger is built first),
+// `make<Pool>(settings, allocator)`, `facts(pool)` (throws std::logic_error when the pool's own
+// buckets disagree with its layout), `replay_options(settings, out)` (the flags of its settings,
+// for the replay line), and `kOverSizeReachable` (whether programs can rent above its largest
+// bucket at all).
 template <PoolFamily F>
 struct PoolFamilyOf;
+
+namespace detail {
+// The facts of a bufpool pool, its buckets checked against the layout its family predicts.
+template <class Pool>
+PoolFacts bufpool_facts(const Pool& pool, const SizeClasses& layout, std::size_t resting_cap,
+                        std::size_t slots_per_thread, bool may_serve_next_bucket) {
+  if (pool.largest_bucket() != layout.largest() || pool.bucket_count() != layout.count()) {
+    throw std::logic_error("the pool has " + std::to_string(pool.bucket_count()) + " buckets up to " +
+                           std::to_string(pool.largest_bucket()) + " elements; its family's layout has " +
+                           std::to_string(layout.count()) + " up to " + std::to_string(layout.largest()));
+  }
+  return PoolFacts{layout, resting_cap, slots_per_thread, true, may_serve_next_bucket};
+}
+}  // namespace detail
 
 template <>
 struct PoolFamilyOf<PoolFamily::locked> {
   template <class T, class Policy>
   using type = bufpool::LockedArrayPool<T, Policy>;
   static constexpr bool kOverSizeReachable = true;
+  // Buckets 16 * 2^k up to max_array_length rounded up to one, clamped to bufpool's largest.
+  static SizeClasses layout(const PoolSettings& s) {
+    const std::size_t length = static_cast<std::size_t>(
+        std::clamp<std::uint64_t>(s.max_array_length, bufpool::kMinBucketLength, bufpool::kMaxBucketLength));
+    return SizeClasses::bufpool(bufpool::bucket_capacity(bufpool::bucket_index(length)));
+  }
   template <class Pool>
-  static std::unique_ptr<Pool> make(const PoolSettings& s, CountingAllocator allocator) {
+  static std::unique_ptr<Pool> make(const PoolSettings& s, CountingArrayAllocator allocator) {
     return std::make_unique<Pool>(
         bufpool::PoolOptions{static_cast<std::size_t>(s.max_array_length), static_cast<std::size_t>(s.max_per_bucket)},
         allocator);
   }
   template <class Pool>
   static PoolFacts facts(const Pool& pool) {
-    return PoolFacts{pool.largest_bucket(), pool.bucket_count(), pool.options().max_arrays_per_bucket, 0, true,
-                     /*may_serve_next_bucket=*/true};
+    PoolSettings s;
+    s.max_array_length = pool.options().max_array_length;
+    return detail::bufpool_facts(pool, layout(s), pool.options().max_arrays_per_bucket, 0,
+                                 /*may_serve_next_bucket=*/true);
   }
   static void replay_options(const PoolSettings& s, std::ostream& out) { out << " --max-per-bucket " << s.max_per_bucket; }
 };
@@ -154,8 +181,9 @@ struct PoolFamilyOf<PoolFamily::shared> {
   using type = bufpool::SharedArrayPool<T, Policy>;
   // Its largest bucket is 2^30 elements: over-size there means rents above 1 GiB.
   static constexpr bool kOverSizeReachable = false;
+  static SizeClasses layout(const PoolSettings&) { return SizeClasses::bufpool(bufpool::kMaxBucketLength); }
   template <class Pool>
-  static std::unique_ptr<Pool> make(const PoolSettings& s, CountingAllocator allocator) {
+  static std::unique_ptr<Pool> make(const PoolSettings& s, CountingArrayAllocator allocator) {
     bufpool::SharedPoolOptions options;
     options.partitions = static_cast<std::size_t>(s.partitions);
     options.arrays_per_partition = static_cast<std::size_t>(s.arrays_per_partition);
@@ -163,9 +191,9 @@ struct PoolFamilyOf<PoolFamily::shared> {
   }
   template <class Pool>
   static PoolFacts facts(const Pool& pool) {
-    return PoolFacts{pool.largest_bucket(), pool.bucket_count(),
-                     pool.options().partitions * pool.options().arrays_per_partition, 1, true,
-                     /*may_serve_next_bucket=*/false};
+    return detail::bufpool_facts(pool, layout(PoolSettings{}),
+                                 pool.options().partitions * pool.options().arrays_per_partition, 1,
+                                 /*may_serve_next_bucket=*/false);
   }
   static void replay_options(const PoolSettings& s, std::ostream& out) {
     out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;

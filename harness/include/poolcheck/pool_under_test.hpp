@@ -4,8 +4,8 @@
 // A user brings their own pool through a small adapter that exposes value_type, rent(n) -> span and
 // give_back(span, clear). lease() and stats() are used when present. The aliasing, leakage, cap,
 // size-vs-allocation and accounting oracles need the pool to allocate through the harness's
-// CountingAllocator (PoolFacts::counted); exclusivity, dirty-read and the size contract work for
-// any pool.
+// CountingArrayAllocator or CountingAllocator<T> (PoolFacts::counted, and a ledger built with the
+// pool's SizeClasses); exclusivity, dirty-read and the size contract work for any pool.
 #pragma once
 
 #include <concepts>
@@ -16,6 +16,7 @@
 #include "bufpool/pool_stats.hpp"
 #include "bufpool/sanitizer_build.hpp"
 #include "bufpool/shared_array_pool.hpp"
+#include "poolcheck/size_classes.hpp"
 
 namespace poolcheck {
 
@@ -66,17 +67,21 @@ constexpr bool pool_is_checked() {
 
 // What the oracles must know about the pool under test.
 struct PoolFacts {
-  std::size_t largest_bucket = 0;  // elements; requests above are over-size
-  std::size_t bucket_count = 0;
+  // The pool's size classes (its buckets): requests above the largest are over-size. For a
+  // counted pool, the same layout its AllocationLedger was built with.
+  SizeClasses classes;
   // Most arrays a bucket may rest with no thread holding a thread-local slot (locked: the per-bucket
   // cap; shared: partitions x arrays_per_partition).
   std::size_t resting_cap = 0;
   // Extra arrays each thread may keep resting in its own slot per bucket (shared: 1).
   std::size_t slots_per_thread = 0;
-  bool counted = false;  // arrays come from the harness's CountingAllocator
+  bool counted = false;  // arrays come from the harness's counting allocators
   // The locked flavour serves an exhausted bucket from the next larger one (.NET's rule): one
   // whose quota of `resting_cap` arrays is all out of the pool (leased or mid-call).
   bool may_serve_next_bucket = false;
+
+  std::size_t largest_bucket() const noexcept { return classes.largest(); }  // elements
+  std::size_t bucket_count() const noexcept { return classes.count(); }
 };
 
 }  // namespace poolcheck

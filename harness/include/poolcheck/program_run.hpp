@@ -69,7 +69,9 @@ class ProgramRun {
   using Lease = CheckedLease<T>;
 
  public:
-  ProgramRun(const PoolRef<Pool>& ref, std::uint32_t threads) : ref_(ref), mailboxes_(threads) {}
+  ProgramRun(const PoolRef<Pool>& ref, std::uint32_t threads) : ref_(ref), mailboxes_(threads) {
+    require_same_layout(ref_);
+  }
 
   const PoolRef<Pool>& pool() const noexcept { return ref_; }
 
@@ -112,8 +114,8 @@ class ProgramRun {
     if (ref_.ledger != nullptr) {
       ctx.count_check(OracleKind::bucket_cap);
       // This thread may keep one array per bucket in its own slot.
-      if (auto v = BucketCapOracle::check(*ref_.ledger, ref_.facts.bucket_count,
-                                          ref_.facts.resting_cap + ref_.facts.slots_per_thread, "at quiescence")) {
+      if (auto v = BucketCapOracle::check(*ref_.ledger, ref_.facts.resting_cap + ref_.facts.slots_per_thread,
+                                          "at quiescence")) {
         ctx.log().violations.push_back(*v);
       }
     }
@@ -360,8 +362,8 @@ class ProgramRun {
         bool taken = false;
         switch (static_cast<Misuse>(op.size)) {
           case Misuse::foreign_size:
-            if (held && held->span.size() <= facts.largest_bucket) {
-              if (const std::size_t m = foreign_length(held->span.size(), facts.largest_bucket); m != 0) {
+            if (held && held->span.size() <= facts.largest_bucket()) {
+              if (const std::size_t m = foreign_length(held->span.size(), facts.classes); m != 0) {
                 taken = misused_give_back(ctx, run_.ref_, held->span.first(m),
                                           {Ends::throws_invalid_argument, Kind::span_mismatch, OracleKind::size_contract},
                                           tag, where, part_of(m) + " (no bucket capacity)");
@@ -373,16 +375,17 @@ class ProgramRun {
                               "an empty span");
             break;
           case Misuse::oversize:
-            if (held && held->span.size() > facts.largest_bucket) {
-              if (const std::size_t m = foreign_length(held->span.size(), facts.largest_bucket); m != 0) {
+            if (held && held->span.size() > facts.largest_bucket()) {
+              if (const std::size_t m = foreign_length(held->span.size(), facts.classes); m != 0) {
                 taken = misused_give_back(ctx, run_.ref_, held->span.first(m),
                                           {Ends::throws_invalid_argument, Kind::span_mismatch, OracleKind::size_contract},
                                           tag, where, part_of(m) + " (over-size, given back with no bucket capacity)");
               }
               if (!taken && pool_is_checked<Pool>()) {
-                taken = misused_give_back(ctx, run_.ref_, held->span.first(facts.largest_bucket),
+                taken = misused_give_back(ctx, run_.ref_, held->span.first(facts.largest_bucket()),
                                           {Ends::reported, Kind::span_mismatch, OracleKind::size_contract}, tag, where,
-                                          part_of(facts.largest_bucket) + " (over-size, given back as the largest bucket)");
+                                          part_of(facts.largest_bucket()) +
+                                              " (over-size, given back as the largest bucket)");
               }
             }
             break;
@@ -420,7 +423,7 @@ class ProgramRun {
         const PoolFacts& facts = run_.ref_.facts;
         const std::span<T> array = held->span;
         const bool alone = state.thread_count() == 1;
-        const bool own_slot = facts.slots_per_thread > 0 && array.size() <= facts.largest_bucket;
+        const bool own_slot = facts.slots_per_thread > 0 && array.size() <= facts.largest_bucket();
         if (!alone && !own_slot) return;
         const auto taken_before = ctx.log().give_backs;
         run_.give_back(ctx, std::move(*held), false, "before a double give_back");

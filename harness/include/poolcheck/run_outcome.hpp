@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/size_classes.hpp"
 #include "poolcheck/violation.hpp"
 
 namespace poolcheck {
@@ -31,6 +32,10 @@ struct RunOutcome {
   double seconds = 0;
   std::array<std::uint64_t, kOracleCount> checks{};           // oracle checks run, by oracle
   std::array<std::uint64_t, kLedgerRows> rents_by_bucket{};  // non-empty rents, by bucket (last: over-size)
+  // The size classes rents_by_bucket's rows are of (note_layout): the longest of the pools' layouts
+  // when each extends the others (bufpool's always do), else none (`layouts_differ`).
+  SizeClasses classes;
+  bool layouts_differ = false;
   std::uint64_t rents = 0;
   std::uint64_t give_backs = 0;  // give_backs the harness made (the pool's own count must agree)
   std::uint64_t hand_overs = 0;
@@ -44,6 +49,9 @@ struct RunOutcome {
 
   bool clean() const noexcept { return violations.empty() && (end == RunEnd::completed); }
 };
+
+// Records that `out`'s rents were made on a pool with `classes` (see RunOutcome::classes).
+void note_layout(RunOutcome& out, const SizeClasses& classes);
 
 // Adds `b` into `a` (a run of several rounds).
 void accumulate(RunOutcome& a, const RunOutcome& b);

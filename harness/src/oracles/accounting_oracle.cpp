@@ -1,7 +1,5 @@
 #include "poolcheck/oracles/accounting_oracle.hpp"
 
-#include "bufpool/buckets.hpp"
-
 namespace poolcheck {
 
 std::optional<Violation> AccountingOracle::check_after_destroy(const AllocationLedger& ledger) {
@@ -21,8 +19,8 @@ std::optional<Violation> AccountingOracle::check_after_destroy(const AllocationL
     if (live == 0) continue;
     if (!where.empty()) where += ", ";
     where += std::to_string(live) + " of " +
-             (b + 1 == kLedgerRows ? std::string("over-size")
-                                    : std::to_string(bufpool::bucket_capacity(b)) + " elements");
+             (b == kOverSizeRow ? std::string("over-size")
+                                : std::to_string(ledger.classes.capacity(b)) + " elements");
   }
   v.what = "the pool allocated " + std::to_string(allocs) + " arrays and freed " + std::to_string(frees) +
            " by the time it was destroyed: lost " + where;

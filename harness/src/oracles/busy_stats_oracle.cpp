@@ -2,8 +2,6 @@
 
 #include <string>
 
-#include "bufpool/buckets.hpp"
-
 namespace poolcheck {
 
 std::optional<Violation> BusyStatsOracle::check(const bufpool::PoolStats& s, const PoolFacts& facts, Tag tag,
@@ -15,17 +13,17 @@ std::optional<Violation> BusyStatsOracle::check(const bufpool::PoolStats& s, con
     v.what = describe_op(tag.thread, tag.op, op) + ": stats() read while the pool was busy: " + what;
     return v;
   };
-  if (s.buckets.size() != facts.bucket_count) {
+  if (s.buckets.size() != facts.classes.count()) {
     return stats_violation("it has " + std::to_string(s.buckets.size()) + " bucket rows; the pool has " +
-                                    std::to_string(facts.bucket_count) + " buckets");
+                                    std::to_string(facts.classes.count()) + " size classes");
   }
   Monotone now;
   for (std::size_t b = 0; b < s.buckets.size(); ++b) {
     const bufpool::BucketStats& row = s.buckets[b];
     const std::string name = "bucket " + std::to_string(b);
-    if (row.capacity != bufpool::bucket_capacity(b)) {
-      return stats_violation(name + " reports capacity " + std::to_string(row.capacity) + ", not " +
-                                      std::to_string(bufpool::bucket_capacity(b)));
+    if (row.capacity != facts.classes.capacity(b)) {
+      return stats_violation(name + " reports capacity " + std::to_string(row.capacity) + ", not its class's " +
+                                      std::to_string(facts.classes.capacity(b)));
     }
     if (row.cap != facts.resting_cap) {
       return stats_violation(name + " (capacity " + std::to_string(row.capacity) + ") reports a cap of " +

@@ -1,13 +1,12 @@
 #include "poolcheck/oracles/size_contract_oracle.hpp"
 
 #include <algorithm>
-#include <bit>
 
 namespace poolcheck {
 
 std::optional<Violation> SizeContractOracle::check_rent(Tag tag, std::size_t requested, const void* data,
                                                         std::size_t size, std::size_t element_size,
-                                                        std::size_t largest_bucket, bool may_serve_next_bucket,
+                                                        const SizeClasses& classes, bool may_serve_next_bucket,
                                                         const ArrayHeader* header, bool counted) {
   Violation v;
   v.oracle = OracleKind::size_contract;
@@ -24,18 +23,19 @@ std::optional<Violation> SizeContractOracle::check_rent(Tag tag, std::size_t req
     v.what = who + "only " + std::to_string(size);
     return v;
   }
-  if (requested > largest_bucket) {
+  const std::size_t c = classes.class_of(requested);
+  if (c >= classes.count()) {
     if (size != requested) {
       v.what = who + std::to_string(size) + " (an over-size request gets exactly its size)";
       return v;
     }
   } else {
-    std::size_t expected = 16;
-    while (expected < requested) expected *= 2;
-    const bool next_ok = may_serve_next_bucket && size == expected * 2 && size <= largest_bucket;
+    const std::size_t expected = classes.capacity(c);
+    const bool has_next = may_serve_next_bucket && c + 1 < classes.count();
+    const bool next_ok = has_next && size == classes.capacity(c + 1);
     if (size != expected && !next_ok) {
-      v.what = who + std::to_string(size) + " (its bucket holds " + std::to_string(expected) +
-               (may_serve_next_bucket ? ", the next one " + std::to_string(expected * 2) : std::string{}) + ")";
+      v.what = who + std::to_string(size) + " (its size class holds " + std::to_string(expected) +
+               (has_next ? ", the next one " + std::to_string(classes.capacity(c + 1)) : std::string{}) + ")";
       return v;
     }
   }
@@ -47,7 +47,7 @@ std::optional<Violation> SizeContractOracle::check_rent(Tag tag, std::size_t req
   const std::uint64_t real = header->bytes.load(std::memory_order_relaxed);
   if (real < size * element_size) {
     v.what = who + "a span of " + std::to_string(size * element_size) + " bytes over an allocation of only " +
-             std::to_string(real) + " bytes (filed in the wrong bucket?)";
+             std::to_string(real) + " bytes (filed in the wrong size class?)";
     return v;
   }
   return std::nullopt;

@@ -29,10 +29,10 @@ std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::opti
              std::to_string(allocated);
     return v;
   }
-  const std::size_t over = kLedgerRows - 1;
-  // The ledger files an array by its size: rows past the pool's own buckets hold its over-size
-  // arrays (a pool whose largest bucket is below bufpool's largest files them in bucket rows).
-  const std::size_t buckets = std::min(s.buckets.size(), over);
+  const std::size_t over = kOverSizeRow;
+  // The ledger files an array by its length in the pool's classes: over-size arrays, and any
+  // length that is no class capacity, in the over-size row; the rows past the classes stay empty.
+  const std::size_t buckets = std::min(s.buckets.size(), ledger.classes.count());
   const auto load = [](const auto& counter) { return static_cast<std::uint64_t>(counter.load(std::memory_order_relaxed)); };
   std::uint64_t oversize_allocated = 0;
   for (std::size_t r = buckets; r < kLedgerRows; ++r) oversize_allocated += load(ledger.allocated[r]);
@@ -96,12 +96,11 @@ std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::opti
 
 void check_quiescent_ledger(const AllocationLedger& ledger, const PoolFacts& facts, RunOutcome& out) {
   ++out.checks[static_cast<std::size_t>(OracleKind::bucket_cap)];
-  if (auto v = BucketCapOracle::check(ledger, facts.bucket_count, facts.resting_cap + facts.slots_per_thread,
-                                      "at quiescence")) {
+  if (auto v = BucketCapOracle::check(ledger, facts.resting_cap + facts.slots_per_thread, "at quiescence")) {
     out.violations.push_back(*v);
   }
   ++out.checks[static_cast<std::size_t>(OracleKind::size_contract)];
-  const auto resting_oversize = ledger.unleased[kLedgerRows - 1].load(std::memory_order_relaxed);
+  const auto resting_oversize = ledger.unleased[kOverSizeRow].load(std::memory_order_relaxed);
   if (resting_oversize > 0) {
     Violation v;
     v.oracle = OracleKind::size_contract;

@@ -15,7 +15,7 @@ namespace {
 template <class Pool>
 RunOutcome burst(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
-  const std::size_t largest = std::min<std::size_t>(8 * 1024, ref.facts.largest_bucket);
+  const std::size_t largest = std::min<std::size_t>(8 * 1024, ref.facts.largest_bucket());
   constexpr std::size_t kPerThread = 2;
   const std::uint32_t rounds = std::max<std::uint32_t>(1, p.ops / kPerThread);
   // The instant everyone rents and the instant everyone gives back: the workload's own

@@ -24,7 +24,7 @@ struct RequestFailed : std::runtime_error {
 template <class Pool>
 RunOutcome exception_path(const WorkloadParams& p, bool forgot_give_back, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
-  const std::size_t largest = std::min<std::size_t>(32 * 1024, ref.facts.largest_bucket);
+  const std::size_t largest = std::min<std::size_t>(32 * 1024, ref.facts.largest_bucket());
   std::vector<std::uint64_t> thrown(p.run.threads);  // slot i written by thread i only
   RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();

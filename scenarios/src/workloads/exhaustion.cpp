@@ -27,7 +27,7 @@ struct ThreadCounts {
 template <class Pool>
 RunOutcome exhaustion(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
-  const std::size_t n = std::min<std::size_t>(4096, ref.facts.largest_bucket);
+  const std::size_t n = std::min<std::size_t>(4096, ref.facts.largest_bucket());
   const std::size_t bucket_cap = ref.facts.resting_cap + ref.facts.slots_per_thread * p.run.threads;
   // Enough per thread that all threads together hold more than the bucket may keep.
   const std::size_t batch = std::clamp<std::size_t>(2 * bucket_cap / p.run.threads + 2, 2, 256);
@@ -78,7 +78,7 @@ RunOutcome exhaustion(const WorkloadParams& p, CountedPool<Pool>& counted) {
     ++out.checks[static_cast<std::size_t>(OracleKind::workload)];
     AllocationLedger& ledger = counted.ledger();
     const auto before = ledger.allocations.load(std::memory_order_relaxed);
-    const auto resting = ledger.unleased[bufpool::bucket_index(n)].load(std::memory_order_relaxed);
+    const auto resting = ledger.unleased[ledger.row_of_request(n)].load(std::memory_order_relaxed);
     auto probe = counted.pool().rent(n);
     const bool recovered = ledger.allocations.load(std::memory_order_relaxed) == before;
     counted.pool().give_back(probe, false);

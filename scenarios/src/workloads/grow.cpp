@@ -29,7 +29,7 @@ struct Digest {
 template <class Pool>
 RunOutcome grow(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
-  const std::size_t largest = std::min<std::size_t>(64 * 1024, ref.facts.largest_bucket);
+  const std::size_t largest = std::min<std::size_t>(64 * 1024, ref.facts.largest_bucket());
   std::vector<std::uint64_t> grows(p.run.threads);  // slot i written by thread i only
   RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();

@@ -20,7 +20,7 @@ namespace {
 template <class Pool>
 RunOutcome long_holder(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
-  const std::size_t n = std::min<std::size_t>(2048, ref.facts.largest_bucket);
+  const std::size_t n = std::min<std::size_t>(2048, ref.facts.largest_bucket());
   const std::uint32_t holders = p.run.threads < 2 ? 0 : std::max<std::uint32_t>(1, p.run.threads / 8);
   const std::uint32_t churners = p.run.threads - holders;
   constexpr std::size_t kHeldEach = 2;

@@ -20,7 +20,7 @@ RunOutcome mixed_types(const WorkloadParams& p, F) {
   const auto text_ref = text.ref();
   const auto media_ref = media.ref();
   const auto tensor_ref = tensors.ref();
-  const std::size_t largest = std::min<std::size_t>(16 * 1024, text_ref.facts.largest_bucket);
+  const std::size_t largest = std::min<std::size_t>(16 * 1024, text_ref.facts.largest_bucket());
   RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
     SeededRandom& rng = ctx.rng();
     std::uint64_t sum = 0;

@@ -21,7 +21,7 @@ namespace {
 template <class Pool>
 RunOutcome over_size(const WorkloadParams& p, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
-  const std::size_t largest = ref.facts.largest_bucket;
+  const std::size_t largest = ref.facts.largest_bucket();
   const bool huge = largest > (std::size_t{1} << 24);  // each over-size rent costs more than 16 MiB
   const std::uint32_t big_threads = huge ? std::min<std::uint32_t>(p.run.threads, 2) : p.run.threads;
   const std::uint32_t big_rents = huge ? std::min<std::uint32_t>(p.ops, 2) : std::max<std::uint32_t>(1, p.ops / 4);

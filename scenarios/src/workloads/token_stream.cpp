@@ -119,7 +119,7 @@ class Stream {
 template <class Pool>
 RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, CountedPool<Pool>& counted) {
   const PoolRef<Pool> ref = counted.ref();
-  const std::size_t length = std::min<std::size_t>(kBufferChars, ref.facts.largest_bucket);
+  const std::size_t length = std::min<std::size_t>(kBufferChars, ref.facts.largest_bucket());
   std::vector<StreamResult> results(p.run.threads);  // slot i written by stream i only; read after the join
   const auto hold_wait = 3 * std::chrono::duration_cast<std::chrono::microseconds>(p.run.limits.hold_limit);
   RunOutcome out = run_workload(run_config(p, p.run.threads, p.ops), [&](WorkerContext& ctx) {
@@ -153,8 +153,10 @@ RunOutcome token_stream(const WorkloadParams& p, StreamBug bug, CountedPool<Pool
       }
     }
     // One buffer per stream, whatever the stream's length (the locked pool may serve the next bucket).
-    const std::size_t bucket = bufpool::bucket_capacity(bufpool::bucket_index(length));
-    const std::size_t bound = bucket * (ref.facts.may_serve_next_bucket ? 2 : 1);
+    const SizeClasses& classes = ref.facts.classes;
+    const std::size_t c = classes.class_of(length);
+    const std::size_t bound =
+        classes.capacity(ref.facts.may_serve_next_bucket && c + 1 < classes.count() ? c + 1 : c);
     ++out.checks[static_cast<std::size_t>(OracleKind::workload)];
     if (out.peak_thread_bytes > bound) {
       out.violations.push_back(Violation{OracleKind::workload,

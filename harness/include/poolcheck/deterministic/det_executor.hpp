@@ -64,6 +64,7 @@ DetOutcome run_deterministic(Pool& pool, const PoolFacts& facts, AllocationLedge
   WorkerLog main_log;
   Schedule schedule(strategy, max_steps);
   DetOutcome out;
+  note_layout(out.run, facts.classes);
   out.run.threads_requested = n;
   out.run.threads_started = n;
   out.run.ops_total = programs.total_ops();

@@ -2,7 +2,8 @@
 // PoolStats promises its counters are each exact but not mutually consistent under concurrent use.
 //
 // Checked at every read, against the pool's own facts:
-//   - one bucket row per bucket, row b with capacity bucket_capacity(b) and cap == the resting cap;
+//   - one bucket row per size class, row b with capacity facts.classes.capacity(b) and cap == the
+//     resting cap;
 //   - resting <= cap and high_water <= cap in every row.
 // Checked between two reads by the same program thread (read-read coherence: two loads of one atomic
 // by one thread never go back in its modification order), for the figures both bufpool pools only

@@ -1,8 +1,9 @@
 // Size contract: what rent returned fits what was asked. capacity >= requested; a request within
-// the buckets gets exactly its bucket's capacity (or the next bucket's, for pools that fall back to
-// it when a bucket is exhausted, and only when the harness's counts allow that it was); rent(0) is empty; an over-size request gets exactly
-// its size; and the span lies inside one allocation of the harness's allocator (so a pool that
-// files an array in the wrong bucket is caught before anyone writes past the real array).
+// the pool's size classes gets exactly classes.capacity(classes.class_of(n)) (or the next class's,
+// for pools that fall back to it when a class is exhausted, and only when the harness's counts
+// allow that it was); rent(0) is empty; an over-size request gets exactly its size; and the span
+// lies inside one allocation of the harness's allocator (so a pool that files an array in the
+// wrong class is caught before anyone writes past the real array).
 // Stateless; thread-safe.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <span>
 
 #include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/size_classes.hpp"
 #include "poolcheck/tag_pattern.hpp"
 #include "poolcheck/violation.hpp"
 
@@ -20,7 +22,7 @@ struct SizeContractOracle {
   // `header` is null when the array is not the start of one of the harness's allocations.
   // `counted`: the pool allocates through the harness's allocator (so header must exist).
   static std::optional<Violation> check_rent(Tag tag, std::size_t requested, const void* data, std::size_t size,
-                                             std::size_t element_size, std::size_t largest_bucket,
+                                             std::size_t element_size, const SizeClasses& classes,
                                              bool may_serve_next_bucket, const ArrayHeader* header,
                                              bool counted);
 

@@ -1,7 +1,9 @@
-// A pool of either bufpool flavour (or a mutant of one) built over the harness's CountingAllocator,
-// with the facts the oracles need and the checks only the end of a run allows: the exact bucket cap
-// and no over-size array resting (at quiescence), the pool's statistics against its allocator,
-// and, once the pool is destroyed, accounting (every array it allocated was freed exactly once).
+// A pool of either bufpool flavour (or a mutant of one) built over the harness's
+// CountingArrayAllocator, its ledger built first with the layout its family predicts (checked
+// against the pool once built), with the facts the oracles need and the checks only the end of a
+// run allows: the exact bucket cap and no over-size array resting (at quiescence), the pool's
+// statistics against its allocator, and, once the pool is destroyed, accounting (every array it
+// allocated was freed exactly once).
 //
 // Not thread-safe itself: built, finished and destroyed by the thread that runs the workload; the
 // pool inside is as thread-safe as its flavour.
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 
@@ -51,7 +54,8 @@ std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::opti
 void check_quiescent_ledger(const AllocationLedger& ledger, const PoolFacts& facts, RunOutcome& out);
 
 // `Maker` builds the pool over the counting allocator and says what the oracles must know of it:
-// `Maker::template make<Pool>(settings, CountingAllocator)` and `Maker::facts(pool)` or
+// `Maker::layout(settings)` (the size classes, before the pool exists: the ledger is built first),
+// `Maker::template make<Pool>(settings, CountingArrayAllocator)` and `Maker::facts(pool)` or
 // `Maker::facts(pool, settings)`. bufpool's families are makers (pool_kind.hpp); a user's pool gets
 // one from poolcheck/check.hpp. A pool that does not allocate through the counting allocator
 // (facts().counted false) gets no statistics or accounting check: its ledger saw nothing.
@@ -61,9 +65,13 @@ class CountedPool {
   using T = typename Pool::value_type;
 
   explicit CountedPool(const PoolSettings& s)
-      : ledger_(std::make_unique<AllocationLedger>(sizeof(T))),
-        pool_(Maker::template make<Pool>(s, CountingAllocator(ledger_.get()))),
-        facts_(facts_of(*pool_, s)) {}
+      : ledger_(std::make_unique<AllocationLedger>(sizeof(T), Maker::layout(s))),
+        pool_(Maker::template make<Pool>(s, CountingArrayAllocator(ledger_.get()))),
+        facts_(facts_of(*pool_, s)) {
+    if (!(facts_.classes == ledger_->classes)) {
+      throw std::logic_error("CountedPool: the pool's buckets are not the layout its ledger was built with");
+    }
+  }
   CountedPool(const CountedPool&) = delete;
   CountedPool& operator=(const CountedPool&) = delete;
 
@@ -81,6 +89,7 @@ class CountedPool {
   // the run.
   void finish(RunOutcome& out, std::optional<HarnessCounts> harness = std::nullopt) {
     if (pool_ == nullptr) return;
+    note_layout(out, facts_.classes);
     if (out.end == RunEnd::stalled || out.end == RunEnd::thread_limit) return leak();
     if (out.violations.empty() && out.end == RunEnd::completed && facts_.counted) {
       check_quiescent_ledger(*ledger_, facts_, out);

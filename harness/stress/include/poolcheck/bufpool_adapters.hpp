@@ -41,7 +41,7 @@ class BufpoolAdapter {
   using policy_type = typename Pool::policy_type;
 
   template <class Options>
-  BufpoolAdapter(const Options& options, CountingAllocator a) : pool_(options, a) {}
+  BufpoolAdapter(const Options& options, CountingArrayAllocator a) : pool_(options, a) {}
 
   std::span<value_type> rent(std::size_t n) { return pool_.rent(n); }
   void give_back(std::span<value_type> array, bool clear = false) { pool_.give_back(array, clear); }
@@ -60,14 +60,14 @@ class BufpoolAdapter {
 template <class Sync>
 class BufpoolLocked : public BufpoolAdapter<bufpool::LockedArrayPool<std::byte, typename BufpoolPolicyFor<Sync>::type>> {
  public:
-  BufpoolLocked(const PoolConfig& c, CountingAllocator a)
+  BufpoolLocked(const PoolConfig& c, CountingArrayAllocator a)
       : BufpoolLocked::BufpoolAdapter(bufpool::PoolOptions{static_cast<std::size_t>(c.max_array_length),
                                                            static_cast<std::size_t>(c.max_per_bucket)},
                                       a) {}
   static PoolFacts facts(const PoolConfig& c) {
     const std::size_t largest = std::bit_ceil(std::clamp<std::size_t>(c.max_array_length, bufpool::kMinBucketLength,
                                                                       bufpool::kMaxBucketLength));
-    return PoolFacts{largest, bufpool::bucket_index(largest) + 1, static_cast<std::size_t>(c.max_per_bucket), 0, true,
+    return PoolFacts{SizeClasses::bufpool(largest), static_cast<std::size_t>(c.max_per_bucket), 0, true,
                      /*may_serve_next_bucket=*/true};
   }
 };
@@ -75,9 +75,9 @@ class BufpoolLocked : public BufpoolAdapter<bufpool::LockedArrayPool<std::byte, 
 template <class Sync>
 class BufpoolShared : public BufpoolAdapter<bufpool::SharedArrayPool<std::byte, typename BufpoolPolicyFor<Sync>::type>> {
  public:
-  BufpoolShared(const PoolConfig& c, CountingAllocator a) : BufpoolShared::BufpoolAdapter(options(c), a) {}
+  BufpoolShared(const PoolConfig& c, CountingArrayAllocator a) : BufpoolShared::BufpoolAdapter(options(c), a) {}
   static PoolFacts facts(const PoolConfig& c) {
-    return PoolFacts{bufpool::kMaxBucketLength, bufpool::kMaxBucketCount, static_cast<std::size_t>(c.max_per_bucket), 1,
+    return PoolFacts{SizeClasses::bufpool(bufpool::kMaxBucketLength), static_cast<std::size_t>(c.max_per_bucket), 1,
                      true, /*may_serve_next_bucket=*/false};
   }
 

@@ -15,10 +15,15 @@
 // A minimal main, for a pool `my::Pool<T, Sync, Allocator>`:
 //
 //   template <class Sync>
-//   struct Checked : my::Pool<std::byte, Sync, poolcheck::CountingAllocator> {
-//     Checked(const poolcheck::PoolConfig& c, poolcheck::CountingAllocator a)
-//         : my::Pool<std::byte, Sync, poolcheck::CountingAllocator>({c.max_array_length, c.max_per_bucket}, a) {}
-//     static poolcheck::PoolFacts facts(const poolcheck::PoolConfig& c) { ... }
+//   using Base = my::Pool<std::byte, Sync, poolcheck::CountingAllocator<std::byte>>;
+//   template <class Sync>
+//   struct Checked : Base<Sync> {
+//     Checked(const poolcheck::PoolConfig& c, poolcheck::CountingAllocator<std::byte> a)
+//         : Base<Sync>({c.max_array_length, c.max_per_bucket}, a) {}
+//     static poolcheck::PoolFacts facts(const poolcheck::PoolConfig& c) {
+//       return {.classes = poolcheck::SizeClasses::geometric(16, std::bit_ceil(c.max_array_length)),
+//               .resting_cap = c.max_per_bucket};
+//     }
 //   };
 //   int main(int argc, char** argv) { return poolcheck::stress_main<Checked>(argc, argv); }
 //
