@@ -98,7 +98,7 @@ template <template <class> class Adapter, class Sync, class Handler>
 RunOutcome run_handler_round(Handler& handler, const HandlerOptions& o, std::uint64_t seed, const DetWorkload* det) {
   using Pool = Adapter<Sync>;
   static_assert(PoolAdapter<Pool>, "Adapter<Sync> does not meet poolcheck::PoolAdapter");
-  CountedPool<Pool, AdapterMaker<Sync, void>> counted(o.config);
+  CountedPool<Pool, AdapterMaker<Pool, Sync, void>> counted(o.config);
   WorkloadConfig config;
   config.threads = det != nullptr ? std::min<std::uint32_t>(o.threads, 4) : o.threads;
   config.seed = seed;
