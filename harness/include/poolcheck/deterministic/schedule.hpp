@@ -5,8 +5,8 @@
 // holds the single run token while it runs. At each scheduling point (an operation of DetAtomic or
 // DetMutex, a thread start or exit) the running thread asks the strategy for the next thread among
 // those runnable, records the step, and if it is another thread, passes the token (posts that
-// thread's semaphore and waits on its own). A thread blocked on a DetMutex is not runnable until the
-// holder unlocks. No runnable thread while some are blocked is a deadlock; more points than
+// thread's semaphore and waits on its own). A thread blocked on a det::Mutex is not runnable until the
+// holder unlocks, one waiting on a condition variable or an atomic until it is notified (det.hpp). No runnable thread while some are blocked is a deadlock; more points than
 // max_steps is a livelock; either aborts the run: every scheduled thread then unwinds with
 // ScheduleAborted at its next point, or, on a thread that asked for checkpoints, at its next
 // checkpoint (see abort_at_checkpoints_only). A thread that cannot be started ends the run as
