@@ -192,7 +192,7 @@ TEST(DetAtomicOffSchedule, EveryOperationGivesWhatStdAtomicGives) {
   det::Atomic<int> d{1};
   EXPECT_EQ(integral_trace<int>(d), integral_trace<int>(s));
   EXPECT_EQ(d.load(), s.load());
-  EXPECT_EQ(d.is_lock_free(), s.is_lock_free());
+  EXPECT_TRUE(d.is_lock_free()) << "int is lock-free on every platform poolcheck builds on";
 
   std::atomic<std::uint64_t> s64{~std::uint64_t{0} - 1};
   det::Atomic<std::uint64_t> d64{~std::uint64_t{0} - 1};

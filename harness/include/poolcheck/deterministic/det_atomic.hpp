@@ -74,7 +74,15 @@ class Atomic : public atomic_detail::Difference<T> {
   Atomic(const Atomic&) = delete;
   Atomic& operator=(const Atomic&) = delete;
 
-  bool is_lock_free() const noexcept { return a_.is_lock_free(); }
+  // Answered at compile time when it can be: clang with libstdc++ would otherwise call
+  // __atomic_is_lock_free, which only libatomic defines.
+  bool is_lock_free() const noexcept {
+    if constexpr (is_always_lock_free) {
+      return true;
+    } else {
+      return a_.is_lock_free();
+    }
+  }
 
   T load(Order mo = kSeqCst) const {
     Schedule::point(PointKind::load);
