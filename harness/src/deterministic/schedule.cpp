@@ -75,6 +75,7 @@ Schedule::Schedule(Strategy& strategy, std::uint64_t max_steps) : strategy_(stra
 Schedule::~Schedule() = default;
 
 bool Schedule::on_schedule() noexcept { return t_schedule != nullptr; }
+bool Schedule::aborted() noexcept { return t_schedule != nullptr && t_schedule->aborted_.load(); }
 std::uint32_t Schedule::thread_index() noexcept { return t_index; }
 std::uint64_t Schedule::current_step() noexcept {
   return t_schedule != nullptr ? t_schedule->steps_.load(std::memory_order_relaxed) : 0;
@@ -87,6 +88,7 @@ ScheduleResult Schedule::run(std::uint32_t n, const std::function<void(std::uint
     IgnoreAccesses quiet;
     trace_.clear();
     trace_.reserve(4096);
+    waiters_.clear();
   }
   std::vector<std::thread> threads;
   threads.reserve(n);
@@ -234,6 +236,83 @@ void Schedule::release_waiters(const void* resource) {
       slot.state.store(kRunnable);
     }
   }
+}
+
+Schedule::Waiters* Schedule::find_waiters(const void* resource) {
+  for (Waiters& w : waiters_) {
+    if (w.resource == resource) return &w;
+  }
+  return nullptr;
+}
+
+void Schedule::forget_if_idle(Waiters& w) {
+  // Never more permits than waiters: with no waiter left, no permit is either.
+  if (w.tickets.empty()) waiters_.erase(waiters_.begin() + (&w - waiters_.data()));
+}
+
+bool Schedule::take_permit(const void* resource, std::uint64_t ticket) {
+  IgnoreAccesses quiet;
+  Waiters* w = find_waiters(resource);
+  if (w == nullptr) return false;
+  // The oldest permit issued after this waiter registered.
+  const auto permit = std::lower_bound(w->permits.begin(), w->permits.end(), ticket);
+  if (permit == w->permits.end()) return false;
+  w->permits.erase(permit);
+  w->tickets.erase(std::find(w->tickets.begin(), w->tickets.end(), ticket));
+  forget_if_idle(*w);
+  return true;
+}
+
+std::uint64_t Schedule::expect_notify(const void* resource) {
+  Schedule* s = t_schedule;
+  if (s == nullptr || s->aborted_.load()) return 0;
+  IgnoreAccesses quiet;
+  Waiters* w = s->find_waiters(resource);
+  if (w == nullptr) w = &s->waiters_.emplace_back(Waiters{resource, 1, {}, {}});
+  const std::uint64_t ticket = w->next++;
+  w->tickets.push_back(ticket);
+  return ticket;
+}
+
+bool Schedule::await_notify(const void* resource, std::uint64_t ticket) {
+  Schedule* s = t_schedule;
+  if (s == nullptr) return true;
+  for (;;) {
+    if (s->aborted_.load()) {
+      if (point_may_throw()) throw ScheduleAborted();
+      return false;
+    }
+    if (s->take_permit(resource, ticket)) return true;
+    block_on(resource);  // runnable again at the next notify of `resource`
+  }
+}
+
+bool Schedule::cancel_wait(const void* resource, std::uint64_t ticket) {
+  Schedule* s = t_schedule;
+  if (s == nullptr || s->aborted_.load()) return false;
+  if (s->take_permit(resource, ticket)) return true;
+  IgnoreAccesses quiet;
+  if (Waiters* w = s->find_waiters(resource)) {
+    w->tickets.erase(std::find(w->tickets.begin(), w->tickets.end(), ticket));
+    s->forget_if_idle(*w);  // a permit left over is an older waiter's, which is still registered
+  }
+  return false;
+}
+
+void Schedule::notify(const void* resource, bool all) {
+  Schedule* s = t_schedule;
+  if (s == nullptr || s->aborted_.load()) return;
+  {
+    IgnoreAccesses quiet;
+    Waiters* w = s->find_waiters(resource);
+    if (w == nullptr) return;  // nobody waits: a notify with no waiter is lost, as in std
+    const std::uint64_t id = w->next++;
+    do {
+      if (w->permits.size() >= w->tickets.size()) break;
+      w->permits.push_back(id);
+    } while (all);
+  }
+  release_waiters(resource);
 }
 
 void Schedule::switch_from(std::uint32_t me, PointKind kind, bool me_runnable) {

@@ -1,7 +1,10 @@
-// DetMutex: a mutex the deterministic schedule can see. lock() is a scheduling point; when the
-// mutex is held, the thread blocks in the schedule (not in the OS) until the holder unlocks. A real
-// std::mutex inside carries the lock's happens-before edges to TSan, which the schedule's own
-// hand-offs hide. Off-schedule it is that std::mutex. Thread-safe.
+// det::Mutex: a mutex the deterministic schedule can see (Lockable: lock, try_lock, unlock).
+// lock() and try_lock() are scheduling points of kind `lock`; when the mutex is held, lock() blocks
+// the thread in the schedule (not in the OS) until the holder unlocks, then tries again. unlock()
+// makes the blocked threads runnable and is a point of kind `unlock`. A real std::mutex inside
+// carries the lock's happens-before edges to TSan, which the schedule's own hand-offs hide.
+// Off-schedule it is that std::mutex. DetMutex is its old name, kept for the pool policy.
+// Thread-safe.
 #pragma once
 
 #include <mutex>
@@ -10,8 +13,12 @@
 
 namespace poolcheck::det {
 
-class DetMutex {
+class Mutex {
  public:
+  Mutex() = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
   void lock() {
     if (!Schedule::on_schedule()) {
       m_.lock();
@@ -38,5 +45,7 @@ class DetMutex {
  private:
   std::mutex m_;
 };
+
+using DetMutex = Mutex;
 
 }  // namespace poolcheck::det

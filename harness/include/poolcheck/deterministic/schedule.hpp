@@ -5,8 +5,8 @@
 // holds the single run token while it runs. At each scheduling point (an operation of DetAtomic or
 // DetMutex, a thread start or exit) the running thread asks the strategy for the next thread among
 // those runnable, records the step, and if it is another thread, passes the token (posts that
-// thread's semaphore and waits on its own). A thread blocked on a DetMutex is not runnable until the
-// holder unlocks. No runnable thread while some are blocked is a deadlock; more points than
+// thread's semaphore and waits on its own). A thread blocked on a det::Mutex is not runnable until the
+// holder unlocks, one waiting on a condition variable or an atomic until it is notified (det.hpp). No runnable thread while some are blocked is a deadlock; more points than
 // max_steps is a livelock; either aborts the run: every scheduled thread then unwinds with
 // ScheduleAborted at its next point, or, on a thread that asked for checkpoints, at its next
 // checkpoint (see abort_at_checkpoints_only). A thread that cannot be started ends the run as
@@ -111,6 +111,33 @@ class Schedule {
   static void release_waiters(const void* resource);
   // True when the calling thread is run by a schedule.
   static bool on_schedule() noexcept;
+  // True when the calling thread's schedule has ended early (deadlock, step limit, thread limit, a
+  // finding): its threads run unscheduled until they unwind. False off-schedule.
+  static bool aborted() noexcept;
+
+  // --- hooks for det::ConditionVariable and det::Atomic::wait (notification) ---------------------
+  // A wait is two calls: expect_notify registers the calling thread as a waiter on `resource` and
+  // returns its ticket, await_notify(resource, ticket) then blocks it in the schedule until a notify
+  // issued after the registration lets it go. Between them the caller may take points (a condition
+  // variable releases its lock there): a notify in between is not lost.
+  //
+  // A notify grants permits: notify(r, false) one, notify(r, true) one for every registered waiter
+  // (never more permits than waiters), and makes every waiter blocked on `r` runnable. A waiter
+  // takes the oldest permit issued after its own registration; one that finds none blocks again.
+  // So which waiter a notify_one wakes is decided by which one the strategy runs first, an ordinary
+  // recorded step, and a waiter registered after a notify never takes that notify's permit (the
+  // wake-up it would steal is one std::condition_variable guarantees to an earlier waiter). A
+  // waiter never wakes without a permit: no spurious wake-ups, so schedules are repeatable.
+  //
+  // Token holder only (the calling thread is scheduled). After an abort the registry is left alone:
+  // expect_notify returns 0; await_notify throws ScheduleAborted, or returns false on a thread that
+  // may not throw there (see point()); notify does nothing.
+  static std::uint64_t expect_notify(const void* resource);
+  static bool await_notify(const void* resource, std::uint64_t ticket);
+  // A timed wait's end: takes a permit for `ticket` if one is there (true: notified), otherwise
+  // withdraws the registration (false: timed out). After an abort: false.
+  static bool cancel_wait(const void* resource, std::uint64_t ticket);
+  static void notify(const void* resource, bool all);
   // The calling thread's index in its schedule (0 off-schedule).
   static std::uint32_t thread_index() noexcept;
   // Points taken so far by the calling thread's schedule (0 off-schedule): where a violation happened.
@@ -140,6 +167,17 @@ class Schedule {
   void hand_to(std::uint32_t next, std::uint32_t me, bool wait);
   void abort_all(ScheduleResult::End why);
   std::string waiting_report() const;
+  // Notification state of one resource (see expect_notify). Tickets and permit ids are drawn from
+  // `next`; permits are kept oldest first.
+  struct Waiters {
+    const void* resource = nullptr;
+    std::uint64_t next = 1;
+    std::vector<std::uint64_t> tickets;
+    std::vector<std::uint64_t> permits;
+  };
+  Waiters* find_waiters(const void* resource);
+  void forget_if_idle(Waiters& w);
+  bool take_permit(const void* resource, std::uint64_t ticket);
 
   Strategy& strategy_;
   const std::uint64_t max_steps_;
@@ -152,6 +190,7 @@ class Schedule {
   std::atomic<std::uint32_t> exited_{0};
   std::counting_semaphore<1024> all_done_{0};
   std::string report_;  // written by the token holder before abort, read after join
+  std::vector<Waiters> waiters_;  // token holder only, never after an abort (TSan told to ignore)
 };
 
 }  // namespace poolcheck::det
