@@ -23,6 +23,12 @@ foreach(flag IN LISTS poolcheck_exported_sanitizer_flags)
   target_link_options(bufpool_pool INTERFACE "$<INSTALL_INTERFACE:${flag}>")
 endforeach()
 
+# Both configs record how this build was made, so a sanitizer build refuses a consumer compiler
+# of another kind.
+set(POOLCHECK_BUILT_WITH_CXX_COMPILER_ID ${CMAKE_CXX_COMPILER_ID})
+set(POOLCHECK_BUILT_WITH_CXX_COMPILER_VERSION ${CMAKE_CXX_COMPILER_VERSION})
+get_filename_component(POOLCHECK_BUILT_WITH_CXX_COMPILER_NAME ${CMAKE_CXX_COMPILER} NAME)
+
 # bufpool: the pool and the harness.
 install(TARGETS bufpool_pool poolcheck_harness EXPORT bufpoolTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -63,9 +69,6 @@ if(POOLCHECK_INSTALLED_TOOLS)
 endif()
 install(EXPORT poolcheckTargets NAMESPACE poolcheck:: DESTINATION ${poolcheck_package_dir})
 
-# The config records how this build was made, so a consumer built differently is refused.
-set(POOLCHECK_BUILT_WITH_CXX_COMPILER_ID ${CMAKE_CXX_COMPILER_ID})
-set(POOLCHECK_BUILT_WITH_CXX_COMPILER_VERSION ${CMAKE_CXX_COMPILER_VERSION})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/poolcheckConfig.cmake.in
   ${PROJECT_BINARY_DIR}/poolcheckConfig.cmake
   INSTALL_DESTINATION ${poolcheck_package_dir})
