@@ -46,18 +46,18 @@ install(FILES ${PROJECT_BINARY_DIR}/bufpoolConfig.cmake ${PROJECT_BINARY_DIR}/bu
   DESTINATION ${bufpool_package_dir})
 
 # poolcheck: the scenarios, and with the tools the checking library and the `stress` command.
-set(poolcheck_exported_targets poolcheck_scenarios)
+set(poolcheck_exported_libraries poolcheck_scenarios)
 set(POOLCHECK_INSTALLED_TOOLS OFF)
 if(TARGET poolcheck_stress_core)
-  list(APPEND poolcheck_exported_targets poolcheck_stress_core stress)
+  list(APPEND poolcheck_exported_libraries poolcheck_stress_core)
   set(POOLCHECK_INSTALLED_TOOLS ON)
 endif()
-install(TARGETS ${poolcheck_exported_targets} EXPORT poolcheckTargets
+install(TARGETS ${poolcheck_exported_libraries} EXPORT poolcheckTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 if(POOLCHECK_INSTALLED_TOOLS)
+  install(TARGETS stress EXPORT poolcheckTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   # The command's own headers, which the public entry point includes by their bare names
   # (poolcheck::check's include directories cover include/poolcheck/stress).
   file(GLOB poolcheck_stress_headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/harness/stress/*.hpp)
