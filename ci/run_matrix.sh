@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds and tests every preset (release, asan, tsan), then runs the fuzzers (ci/run_fuzzers.sh), and
-# exits non-zero if any step fails.
-# JUnit XML lands in build/<preset>/junit-<preset>.xml. Usage: ci/run_matrix.sh [preset ...]
+# Builds and tests every preset (release, asan, tsan), builds examples/ against the installed release
+# and TSan packages (ci/examples.sh), then runs the fuzzers (ci/run_fuzzers.sh), and exits non-zero
+# if any step fails.
+# JUnit XML lands in build/<preset>/junit-<preset>.xml (examples: build/<preset>/junit-examples.xml).
+# Usage: ci/run_matrix.sh [preset ...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,13 +17,21 @@ if [[ -r /proc/sys/vm/mmap_rnd_bits && $(cat /proc/sys/vm/mmap_rnd_bits) -gt 28 
 fi
 
 jobs=${POOLCHECK_JOBS:-$(nproc)}
+# The release and TSan installs must serve a project of their own: ci/examples.sh installs the
+# preset's build and builds and tests examples/ against it, out of tree.
+examples_gate() {
+  case $1 in
+    release | tsan) POOLCHECK_JOBS=$jobs ci/examples.sh "$1" ;;
+  esac
+}
 failed=()
 for preset in "${presets[@]}"; do
   start=$SECONDS
   echo "=== ${preset}: configure, build, test ==="
   if cmake --preset "$preset" >/dev/null &&
      cmake --build --preset "$preset" -j "$jobs" &&
-     ctest --preset "$preset" -j "$jobs"; then
+     ctest --preset "$preset" -j "$jobs" &&
+     examples_gate "$preset"; then
     echo "=== ${preset}: passed in $((SECONDS - start)) s ==="
   else
     echo "=== ${preset}: FAILED after $((SECONDS - start)) s ==="

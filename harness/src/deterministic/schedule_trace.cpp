@@ -308,7 +308,7 @@ class HashingOut {
   }
   HashingOut& operator<<(char c) { return *this << std::string_view(&c, 1); }
   HashingOut& operator<<(std::uint64_t v) {
-    char buf[24];
+    char buf[24] = {};  // zeroed: gcc 12 at -O3 (ci/pool_only.sh) cannot see to_chars fill it, and warns
     const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
     (void)ec;
     return *this << std::string_view(buf, static_cast<std::size_t>(end - buf));
