@@ -57,7 +57,7 @@ template <class T, class Policy>
 Built<bufpool::LockedArrayPool<T, Policy>> build(std::type_identity<bufpool::LockedArrayPool<T, Policy>>,
                                                  CountingArrayAllocator a) {
   auto pool = std::make_unique<bufpool::LockedArrayPool<T, Policy>>(bufpool::PoolOptions{kLargest, 4}, a);
-  const PoolFacts facts{pool->largest_bucket(), pool->bucket_count(), 4, 0, true, true};
+  const PoolFacts facts{SizeClasses::bufpool(pool->largest_bucket()), 4, 0, true, true};
   return {std::move(pool), facts};
 }
 template <class T, class Policy>
@@ -67,7 +67,7 @@ Built<bufpool::SharedArrayPool<T, Policy>> build(std::type_identity<bufpool::Sha
   o.partitions = 2;
   o.arrays_per_partition = 2;
   auto pool = std::make_unique<bufpool::SharedArrayPool<T, Policy>>(o, a);
-  const PoolFacts facts{pool->largest_bucket(), pool->bucket_count(), 4, 1, true, false};
+  const PoolFacts facts{SizeClasses::bufpool(pool->largest_bucket()), 4, 1, true, false};
   return {std::move(pool), facts};
 }
 

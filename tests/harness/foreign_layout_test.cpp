@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "bufpool/buckets.hpp"
+#include "bufpool/pool_stats.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/free_executor.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
@@ -32,7 +34,9 @@ enum class Bug {
 };
 
 // One stack per class under its own mutex, at most `cap` arrays resting per class (checked and
-// pushed under that mutex); over-size requests get an exact array that is freed on give_back.
+// pushed under that mutex); over-size requests get an exact array that is freed on give_back. The
+// correct pool also reports stats(): one row per class (its capacity, cap, resting, high-water and
+// drops, each read under the class's mutex), so the `stats` op checks its rows against the layout.
 template <class T, Bug kBug = Bug::none>
 class ClassStackPool {
  public:
@@ -83,22 +87,48 @@ class ClassStackPool {
       std::lock_guard lock(stack.mu);
       if (kBug == Bug::ignores_cap || stack.arrays.size() < cap_) {
         stack.arrays.push_back(array.data());
+        stack.high_water = std::max(stack.high_water, stack.arrays.size());
         return;
       }
+      ++stack.drops;
     }
     allocator_.deallocate(array.data(), array.size());
+  }
+
+  bufpool::PoolStats stats() const
+    requires(kBug == Bug::none)
+  {
+    bufpool::PoolStats s;
+    for (std::size_t c = 0; c < stacks_.size(); ++c) {
+      Stack& stack = stacks_[c];
+      std::lock_guard lock(stack.mu);
+      bufpool::BucketStats row;
+      row.capacity = classes_.capacity(c);
+      row.cap = cap_;
+      row.resting = stack.arrays.size();
+      row.high_water = stack.high_water;
+      row.drops = stack.drops;
+      s.drops += stack.drops;
+      s.buckets.push_back(row);
+    }
+    return s;
   }
 
  private:
   struct Stack {
     std::mutex mu;
     std::vector<T*> arrays;  // guarded by mu; its own memory is the default allocator's, not counted
+    std::size_t high_water = 0;  // guarded by mu
+    std::uint64_t drops = 0;     // guarded by mu
   };
   const SizeClasses classes_;
   const std::size_t cap_;
   CountingAllocator<T> allocator_;
-  std::vector<Stack> stacks_;
+  mutable std::vector<Stack> stacks_;
 };
+
+static_assert(PoolWithStats<ClassStackPool<std::byte>>);
+static_assert(!PoolWithStats<ClassStackPool<std::byte, Bug::ignores_cap>>);
 
 // Generated programs whose rents are moved, half of them, onto the layout's own class edges
 // (capacity - 1, capacity, capacity + 1), where a bufpool-shaped assumption would show.
@@ -164,6 +194,7 @@ void expect_clean_over_seeds(const SizeClasses& classes) {
     EXPECT_GT(checks[static_cast<std::size_t>(OracleKind::size_contract)], 0u);
     EXPECT_GT(checks[static_cast<std::size_t>(OracleKind::bucket_cap)], 0u);
     EXPECT_GT(checks[static_cast<std::size_t>(OracleKind::aliasing)], 0u);
+    EXPECT_GT(checks[static_cast<std::size_t>(OracleKind::stats)], 0u) << "rows checked against the layout";
     // Rents landed in the layout's classes (by the pool's own capacities) and over-size.
     std::size_t classes_used = 0;
     for (std::size_t c = 0; c < classes.count(); ++c) classes_used += r.outcome.rents_by_bucket[c] != 0;
