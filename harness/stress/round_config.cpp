@@ -1,8 +1,10 @@
 #include "round_config.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "poolcheck/seeded_random.hpp"
+#include "poolcheck/tag_pattern.hpp"
 
 namespace poolcheck {
 namespace {
@@ -14,6 +16,7 @@ constexpr std::array<std::uint64_t, 4> kTightLengths = {16, 64, 256, 4096};
 constexpr std::array<std::uint64_t, 3> kDetLengths = {64, 256, 4096};
 // Distinct from the streams programs and schedules draw from the same seeds.
 constexpr std::uint64_t kConfigStream = 0xC0F16u;
+constexpr std::uint64_t kShapeStream = 0x5A4Eu;
 
 template <std::size_t N>
 PoolSettings tight(const StressSettings& s, SeededRandom& rng, const std::array<std::uint64_t, N>& lengths,
@@ -28,10 +31,20 @@ PoolSettings tight(const StressSettings& s, SeededRandom& rng, const std::array<
 
 }  // namespace
 
+RoundShape free_round_shape(const StressSettings& s, std::uint64_t round_seed) noexcept {
+  const RoundShape given{s.threads, s.ops};
+  if (s.pins.shape || s.threads <= kDeepThreads) return given;
+  SeededRandom rng(round_seed, kShapeStream);
+  if (rng.below(2) != 0) return given;
+  const std::uint64_t ops = std::uint64_t{s.threads} * s.ops / kDeepThreads;
+  return RoundShape{kDeepThreads, static_cast<std::uint32_t>(std::min<std::uint64_t>(ops, Tag::kMaxOps - 1))};
+}
+
 PoolSettings free_round_config(const StressSettings& s, std::uint64_t round_seed) noexcept {
   if (s.pins.config) return pool_settings(s);
   SeededRandom rng(round_seed, kConfigStream);
-  if (rng.below(2) == 0) return pool_settings(s);
+  const bool deep = free_round_shape(s, round_seed).threads != s.threads;
+  if (rng.below(2) == 0 && !deep) return pool_settings(s);
   return tight(s, rng, kTightLengths, 1);
 }
 

@@ -13,6 +13,14 @@
 //
 // A seed fixes the draw, and the round's replay line names the configuration it ran with (every
 // pool flag written out), so a replay pins it.
+//
+// The round's shape is drawn too, unless --threads or --ops pins it (Pins::shape): half of the
+// free-running rounds run the same number of ops on kDeepThreads threads, each thread running
+// threads x ops / kDeepThreads of them. Thousands of threads on a few cores seldom preempt one
+// inside a pool's short race window (a check-then-act cap, an ABA pop between reading the head and
+// its CAS); a few threads running long sequences of calls against the same tight buckets hit such
+// windows within seconds, so these rounds always run a tight configuration. The replay line names
+// --threads and --ops, so a replay runs that shape.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +35,13 @@ PoolSettings free_round_config(const StressSettings& s, std::uint64_t round_seed
 PoolSettings det_program_config(const StressSettings& s, std::uint64_t program_seed) noexcept;
 // The settings with `config` as their pool options (what the round runs and its replay line names).
 StressSettings with_config(const StressSettings& s, const PoolSettings& config);
+// The threads and ops per thread of a free-running round with seed `round_seed` (see above).
+inline constexpr std::uint32_t kDeepThreads = 16;
+struct RoundShape {
+  std::uint32_t threads = 0;
+  std::uint32_t ops = 0;
+};
+RoundShape free_round_shape(const StressSettings& s, std::uint64_t round_seed) noexcept;
 // Whether `config` is tight for the settings' pool: at most 4 arrays kept per bucket pool-wide.
 bool is_tight(const StressSettings& s, const PoolSettings& config) noexcept;
 

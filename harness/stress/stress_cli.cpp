@@ -226,6 +226,7 @@ void note_pins(const CLI::App& app, CommandLine& c) {
   for (const char* flag : {"--max-array-length", "--max-per-bucket", "--partitions", "--arrays-per-partition"}) {
     pins.config = pins.config || app.count(flag) != 0;
   }
+  pins.shape = app.count("--threads") != 0 || app.count("--ops") != 0;
   pins.seed = app.count("--seed") != 0;
   pins.strategy = app.count("--strategy") != 0;
   pins.depth = app.count("--pct-depth") != 0;

@@ -20,6 +20,13 @@ ProgramShape program_shape(const StressSettings& settings) {
   // requests lie just above it.
   std::uint64_t largest = 16;
   while (largest < std::min<std::uint64_t>(settings.max_array_length, bufpool::kMaxBucketLength)) largest *= 2;
+  // A pool with its own size classes: up to its largest class, so its top class and the first
+  // over-size length are both rented (unless its classes reach far beyond the configuration's length,
+  // as bufpool's shared pool's do).
+  if (settings.plan.pool->largest_class) {
+    const std::uint64_t own = settings.plan.pool->largest_class(pool_settings(settings));
+    if (own <= 2 * largest) largest = own;
+  }
   shape.max_array_length = largest;
   shape.largest_common_size = std::min<std::uint64_t>(shape.largest_common_size, largest);
   settings.plan.scenario->shape(shape);
@@ -68,7 +75,12 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
     const std::uint64_t seed = round_seed(settings.seed, round);
     // Program rounds draw their pool configuration from the seed (round_config.hpp); workloads
     // size their own use of the pool and run with the settings' configuration.
-    const StressSettings rs = programs_run ? with_config(settings, free_round_config(settings, seed)) : settings;
+    StressSettings rs = programs_run ? with_config(settings, free_round_config(settings, seed)) : settings;
+    if (programs_run) {
+      const RoundShape shape = free_round_shape(settings, seed);
+      rs.threads = shape.threads;
+      rs.ops = shape.ops;
+    }
     const std::string replay = replay_command(rs, seed);
     if (hooks.on_round_start) hooks.on_round_start(replay);
     RunOutcome out;

@@ -39,6 +39,7 @@ inline constexpr std::uint32_t kDeterministicWorkloadOps = 64;  // a workload's 
 // search_plan.hpp). A replay line names every one of them, so a replay pins them all.
 struct Pins {
   bool config = false;    // any of --max-array-length, --max-per-bucket, --partitions, --arrays-per-partition
+  bool shape = false;     // --threads or --ops: free-running rounds keep them
   bool seed = false;      // --seed: a deterministic search keeps this one program seed
   bool strategy = false;  // --strategy: a deterministic search uses only this strategy
   bool depth = false;     // --pct-depth: PCT runs only at this depth

@@ -144,6 +144,7 @@ PoolTarget adapter_target(std::string name, std::string summary) {
   t.cap_flags = CapFlags::per_bucket;
   // Rents just above the largest class are over-size; above 1 GiB the programs would not fit.
   t.over_size_reachable = PoolFacts(Free::facts(PoolConfig{})).classes.largest() <= (std::size_t{1} << 28);
+  t.largest_class = [](const PoolSettings& s) -> std::uint64_t { return PoolFacts(Free::facts(s)).classes.largest(); };
   t.run_free = detail::run_adapter_free<Adapter, Factory>;
   t.run_det = detail::run_adapter_det<Adapter, Factory>;
   if (!detail::AdapterMaker<Free, StdSync, Factory>::counted()) t.oracles_off = oracles_off_uncounted();

@@ -354,7 +354,11 @@ TEST(ApiOps, EveryLeaseChecksItsSize) {
   s.lease_percent = 100;
   const OpRun r = run<ShortLeasePool>(generate_programs(3, s));
   ASSERT_EQ(r.caught_by(), OracleKind::size_contract) << r.first();
-  EXPECT_NE(r.first().find("breaks the Lease contract: size()"), std::string::npos) << r.first();
+  // The Lease contract's check names size(); when the short span is also shorter than the request
+  // the rent's own size check may report it first, as "got only".
+  EXPECT_TRUE(r.first().find("breaks the Lease contract: size()") != std::string::npos ||
+              r.first().find(" and got only ") != std::string::npos)
+      << r.first();
 }
 
 TEST(ApiOps, StatsCatchesAFigureThatGoesDown) {

@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <ostream>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -128,9 +127,8 @@ struct PoolSettings {
 // A family's traits: `type<T, Policy>`, `layout(settings)` (the size classes a pool built from
 // those settings will have, known before it is built: its ledger is built first),
 // `make<Pool>(settings, allocator)`, `facts(pool)` (throws std::logic_error when the pool's own
-// buckets disagree with its layout), `replay_options(settings, out)` (the flags of its settings,
-// for the replay line), and `kOverSizeReachable` (whether programs can rent above its largest
-// bucket at all).
+// buckets disagree with its layout), and `kOverSizeReachable` (whether programs can rent above its
+// largest bucket at all). The flags a replay line names come from the pool's PoolTarget (stress).
 template <PoolFamily F>
 struct PoolFamilyOf;
 
@@ -172,7 +170,6 @@ struct PoolFamilyOf<PoolFamily::locked> {
     return detail::bufpool_facts(pool, layout(s), pool.options().max_arrays_per_bucket, 0,
                                  /*may_serve_next_bucket=*/true);
   }
-  static void replay_options(const PoolSettings& s, std::ostream& out) { out << " --max-per-bucket " << s.max_per_bucket; }
 };
 
 template <>
@@ -194,9 +191,6 @@ struct PoolFamilyOf<PoolFamily::shared> {
     return detail::bufpool_facts(pool, layout(PoolSettings{}),
                                  pool.options().partitions * pool.options().arrays_per_partition, 1,
                                  /*may_serve_next_bucket=*/false);
-  }
-  static void replay_options(const PoolSettings& s, std::ostream& out) {
-    out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
   }
 };
 
