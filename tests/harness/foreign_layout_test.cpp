@@ -18,6 +18,7 @@
 
 #include "bufpool/buckets.hpp"
 #include "bufpool/pool_stats.hpp"
+#include "poolcheck/kept_alive.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/free_executor.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
@@ -178,9 +179,10 @@ LayoutRun run_layout(const SizeClasses& classes, std::uint64_t seed, std::uint32
     pool.reset();
     r.accounting = AccountingOracle::check_after_destroy(*ledger);
   } else {
-    // A pool caught filing arrays wrongly may free one with the wrong length: kept, never destroyed.
-    (void)pool.release();
-    (void)ledger.release();
+    // A pool caught filing arrays wrongly may free one with the wrong length: kept, never destroyed,
+    // and reachable, so LeakSanitizer does not report it.
+    keep_alive(pool.release());
+    keep_alive(ledger.release());
   }
   return r;
 }
