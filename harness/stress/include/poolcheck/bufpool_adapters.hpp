@@ -10,13 +10,12 @@
 // poolcheck::det::Sync (every atomic and lock a scheduling point).
 #pragma once
 
-#include <algorithm>
-#include <bit>
 #include <cstddef>
 
 #include "bufpool/array_pool.hpp"
 #include "poolcheck/counting_allocator.hpp"
 #include "poolcheck/det.hpp"
+#include "poolcheck/pool_kind.hpp"
 #include "poolcheck/deterministic/det_policy.hpp"
 #include "user_pool_target.hpp"
 
@@ -65,9 +64,7 @@ class BufpoolLocked : public BufpoolAdapter<bufpool::LockedArrayPool<std::byte, 
                                                            static_cast<std::size_t>(c.max_per_bucket)},
                                       a) {}
   static PoolFacts facts(const PoolConfig& c) {
-    const std::size_t largest = std::bit_ceil(std::clamp<std::size_t>(c.max_array_length, bufpool::kMinBucketLength,
-                                                                      bufpool::kMaxBucketLength));
-    return PoolFacts{SizeClasses::bufpool(largest), static_cast<std::size_t>(c.max_per_bucket), 0, true,
+    return PoolFacts{PoolFamilyOf<PoolFamily::locked>::layout(c), static_cast<std::size_t>(c.max_per_bucket), 0, true,
                      /*may_serve_next_bucket=*/true};
   }
 };
@@ -77,8 +74,8 @@ class BufpoolShared : public BufpoolAdapter<bufpool::SharedArrayPool<std::byte, 
  public:
   BufpoolShared(const PoolConfig& c, CountingArrayAllocator a) : BufpoolShared::BufpoolAdapter(options(c), a) {}
   static PoolFacts facts(const PoolConfig& c) {
-    return PoolFacts{SizeClasses::bufpool(bufpool::kMaxBucketLength), static_cast<std::size_t>(c.max_per_bucket), 1,
-                     true, /*may_serve_next_bucket=*/false};
+    return PoolFacts{PoolFamilyOf<PoolFamily::shared>::layout(c), static_cast<std::size_t>(c.max_per_bucket), 1, true,
+                     /*may_serve_next_bucket=*/false};
   }
 
  private:
