@@ -11,6 +11,7 @@ namespace {
 
 RunOutcome run_bufpool_free_round(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks,
                                   std::uint32_t round, bufpool::PoolStats& stats_out) {
+  if (s.noise) return run_noisy_bufpool_round(s, programs, hooks, round, stats_out);
   if (s.plan.mutant != nullptr) return run_mutant_round(s, programs, hooks, round, stats_out);
   const auto run = free_running(programs, s, hooks, round);
   return visit_pool<HarnessPolicy>(*s.plan.pool->bufpool, [&](auto flavour) {

@@ -54,8 +54,10 @@ struct PoolTarget {
   // bufpool's registry row when the pool is one of bufpool's: mutants and workloads (which build
   // bufpool pools by kind) exist only for those. Null for a user's pool.
   const PoolEntry* bufpool = nullptr;
+  // With settings.noise, run_free runs the pool's det-types build (the one run_det schedules)
+  // free-running, with point noise armed (point_noise.hpp).
   FreeRound run_free;
-  DetRound run_det;  // empty: this pool cannot run under a schedule
+  DetRound run_det;  // empty: this pool cannot run under a schedule, nor with point noise
   // Oracles that cannot run on this pool, each with the reason ("aliasing: the pool does not
   // allocate through poolcheck's counting allocator"); printed before a run.
   std::vector<std::string> oracles_off;

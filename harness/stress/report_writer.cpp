@@ -148,6 +148,12 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   for (const auto& rr : r.rounds) tight += rr.tight;
   out << "  pool configurations: " << tight << " of " << r.rounds.size() << " rounds tight"
       << (s.pins.config ? " (pinned by the command line)" : " (drawn per round; each in its replay line)") << "\n";
+  if (!s.deterministic && s.plan.scenario->kind == ScenarioKind::program) {
+    std::size_t noisy = 0;
+    for (const auto& rr : r.rounds) noisy += rr.noise;
+    out << "  point noise: " << noisy << " of " << r.rounds.size() << " rounds"
+        << (s.pins.noise ? " (pinned by --noise)" : " (drawn per round; each in its replay line)") << "\n";
+  }
   out << "  rents by bucket:";
   for (std::size_t b = 0; b < kLedgerRows; ++b) {
     if (t.rents_by_bucket[b] != 0) out << ' ' << bucket_label(t, b) << ':' << t.rents_by_bucket[b];
@@ -259,7 +265,7 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   j["violations"] = violations;
   json rounds = json::array();
   for (const auto& rr : r.rounds) {
-    json config = {{"max_array_length", rr.config.max_array_length}, {"tight", rr.tight}};
+    json config = {{"max_array_length", rr.config.max_array_length}, {"tight", rr.tight}, {"noise", rr.noise}};
     if (s.plan.pool->cap_flags == CapFlags::per_bucket) {
       config["max_per_bucket"] = rr.config.max_per_bucket;
     } else {

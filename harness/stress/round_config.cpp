@@ -17,6 +17,7 @@ constexpr std::array<std::uint64_t, 3> kDetLengths = {64, 256, 4096};
 // Distinct from the streams programs and schedules draw from the same seeds.
 constexpr std::uint64_t kConfigStream = 0xC0F16u;
 constexpr std::uint64_t kShapeStream = 0x5A4Eu;
+constexpr std::uint64_t kNoiseStream = 0x9015Eu;
 
 template <std::size_t N>
 PoolSettings tight(const StressSettings& s, SeededRandom& rng, const std::array<std::uint64_t, N>& lengths,
@@ -38,6 +39,12 @@ RoundShape free_round_shape(const StressSettings& s, std::uint64_t round_seed) n
   if (rng.below(2) != 0) return given;
   const std::uint64_t ops = std::uint64_t{s.threads} * s.ops / kDeepThreads;
   return RoundShape{kDeepThreads, static_cast<std::uint32_t>(std::min<std::uint64_t>(ops, Tag::kMaxOps - 1))};
+}
+
+bool free_round_noise(const StressSettings& s, std::uint64_t round_seed) noexcept {
+  if (s.pins.noise) return s.noise;
+  if (!s.plan.pool->run_det) return false;
+  return SeededRandom(round_seed, kNoiseStream).below(2) == 0;
 }
 
 PoolSettings free_round_config(const StressSettings& s, std::uint64_t round_seed) noexcept {

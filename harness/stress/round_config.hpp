@@ -42,6 +42,10 @@ struct RoundShape {
   std::uint32_t ops = 0;
 };
 RoundShape free_round_shape(const StressSettings& s, std::uint64_t round_seed) noexcept;
+// Whether a free-running round with seed `round_seed` runs with point noise (point_noise.hpp):
+// --noise pins it; otherwise half the rounds, drawn from the seed, for a pool that has a build on
+// det types (PoolTarget::run_det). The replay line names --noise, so a replay runs the same.
+bool free_round_noise(const StressSettings& s, std::uint64_t round_seed) noexcept;
 // Whether `config` is tight for the settings' pool: at most 4 arrays kept per bucket pool-wide.
 bool is_tight(const StressSettings& s, const PoolSettings& config) noexcept;
 

@@ -23,7 +23,9 @@ namespace poolcheck {
 
 using Element = std::byte;
 
-// The free-running execution of one round (see run_fresh_pool).
+// The free-running execution of one round (see run_fresh_pool). With settings.noise the pool must
+// be built on det types (DeterministicPolicy, or a user's pool on det::Sync): their points are
+// where the noise stops threads.
 inline auto free_running(const ProgramSet& programs, const StressSettings& settings, const StressHooks& hooks,
                          std::uint32_t round) {
   return [&programs, &settings, &hooks, round](auto& pool, const PoolFacts& facts, AllocationLedger& ledger) {
@@ -31,6 +33,7 @@ inline auto free_running(const ProgramSet& programs, const StressSettings& setti
     FreeRunConfig config;
     config.watchdog = std::chrono::milliseconds(settings.watchdog_ms);
     config.checkpoint_every = settings.checkpoint_every;
+    config.point_noise = settings.noise;
     config.interrupt = hooks.interrupt;
     if (hooks.on_progress) config.on_progress = [&hooks, round](const Progress& p) { hooks.on_progress(p, round); };
     return executor.run(programs, config);
@@ -72,5 +75,9 @@ RunOutcome run_fresh_pool(const StressSettings& s, Execute&& execute, bufpool::P
 // The mutant pools: the real pools with one fault switched in (mutant_rounds.cpp).
 RunOutcome run_mutant_round(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks,
                             std::uint32_t round, bufpool::PoolStats& stats_out);
+// A free-running round with point noise: bufpool's pool (or its mutant) on DeterministicPolicy,
+// the types whose atomics, locks and race windows are points (noisy_rounds.cpp).
+RunOutcome run_noisy_bufpool_round(const StressSettings& s, const ProgramSet& programs, const StressHooks& hooks,
+                                   std::uint32_t round, bufpool::PoolStats& stats_out);
 
 }  // namespace poolcheck

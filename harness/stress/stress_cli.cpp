@@ -53,7 +53,7 @@ int trace_error(const std::string& message) {
 constexpr std::string_view kReplayFlags[] = {
     "--seed",        "--rounds",     "--threads",       "--ops",        "--pool",           "--scenario",
     "--max-array-length", "--max-per-bucket", "--partitions", "--arrays-per-partition", "--mutant",
-    "--watchdog",    "--hold-limit", "--checkpoint-every", "--deterministic", "--strategy",   "--pct-depth",      "--pct-steps",
+    "--noise", "--watchdog",    "--hold-limit", "--checkpoint-every", "--deterministic", "--strategy",   "--pct-depth",      "--pct-steps",
     "--schedule-seed", "--max-steps"};
 
 std::string replay_flag_list() {
@@ -68,6 +68,7 @@ struct CommandLine {
   std::string pool = pool_targets().front().name;
   std::string scenario = "mixed";
   std::string mutant;  // empty: the correct pool
+  std::string noise = "off";  // --noise: on or off (used when given: Pins::noise)
   std::string strategy = std::string(det::default_strategy().name);
   std::uint32_t rounds = 0;
   bool list = false;
@@ -165,6 +166,10 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{0}, std::uint64_t{4096}));
   app.add_option("--arrays-per-partition", s.arrays_per_partition, "shared pool only: arrays per partition (its cap)")
       ->check(kDecimal)->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+  app.add_option("--noise", c.noise,
+                 "free-running program scenarios: stop threads for a moment, sometimes, at the pool's own atomics, "
+                 "locks and yield points, so short race windows are met (default: each round draws on or off)")
+      ->check(CLI::IsMember({"on", "off"}));
   app.add_option("--watchdog", s.watchdog_ms, "milliseconds without progress that count as a stall")
       ->check(kDecimal)->check(CLI::Range(100u, 3'600'000u));
   app.add_option("--checkpoint-every", s.checkpoint_every,
@@ -230,6 +235,8 @@ void note_pins(const CLI::App& app, CommandLine& c) {
   pins.seed = app.count("--seed") != 0;
   pins.strategy = app.count("--strategy") != 0;
   pins.depth = app.count("--pct-depth") != 0;
+  pins.noise = app.count("--noise") != 0;
+  c.s.noise = c.noise == "on";
 }
 
 // Parses argv into the options of `app`. Returns an exit code when the program must stop now.
@@ -313,6 +320,10 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
       return error_in(c, "--checkpoint-every: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          "; quiescent checkpoints run in program scenarios");
     }
+    if (c.s.pins.noise) {
+      return error_in(c, "--noise: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
+                         "; point noise runs in program scenarios");
+    }
   }
   const PoolTarget* pool = find_pool_target(c.pool);  // CLI11 checked the name
   for (const auto& [flag, kind] : c.cap_flags) {
@@ -391,6 +402,8 @@ std::optional<int> check_combinations(const CLI::App& app, const CommandLine& c)
     if (auto extra = flags_outside(app, {"--list", "--json"}); !extra.empty()) {
       return usage_error("--list: " + extra + " cannot be combined with it (only --json applies)");
     }
+  } else if (c.s.deterministic && app.count("--noise") != 0) {
+    return usage_error("--noise: free-running only (the deterministic executor chooses who runs at every point itself)");
   } else if (c.s.deterministic && app.count("--checkpoint-every") != 0) {
     return usage_error("--checkpoint-every: free-running only (the deterministic executor checks the cap exactly at "
                        "the end of each schedule)");

@@ -80,6 +80,7 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
       const RoundShape shape = free_round_shape(settings, seed);
       rs.threads = shape.threads;
       rs.ops = shape.ops;
+      rs.noise = free_round_noise(settings, seed);
     }
     const std::string replay = replay_command(rs, seed);
     if (hooks.on_round_start) hooks.on_round_start(replay);
@@ -93,6 +94,7 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
     RoundRecord record = round_record(round, seed, out);
     record.config = pool_settings(rs);
     record.tight = is_tight(rs, record.config);
+    record.noise = rs.noise;
     report.rounds.push_back(record);
     const bool failed = !out.violations.empty() || out.end == RunEnd::stalled;
     accumulate(report.total, out);

@@ -27,6 +27,7 @@ struct RoundRecord {
   double seconds = 0;
   PoolSettings config;     // the pool configuration it ran with (round_config.hpp)
   bool tight = false;      // is_tight(config)
+  bool noise = false;      // free-running: ran with point noise (round_config.hpp)
   // Deterministic: the program the schedule ran, and the strategy that drew it.
   std::optional<std::uint64_t> program_seed;
   std::string strategy;    // registry name

@@ -29,6 +29,7 @@ std::string replay_command(const StressSettings& s, std::uint64_t seed) {
     out << " --partitions " << s.partitions << " --arrays-per-partition " << s.arrays_per_partition;
   }
   if (plan.mutant != nullptr) out << " --mutant " << plan.mutant->name;
+  if (!s.deterministic && plan.scenario->kind == ScenarioKind::program) out << " --noise " << (s.noise ? "on" : "off");
   out << " --watchdog " << s.watchdog_ms;
   if (s.hold_limit_ms != kDefaultHoldLimitMs) out << " --hold-limit " << s.hold_limit_ms;
   if (s.checkpoint_every != kDefaultCheckpointEvery) out << " --checkpoint-every " << s.checkpoint_every;

@@ -43,6 +43,7 @@ struct Pins {
   bool seed = false;      // --seed: a deterministic search keeps this one program seed
   bool strategy = false;  // --strategy: a deterministic search uses only this strategy
   bool depth = false;     // --pct-depth: PCT runs only at this depth
+  bool noise = false;     // --noise: free-running rounds keep it
 };
 
 struct StressSettings {
@@ -62,6 +63,9 @@ struct StressSettings {
   std::uint32_t hold_limit_ms = kDefaultHoldLimitMs;  // workloads: arrays held across a longer wait are starvation
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   bool quiet = false;
+  // Free-running program rounds: point noise (point_noise.hpp) in the pool's own atomics, locks and
+  // marked windows. Unless --noise pins it, each round draws it (round_config.hpp).
+  bool noise = false;
   // Deterministic executor (--deterministic): one thread runs at a time, a seed fixes the schedule.
   bool deterministic = false;
   std::uint32_t pct_depth = 3;

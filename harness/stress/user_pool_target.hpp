@@ -118,6 +118,11 @@ RunOutcome run_adapter_free(const StressSettings& s, const ProgramSet& programs,
                             std::uint32_t round, bufpool::PoolStats& stats_out) {
   using Pool = Adapter<StdSync>;
   static_assert(PoolAdapter<Pool>, "Adapter<poolcheck::StdSync> does not meet poolcheck::PoolAdapter");
+  if (s.noise) {  // the det::Sync build, whose points are where point noise stops threads
+    using Noisy = Adapter<det::Sync>;
+    return run_fresh_pool<Noisy, AdapterMaker<Noisy, det::Sync, Factory>>(s, free_running(programs, s, hooks, round),
+                                                                           stats_out);
+  }
   return run_fresh_pool<Pool, AdapterMaker<Pool, StdSync, Factory>>(s, free_running(programs, s, hooks, round), stats_out);
 }
 

@@ -18,9 +18,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "poolcheck/deterministic/point_noise.hpp"
 #include "poolcheck/program_run.hpp"
 #include "poolcheck/quiescent_checkpoints.hpp"
 #include "poolcheck/supervised_run.hpp"
@@ -31,6 +33,9 @@ namespace poolcheck {
 struct FreeRunConfig : SupervisorConfig {
   bool stop_on_first_violation = true;
   std::uint64_t chaos_seed = 0;  // chaos delays are drawn from (programs.seed ^ this)
+  // Arm point noise (deterministic/point_noise.hpp) on every worker, drawn from the same seed: for a
+  // pool built on det types, whose atomics, locks and yield points are then where threads stop.
+  bool point_noise = false;
   // Every this many ops all workers park for an exact cap check (quiescent_checkpoints.hpp); 0: never.
   std::uint32_t checkpoint_every = kDefaultCheckpointEvery;
 };
@@ -61,6 +66,8 @@ class FreeExecutor {
     const SupervisedEnd end = run_supervised(c->launcher, c->state, n, [cp = c.get()](std::uint32_t i) {
       WorkerContext ctx(i, cp->state.thread_count(), cp->programs.seed, cp->state, cp->limits, cp->logs[i]);
       SeededRandom chaos(cp->programs.seed ^ cp->config.chaos_seed ^ 0xC4A05ull, i);
+      std::optional<det::PointNoise> noise;
+      if (cp->config.point_noise) noise.emplace(cp->programs.seed ^ cp->config.chaos_seed, i, cp->state.thread_count());
       cp->run.run_thread(ctx, cp->programs.threads[i], cp->state, &chaos, nullptr, &cp->checkpoints);
     }, supervision);
     if (ended_early(end, c->state, out, t0)) {

@@ -34,6 +34,7 @@
 
 #include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/counting_allocator.hpp"
+#include "poolcheck/kept_alive.hpp"
 #include "poolcheck/lease_record.hpp"
 #include "poolcheck/oracles/aliasing_oracle.hpp"
 #include "poolcheck/oracles/leakage_oracle.hpp"
@@ -191,6 +192,9 @@ void give_back_unchecked(Pool& pool, CheckedLease<typename Pool::value_type>& l)
       pool.give_back(l.span, false);
     }
   } catch (const std::exception&) {
+    // Refused (its own array, with the size the pool claimed for it): nobody frees it. The rent
+    // was reported; kept reachable (kept_alive.hpp) so LeakSanitizer reports only unreported leaks.
+    keep_alive(l.span.data());
   }
   l.lease.reset();
 }
@@ -312,6 +316,9 @@ void give_back_checked(WorkerContext& ctx, const PoolRef<Pool>& ref, CheckedLeas
   } catch (const std::exception& e) {
     ctx.report(Violation{OracleKind::pool_error, l.record.tag.to_string() + ": give_back threw " + e.what(),
                          l.record.tag, std::nullopt, l.span.data(), l.span.size(), 0});
+    // The pool refused the array it handed out, so nobody frees it: a leak the report names, kept
+    // reachable (kept_alive.hpp) so LeakSanitizer reports only leaks nobody reported.
+    keep_alive(l.span.data());
   }
   l.lease.reset();
 }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "poolcheck/deterministic/crash_trace.hpp"
+#include "poolcheck/deterministic/point_noise.hpp"
 #include "tsan_annotations.hpp"
 
 namespace poolcheck::det {
@@ -170,7 +171,10 @@ void Schedule::thread_main(std::uint32_t i, const std::function<void(std::uint32
 
 void Schedule::point(PointKind kind) {
   Schedule* s = t_schedule;
-  if (s == nullptr) return;
+  if (s == nullptr) {
+    point_noise(kind);  // free-running: a moment's stop, sometimes, on a noisy round's thread
+    return;
+  }
   if (s->aborted_.load()) {
     if (point_may_throw()) throw ScheduleAborted();
     return;
