@@ -265,7 +265,8 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
   j["violations"] = violations;
   json rounds = json::array();
   for (const auto& rr : r.rounds) {
-    json config = {{"max_array_length", rr.config.max_array_length}, {"tight", rr.tight}, {"noise", rr.noise}};
+    json config = {{"max_array_length", rr.config.max_array_length}, {"tight", rr.tight}};
+    if (!s.deterministic) config["noise"] = rr.noise;
     if (s.plan.pool->cap_flags == CapFlags::per_bucket) {
       config["max_per_bucket"] = rr.config.max_per_bucket;
     } else {

@@ -6,6 +6,7 @@ usage: stress_e2e.py STRESS
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -241,6 +242,22 @@ with tempfile.TemporaryDirectory() as tmp:
     if replay:
         code2, out2, err2 = run(replay[0].split()[1:] + ["--quiet"])
         check(code2 == 1 and "bucket-cap" in out2, "the replay line with --checkpoint-every reproduces it", out2 + err2)
+
+    # Point noise: a round's draw is in its replay line, --noise pins it, and it is free-running only.
+    code, out, err = run(["--quiet", "--threads", "32", "--ops", "64", "--rounds", "4", "--pool", "locked",
+                          "--mutant", "cap-check-race", "--noise", "on"])
+    replay = [l[len("replay: "):] for l in out.splitlines() if l.startswith("replay: ")]
+    check(code in (0, 1) and "point noise: " in out and "(pinned by --noise)" in out and
+          (code == 0 or (len(replay) == 1 and "--noise on" in replay[0])),
+          "--noise on runs noisy rounds and a failure's replay line pins it", out + err)
+    code, out, err = run(["--quiet", "--threads", "32", "--ops", "64", "--rounds", "6"])
+    noisy = re.search(r"point noise: (\d+) of 6 rounds \(drawn per round", out)
+    check(code == 0 and noisy is not None, "without --noise each round draws it, and the summary counts them", out + err)
+    for args, needle in ((["--noise", "on", "--deterministic"], "--noise"), (["--noise", "loud"], "--noise"),
+                         (["--noise", "off", "--scenario", "burst"], "--noise")):
+        code, out, err = run(args + ["--quiet", "--rounds", "1"], timeout=30)
+        check(one_usage_line(code, out, err, needle), f"usage error {' '.join(args)} exits 2 with one short line",
+              f"code {code}\nout: {out[:500]}\nerr: {err[:500]}")
 
     # SIGINT: the summary and the seed are still printed, exit 130.
     p = subprocess.Popen([STRESS, "--quiet", "--threads", "64", "--duration", "60", "--seed", "777"],
