@@ -3,7 +3,8 @@
 // the thread in the schedule (not in the OS) until the holder unlocks, then tries again. unlock()
 // makes the blocked threads runnable and is a point of kind `unlock`. A real std::mutex inside
 // carries the lock's happens-before edges to TSan, which the schedule's own hand-offs hide.
-// Off-schedule it is that std::mutex, and lock/try_lock are where point noise may stop a thread. DetMutex is its old name, kept for the pool policy.
+// Off-schedule it is that std::mutex, and lock/try_lock are where point noise may stop a thread.
+// DetMutex is its old name, kept for the pool policy.
 // Thread-safe.
 #pragma once
 
