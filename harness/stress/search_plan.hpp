@@ -4,7 +4,8 @@
 // walk does), so unless the command line pins them (Pins):
 // - programs: a new program seed every kSchedulesPerProgram schedules (the first is --seed), each
 //   with its own pool configuration (round_config.hpp);
-// - strategies: a portfolio, taken round-robin: PCT at depths 1 to 4, and a random walk.
+// - strategies: a portfolio, taken round-robin: PCT at depths 1 to 4, a random walk, and windows
+//   (stops threads only inside marked windows, where an ABA needs them stopped).
 // --strategy keeps that strategy (PCT still at depths 1 to 4), --pct-depth that depth (PCT at it
 // and a random walk), --seed that one program. Every schedule's replay line names its program seed,
 // configuration, strategy, depth, PCT's k and schedule seed.

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <span>
 #include <stdexcept>
+#include <atomic>
 #include <vector>
 
 #include "poolcheck/check_gtest.hpp"
@@ -24,6 +25,35 @@ using user_pool::Correct;
 using user_pool::IgnoresCap;
 using user_pool::IgnoresClear;
 using user_pool::Uncounted;
+
+// A pool whose constructor takes its own options type, not poolcheck's config: only a factory can
+// build it. Each build is counted, so the test sees the factory was the path taken.
+struct OwnOptions {
+  std::size_t longest;
+  std::size_t per_class;
+};
+template <class Sync, user_pool::Bug B>
+struct BuiltFromOwnOptions : user_pool::UserPool<Sync, B, poolcheck::CountingAllocator<std::byte>> {
+  using Base = user_pool::UserPool<Sync, B, poolcheck::CountingAllocator<std::byte>>;
+  BuiltFromOwnOptions(OwnOptions o, poolcheck::CountingAllocator<std::byte> a)
+      : Base(poolcheck::PoolConfig{.max_array_length = o.longest, .max_per_bucket = o.per_class}, a) {}
+};
+template <class Sync>
+using TakesOwnOptions = BuiltFromOwnOptions<Sync, user_pool::Bug::none>;
+template <class Sync>
+using TakesOwnOptionsIgnoresClear = BuiltFromOwnOptions<Sync, user_pool::Bug::ignores_clear>;
+
+std::atomic<int> g_factory_builds{0};  // every pool the factories below built, either Sync bundle
+
+template <template <class> class Pool>
+struct BuildFromOwnOptions {
+  template <class Sync>
+  std::unique_ptr<Pool<Sync>> operator()(poolcheck::SyncTag<Sync>, const poolcheck::PoolConfig& c,
+                                         poolcheck::CountingAllocator<std::byte> a) const {
+    g_factory_builds.fetch_add(1);
+    return std::make_unique<Pool<Sync>>(OwnOptions{c.max_array_length, c.max_per_bucket}, a);
+  }
+};
 
 TEST(CheckPool, ACorrectUserPoolRunsCleanFreeAndUnderSchedules) {
   POOLCHECK_EXPECT_CLEAN(poolcheck::check_pool<Correct>({"--rounds", "6", "--threads", "32", "--quiet"}));
@@ -68,6 +98,24 @@ TEST(CheckPool, AnUncountedPoolRunsWithTheAllocatorsOraclesOffAndSaysWhich) {
   POOLCHECK_EXPECT_CLEAN(r);
   EXPECT_NE(r.summary.find("oracle off: aliasing"), std::string::npos) << r.summary;
   EXPECT_EQ(r.summary.find("aliasing 0"), std::string::npos);
+}
+
+TEST(CheckPool, APoolWithItsOwnOptionsIsBuiltByTheFactoryFreeAndUnderSchedules) {
+  using Factory = BuildFromOwnOptions<TakesOwnOptions>;
+  g_factory_builds = 0;
+  POOLCHECK_EXPECT_CLEAN((poolcheck::check_pool<TakesOwnOptions, Factory>({"--rounds", "4", "--threads", "16", "--quiet"})));
+  EXPECT_GE(g_factory_builds.load(), 4);  // a fresh pool per round
+  const int after_free = g_factory_builds.load();
+  POOLCHECK_EXPECT_CLEAN((poolcheck::check_pool<TakesOwnOptions, Factory>({"--deterministic", "--search", "10", "--quiet"})));
+  EXPECT_GE(g_factory_builds.load() - after_free, 10);  // a fresh pool per schedule
+
+  // The factory's pool is counted (it takes the allocator), so no oracle is off, and its bugs are
+  // caught as the constructor path's are.
+  const auto caught = poolcheck::check_pool<TakesOwnOptionsIgnoresClear, BuildFromOwnOptions<TakesOwnOptionsIgnoresClear>>(
+      {"--rounds", "20", "--threads", "32", "--quiet"});
+  EXPECT_EQ(caught.exit_code, 1) << poolcheck::describe(caught);
+  EXPECT_NE(caught.summary.find("leakage"), std::string::npos) << caught.summary;
+  EXPECT_EQ(caught.summary.find("oracle off"), std::string::npos) << caught.summary;
 }
 
 TEST(CheckPool, UsageErrorsComeBackAsOneLine) {

@@ -122,7 +122,7 @@ ScheduleResult Schedule::run(std::uint32_t n, const std::function<void(std::uint
     IgnoreAccesses quiet;
     std::vector<std::uint32_t> all(n);
     for (std::uint32_t i = 0; i < n; ++i) all[i] = i;
-    first = n == 0 ? 0 : strategy_.pick(all, n, 0);
+    first = n == 0 ? 0 : strategy_.pick(all, n, 0, PointKind::start);
     trace_.push_back(Step{first, n, PointKind::start});
   }
   steps_.store(1, std::memory_order_relaxed);
@@ -367,7 +367,7 @@ std::uint32_t Schedule::choose(std::uint32_t me, PointKind kind) {
   if (kind == PointKind::yield && runnable.size() > 1) {
     runnable.erase(std::remove(runnable.begin(), runnable.end(), me), runnable.end());
   }
-  const std::uint32_t next = strategy_.pick(runnable, me, trace_.size());
+  const std::uint32_t next = strategy_.pick(runnable, me, trace_.size(), kind);
   trace_.push_back(Step{next, me, kind});
   return next;
 }

@@ -13,7 +13,7 @@ namespace {
 class RandomWalk final : public Strategy {
  public:
   explicit RandomWalk(std::uint64_t seed) : seed_(seed), rng_(seed, 0x5CED) {}
-  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t, std::uint64_t) override {
+  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t, std::uint64_t, PointKind) override {
     return runnable[rng_.below(runnable.size())];
   }
   std::string describe() const override { return "random walk (seed " + std::to_string(seed_) + ")"; }
@@ -37,7 +37,8 @@ class Pct final : public Strategy {
     std::sort(change_points_.begin(), change_points_.end());
   }
 
-  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t step) override {
+  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t step,
+                     PointKind) override {
     // At the i-th change point the running thread drops to priority i, below every initial one.
     for (std::size_t j = 0; j < change_points_.size(); ++j) {
       if (change_points_[j] == step && current < priority_.size()) {
@@ -64,11 +65,45 @@ class Pct final : public Strategy {
   std::vector<std::uint64_t> change_points_;
 };
 
+class Windows final : public Strategy {
+ public:
+  Windows(std::uint64_t seed, std::uint32_t threads) : seed_(seed), rng_(seed, 0x3D0) {
+    // Distinct initial priorities above every demoted one, in random order (Fisher-Yates).
+    priority_.resize(threads);
+    for (std::uint32_t i = 0; i < threads; ++i) priority_[i] = kDemotedBelow + i;
+    for (std::uint32_t i = threads; i > 1; --i) std::swap(priority_[i - 1], priority_[rng_.below(i)]);
+  }
+
+  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t,
+                     PointKind kind) override {
+    // Each drop goes below every earlier one, so the thread stopped most recently in a window
+    // resumes last: the others finish what they can first.
+    if (kind == PointKind::plain && current < priority_.size() && next_drop_ > 0 && rng_.below(2) == 0) {
+      priority_[current] = --next_drop_;
+    }
+    std::uint32_t best = runnable[0];
+    for (std::uint32_t t : runnable) {
+      if (priority_[t] > priority_[best]) best = t;
+    }
+    return best;
+  }
+
+  std::string describe() const override { return "windows (seed " + std::to_string(seed_) + ")"; }
+
+ private:
+  // Demoted priorities count down from here; a schedule has fewer window stops than this.
+  static constexpr std::uint32_t kDemotedBelow = 1u << 30;
+  std::uint64_t seed_;
+  SeededRandom rng_;
+  std::vector<std::uint32_t> priority_;
+  std::uint32_t next_drop_ = kDemotedBelow;
+};
+
 class Replay final : public Strategy {
  public:
   Replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences)
       : choices_(std::move(choices)), divergences_(divergences) {}
-  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t, std::uint64_t step) override {
+  std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t, std::uint64_t step, PointKind) override {
     if (step < choices_.size() && std::find(runnable.begin(), runnable.end(), choices_[step]) != runnable.end()) {
       return choices_[step];
     }
@@ -91,6 +126,10 @@ std::unique_ptr<Strategy> make_pct(std::uint64_t seed, std::uint32_t threads, st
   return std::make_unique<Pct>(seed, threads, depth, expected_steps);
 }
 
+std::unique_ptr<Strategy> make_windows(std::uint64_t seed, std::uint32_t threads) {
+  return std::make_unique<Windows>(seed, threads);
+}
+
 std::unique_ptr<Strategy> make_replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences) {
   return std::make_unique<Replay>(std::move(choices), divergences);
 }
@@ -101,11 +140,14 @@ std::unique_ptr<Strategy> pct_from(const StrategyParams& p) {
   return make_pct(p.seed, p.threads, p.depth, p.expected_steps);
 }
 std::unique_ptr<Strategy> random_walk_from(const StrategyParams& p) { return make_random_walk(p.seed); }
+std::unique_ptr<Strategy> windows_from(const StrategyParams& p) { return make_windows(p.seed, p.threads); }
 
 constexpr std::array kStrategies = {
     StrategyEntry{"pct", "PCT: random thread priorities with d-1 priority drops, a known bound per schedule",
                   &pct_from, true},
     StrategyEntry{"random", "a uniform random walk among the runnable threads", &random_walk_from, false},
+    StrategyEntry{"windows", "random priorities; a thread drops below the others only at a marked window, half the time",
+                  &windows_from, false},
 };
 
 }  // namespace

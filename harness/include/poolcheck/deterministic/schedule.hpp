@@ -29,15 +29,10 @@
 #include <string>
 #include <vector>
 
+#include "poolcheck/deterministic/point_kind.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
 
 namespace poolcheck::det {
-
-// `yield`: a thread that waits for something another thread will do (a workload's sleep or spin):
-// the schedule runs another thread there if any can run (never the waiter itself, which a
-// priority-based strategy such as PCT would otherwise pick again and again until the step limit).
-enum class PointKind : std::uint8_t { start, exit, load, store, rmw, lock, unlock, blocked, plain, yield };
-const char* to_string(PointKind kind) noexcept;
 
 struct Step {
   std::uint32_t thread;  // the thread chosen to run after the point

@@ -5,6 +5,13 @@
 // - Pct (Burckhardt et al., ASPLOS 2010): random distinct priorities per thread; the highest-priority
 //   runnable thread runs; at d-1 change points drawn from [1, k] the running thread drops below all
 //   others. Finds a bug of depth d with probability >= 1/(n * k^(d-1)) per run.
+// - Windows: PCT's random priorities, but the running thread drops below every other only at a
+//   marked window (a `plain` point: poolcheck::yield_point(), a policy's race_window), with
+//   probability 1/2 there. A marked window is where its author knows another thread's steps matter
+//   (between reading a stack's head and swapping it), so the others then run whole operations
+//   inside it (pop two arrays and push one back: an ABA) where PCT, whose change points land on
+//   any of thousands of steps, seldom stops there. A pool with no marked windows runs its threads
+//   one after another under it.
 // - Replay: the choices of a recorded trace, one per point, in order.
 //
 // The strategies `stress --strategy NAME` can search with are the rows of strategy_catalog()
@@ -20,14 +27,18 @@
 #include <string_view>
 #include <vector>
 
+#include "poolcheck/deterministic/point_kind.hpp"
+
 namespace poolcheck::det {
 
 class Strategy {
  public:
   virtual ~Strategy() = default;
   // `runnable` is sorted and non-empty; `current` is the thread at the point (may be absent from
-  // runnable when it blocked or finished); `step` counts points from 0. Returns a member of runnable.
-  virtual std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t step) = 0;
+  // runnable when it blocked or finished), `kind` what it reached; `step` counts points from 0.
+  // Returns a member of runnable.
+  virtual std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t step,
+                             PointKind kind) = 0;
   virtual std::string describe() const = 0;
 };
 
@@ -36,6 +47,7 @@ std::unique_ptr<Strategy> make_pct(std::uint64_t seed, std::uint32_t threads, st
                                    std::uint64_t expected_steps);
 // Follows `choices` (thread per step); past their end, or where a recorded thread is not runnable
 // (the trace does not match the program), falls back to the lowest runnable and counts a divergence.
+std::unique_ptr<Strategy> make_windows(std::uint64_t seed, std::uint32_t threads);
 std::unique_ptr<Strategy> make_replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences);
 
 // What a search strategy is built from: the schedule's seed, and the settings of PCT.
