@@ -341,7 +341,7 @@ def search(stress):
             picks = {(r["strategy"], r.get("pct_depth")) for r in rounds}
             configs = {tuple(sorted(r["config"].items())) for r in rounds}
             check(code == 0 and len(rounds) == 40 and len(programs) == 4 and rounds[0]["program_seed"] == 1 and
-                  picks == {("random", None), ("pct", 1), ("pct", 2), ("pct", 3), ("pct", 4)} and
+                  picks == {("random", None), ("pct", 1), ("pct", 2), ("pct", 3), ("pct", 4), ("windows", None)} and
                   all(r["config"]["tight"] and r["config"]["max_array_length"] <= 4096 for r in rounds) and
                   len(configs) >= 2, f"a {pool} search varies programs, tight configurations and strategies",
                   out + json.dumps(rounds)[:3000])
