@@ -14,6 +14,8 @@ struct LockfreeAdapter {
 
   template <class Sync>
   struct Checked : Base<Sync> {
+    // give_back throws std::invalid_argument for a length that is no bucket capacity.
+    static constexpr bool refuses_foreign_lengths = true;
     Checked(const poolcheck::PoolConfig& c, poolcheck::CountingAllocator<std::byte> a)
         : Base<Sync>({c.max_array_length, c.max_per_bucket}, a) {}
     static poolcheck::PoolFacts facts(const poolcheck::PoolConfig& c) {

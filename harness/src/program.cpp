@@ -29,6 +29,24 @@ std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common) no
   }
 }
 
+std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common,
+                               std::span<const std::uint64_t> edges) noexcept {
+  if (edges.empty()) return edge_skewed_size(r, largest_common);
+  std::size_t usable = 1;
+  while (usable < edges.size() && edges[usable] <= largest_common) ++usable;
+  // Low bits pick the class, the next ones the offset around its capacity.
+  const std::size_t c = static_cast<std::size_t>(r % usable);
+  const std::uint64_t edge = edges[c];
+  const std::uint64_t below = c == 0 ? 0 : edges[c - 1];
+  switch ((r >> 8) % 5) {
+    case 0: return std::max<std::uint64_t>(edge - 1, 1);
+    case 1: return edge;
+    case 2: return edge + 1;
+    case 3: return 1 + ((r >> 16) % edge);  // anywhere below the edge
+    default: return below + 1 + ((r >> 16) % (edge - below));  // within this class
+  }
+}
+
 namespace {
 
 OpKind pick_kind(SeededRandom& rng, const ProgramShape& s) {
@@ -59,7 +77,8 @@ Op generate_op(SeededRandom& rng, const ProgramShape& s, std::uint32_t self) {
       } else if (rng.percent(s.oversize_percent)) {
         op.size = s.max_array_length + 1 + rng.below(s.max_array_length / 4 + 1);
       } else {
-        op.size = std::min<std::uint64_t>(edge_skewed_size(rng.next(), s.largest_common_size), s.max_array_length);
+        op.size = std::min<std::uint64_t>(edge_skewed_size(rng.next(), s.largest_common_size, s.size_edges),
+                                          s.max_array_length);
       }
       break;
     }

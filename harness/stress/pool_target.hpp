@@ -47,9 +47,10 @@ struct PoolTarget {
   std::string summary;  // the --list text
   CapFlags cap_flags = CapFlags::per_bucket;
   bool over_size_reachable = true;  // programs rent above the largest bucket (false when that is > 1 GiB)
-  // The largest size class a configuration gives (programs rent up to it, and over-size just above
-  // it). Empty: bufpool's, --max-array-length rounded up to 16 * 2^k.
-  std::function<std::uint64_t(const PoolSettings&)> largest_class;
+  // The size classes a configuration gives: programs rent up to the largest (and over-size just
+  // above it), and at the edges of classes whose capacities are not powers of two. Empty:
+  // bufpool's, --max-array-length rounded up to 16 * 2^k.
+  std::function<SizeClasses(const PoolSettings&)> layout;
   bool checked = false;             // a checked-mode pool (mutants need an unchecked one)
   // bufpool's registry row when the pool is one of bufpool's: mutants and workloads (which build
   // bufpool pools by kind) exist only for those. Null for a user's pool.

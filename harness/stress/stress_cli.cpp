@@ -344,6 +344,10 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
   if (c.s.deterministic && !pool->run_det) {
     return error_in(c, "--deterministic: the " + c.pool + " pool was not built for a schedule (see poolcheck/check.hpp)");
   }
+  // Point noise stops threads at the points of the pool's det-types build: a pool without one has none.
+  if (c.s.noise && !pool->run_det) {
+    return error_in(c, "--noise on: the " + c.pool + " pool was not built on det types, so it has no points to stop at");
+  }
   const Mutant* mutant = nullptr;
   if (!c.mutant.empty()) {
     mutant = find_mutant(c.mutant);

@@ -1,5 +1,7 @@
 #include "stress_driver.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -23,12 +25,18 @@ ProgramShape program_shape(const StressSettings& settings) {
   // A pool with its own size classes: up to its largest class, so its top class and the first
   // over-size length are both rented (unless its classes reach far beyond the configuration's length,
   // as bufpool's shared pool's do).
-  if (settings.plan.pool->largest_class) {
-    const std::uint64_t own = settings.plan.pool->largest_class(pool_settings(settings));
-    if (own <= 2 * largest) largest = own;
+  SizeClasses classes;
+  if (settings.plan.pool->layout) {
+    classes = settings.plan.pool->layout(pool_settings(settings));
+    if (classes.largest() <= 2 * largest) largest = classes.largest();
   }
   shape.max_array_length = largest;
   shape.largest_common_size = std::min<std::uint64_t>(shape.largest_common_size, largest);
+  // Classes that are not powers of two have edges that powers of two miss.
+  const auto caps = classes.capacities();
+  if (std::any_of(caps.begin(), caps.end(), [](std::size_t c) { return !std::has_single_bit(c); })) {
+    shape.size_edges.assign(caps.begin(), caps.end());
+  }
   settings.plan.scenario->shape(shape);
   if (!settings.plan.pool->over_size_reachable) shape.oversize_percent = 0;
 

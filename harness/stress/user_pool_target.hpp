@@ -46,7 +46,8 @@ struct SyncTag {
 //   Adapter(const PoolConfig&)          the pool allocates by itself: the oracles that need the
 //                                       allocator's counts are off, and stress says which
 // lease(n, clear) -> bufpool::Lease<T>, stats() -> bufpool::PoolStats and trim(bufpool::TrimPressure)
-// are used when present.
+// are used when present, and `static constexpr bool refuses_foreign_lengths = true;` turns on the
+// misuse op (pool_under_test.hpp says what it promises).
 template <class A>
 concept PoolAdapter = PoolUnderTest<A> && requires(const PoolConfig& config) {
   { A::facts(config) } -> std::convertible_to<PoolFacts>;
@@ -67,6 +68,12 @@ inline std::vector<std::string> oracles_off_uncounted() {
   const std::string why = ": the pool does not allocate through poolcheck's counting allocator";
   return {"aliasing" + why, "leakage" + why, "bucket-cap" + why, "accounting" + why,
           "size-contract's allocation check" + why, "stats" + why};
+}
+
+// The misuse op's reason to be off on an adapter that declares no contract for it.
+inline std::string misuse_off() {
+  return "misuse (give_back of a foreign length, an empty span): the adapter does not declare "
+         "refuses_foreign_lengths";
 }
 
 namespace detail {
@@ -149,10 +156,11 @@ PoolTarget adapter_target(std::string name, std::string summary) {
   t.cap_flags = CapFlags::per_bucket;
   // Rents just above the largest class are over-size; above 1 GiB the programs would not fit.
   t.over_size_reachable = PoolFacts(Free::facts(PoolConfig{})).classes.largest() <= (std::size_t{1} << 28);
-  t.largest_class = [](const PoolSettings& s) -> std::uint64_t { return PoolFacts(Free::facts(s)).classes.largest(); };
+  t.layout = [](const PoolSettings& s) { return PoolFacts(Free::facts(s)).classes; };
   t.run_free = detail::run_adapter_free<Adapter, Factory>;
   t.run_det = detail::run_adapter_det<Adapter, Factory>;
   if (!detail::AdapterMaker<Free, StdSync, Factory>::counted()) t.oracles_off = oracles_off_uncounted();
+  if (!misuse_defined<Free>()) t.oracles_off.push_back(misuse_off());
   return t;
 }
 

@@ -118,6 +118,52 @@ TEST(CheckPool, APoolWithItsOwnOptionsIsBuiltByTheFactoryFreeAndUnderSchedules) 
   EXPECT_EQ(caught.summary.find("oracle off"), std::string::npos) << caught.summary;
 }
 
+// A pool that declares refuses_foreign_lengths is held to it: one that rests a span whose length is
+// no class capacity is caught by size-contract, the op named.
+TEST(CheckPool, APoolThatTakesAForeignLengthIsCaughtBySizeContract) {
+  const auto r = poolcheck::check_pool<user_pool::AcceptsForeignLength>({"--rounds", "20", "--threads", "32", "--quiet"});
+  ASSERT_EQ(r.exit_code, 1) << poolcheck::describe(r);
+  ASSERT_TRUE(r.first.has_value());
+  EXPECT_EQ(r.first->oracle, poolcheck::OracleKind::size_contract) << poolcheck::describe(r);
+  EXPECT_NE(r.first->what.find("misuse"), std::string::npos) << poolcheck::to_string(*r.first);
+  EXPECT_NE(r.first->what.find("no bucket capacity"), std::string::npos) << poolcheck::to_string(*r.first);
+}
+
+// Without the declaration the misuse op is off, and the summary says why.
+template <class Sync>
+struct NoMisuseContract : Correct<Sync> {
+  static constexpr bool refuses_foreign_lengths = false;
+  using Correct<Sync>::Correct;
+};
+TEST(CheckPool, WithoutAMisuseContractTheMisuseOpIsOffAndSaysSo) {
+  const auto off = poolcheck::check_pool<NoMisuseContract>({"--rounds", "2", "--threads", "8", "--quiet"});
+  POOLCHECK_EXPECT_CLEAN(off);
+  EXPECT_NE(off.summary.find("oracle off: misuse"), std::string::npos) << off.summary;
+  const auto on = poolcheck::check_pool<Correct>({"--rounds", "2", "--threads", "8", "--quiet"});
+  POOLCHECK_EXPECT_CLEAN(on);
+  EXPECT_EQ(on.summary.find("oracle off"), std::string::npos) << on.summary;
+}
+
+// A table row without a det-types build (run_det empty) runs free-running without point noise, and
+// refuses what needs that build with one line.
+TEST(CheckPool, APoolWithoutADetBuildRefusesSchedulesAndNoise) {
+  auto free_only = [] {
+    std::vector<poolcheck::PoolTarget> pools;
+    pools.push_back(poolcheck::adapter_target<Correct>("pool", "the pool under test"));
+    pools.back().run_det = nullptr;
+    return pools;
+  };
+  const auto det = poolcheck::run_check(free_only(), {"--deterministic"});
+  EXPECT_EQ(det.exit_code, 2);
+  EXPECT_NE(det.error.find("not built for a schedule"), std::string::npos) << det.error;
+  const auto noise = poolcheck::run_check(free_only(), {"--noise", "on"});
+  EXPECT_EQ(noise.exit_code, 2);
+  EXPECT_NE(noise.error.find("--noise on"), std::string::npos) << noise.error;
+  const auto plain = poolcheck::run_check(free_only(), {"--rounds", "4", "--threads", "8", "--quiet"});
+  POOLCHECK_EXPECT_CLEAN(plain);
+  EXPECT_NE(plain.summary.find("point noise: 0 of 4 rounds"), std::string::npos) << plain.summary;
+}
+
 TEST(CheckPool, UsageErrorsComeBackAsOneLine) {
   const auto r = poolcheck::check_pool<Correct>({"--partitions", "2"});
   EXPECT_EQ(r.exit_code, 2);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <vector>
+
 namespace poolcheck {
 namespace {
 
@@ -72,6 +75,37 @@ TEST(Programs, SizesHitBucketEdges) {
     }
   }
   EXPECT_TRUE(below && at && above);
+}
+
+// A layout whose capacities are not powers of two: sizes sit on each of its edges (e-1, e, e+1)
+// up to the largest common size, and never above the class past it.
+TEST(Programs, SizesHitTheEdgesOfAForeignLayout) {
+  const std::vector<std::uint64_t> edges = {24, 48, 96, 100, 1000, 5000};
+  std::set<std::uint64_t> seen;
+  for (std::uint64_t r = 0; r < 20000; ++r) {
+    const auto n = edge_skewed_size(r * 0x9E3779B97F4A7C15ull, 1000, edges);
+    ASSERT_GE(n, 1u);
+    ASSERT_LE(n, 1001u) << "above the edges up to the largest common size";
+    seen.insert(n);
+  }
+  for (std::uint64_t e : {24, 48, 96, 100, 1000}) {
+    EXPECT_TRUE(seen.count(e - 1) && seen.count(e) && seen.count(e + 1)) << "edge " << e;
+  }
+
+  ProgramShape shape;
+  shape.threads = 4;
+  shape.ops_per_thread = 400;
+  shape.max_array_length = 768;
+  shape.largest_common_size = 768;
+  shape.oversize_percent = 0;
+  shape.size_edges = {24, 48, 96, 192, 384, 768};
+  std::set<std::uint64_t> rented;
+  for (const auto& thread : generate_programs(5, shape).threads) {
+    for (const Op& op : thread.ops) {
+      if (op.kind == OpKind::rent) rented.insert(op.size);
+    }
+  }
+  for (std::uint64_t e : {24, 48, 96, 192, 384}) EXPECT_TRUE(rented.count(e) && rented.count(e + 1)) << "edge " << e;
 }
 
 TEST(Programs, OpsPrintAsOneLine) {

@@ -17,7 +17,7 @@
 
 namespace user_pool {
 
-enum class Bug { none, ignores_clear, ignores_cap };
+enum class Bug { none, ignores_clear, ignores_cap, accepts_foreign_length };
 
 // A user's pool with a layout unlike bufpool's: size classes 24 * 2^k (24, 48, 96, ...) up to the
 // first one >= max_array_length, one mutex-guarded stack per class, a cap per class.
@@ -30,6 +30,8 @@ class UserPool {
  public:
   using value_type = std::byte;
   static constexpr std::size_t kSmallest = 24;
+  // give_back throws std::invalid_argument for a length that is no class size (and keeps nothing).
+  static constexpr bool refuses_foreign_lengths = true;
 
   explicit UserPool(const poolcheck::PoolConfig& c, Allocator a = Allocator())
       : count_(class_count(c.max_array_length)), cap_(c.max_per_bucket), allocator_(a), classes_(count_) {}
@@ -65,7 +67,7 @@ class UserPool {
     if (array.empty()) return;
     if (array.size() > capacity(count_ - 1)) return free_array(array.data(), array.size());
     const std::size_t c = class_of(array.size());
-    if (capacity(c) != array.size()) throw std::invalid_argument("not a class size");
+    if (capacity(c) != array.size() && B != Bug::accepts_foreign_length) throw std::invalid_argument("not a class size");
     if (clear && B != Bug::ignores_clear) std::memset(array.data(), 0, array.size());
     {
       std::lock_guard lock(classes_[c].mutex);
@@ -116,6 +118,8 @@ template <class Sync>
 using IgnoresClear = UserPool<Sync, Bug::ignores_clear, poolcheck::CountingAllocator<std::byte>>;
 template <class Sync>
 using IgnoresCap = UserPool<Sync, Bug::ignores_cap, poolcheck::CountingAllocator<std::byte>>;
+template <class Sync>
+using AcceptsForeignLength = UserPool<Sync, Bug::accepts_foreign_length, poolcheck::CountingAllocator<std::byte>>;
 template <class Sync>
 struct Uncounted : UserPool<Sync, Bug::none, OwnNew> {
   explicit Uncounted(const poolcheck::PoolConfig& c) : UserPool<Sync, Bug::none, OwnNew>(c) {}

@@ -9,6 +9,8 @@
 //     but not what was handed out) is a span mismatch the pool reports and ignores;
 //   - a second give_back of an array that rests in the pool: checked mode reports a double
 //     give_back and ignores it; an unchecked pool built with ASan throws std::invalid_argument.
+// A pool outside bufpool is tried only when it declares refuses_foreign_lengths
+// (pool_under_test.hpp), and then only with the first three, its checked-mode cases left out.
 // Only what the contract defines is tried: a foreign length is always shorter than the array (the
 // span stays inside memory the harness owns), and a double give_back is never made where it is
 // undefined (double_give_back_defined) or where another thread could have rented the array in

@@ -45,6 +45,20 @@ concept TrimmingPool = requires(P& pool, bufpool::TrimPressure pressure) { pool.
 template <class P>
 concept BufpoolPolicyPool = requires { { P::policy_type::checked } -> std::convertible_to<bool>; };
 
+// A pool outside bufpool that declares the part of bufpool's misuse contract the `misuse` op checks:
+//   static constexpr bool refuses_foreign_lengths = true;
+// meaning that give_back of a non-empty span whose length is no class capacity and at most the
+// largest class throws std::invalid_argument and keeps nothing, and give_back of an empty span
+// does nothing. Every bufpool pool meets it; a pool that does not declare it gets no misuse op.
+template <class P>
+concept DeclaresMisuseContract = requires { requires bool(P::refuses_foreign_lengths); };
+
+// Whether the `misuse` op has a contract to check on this pool (misuse_checks.hpp).
+template <class P>
+constexpr bool misuse_defined() {
+  return BufpoolPolicyPool<P> || DeclaresMisuseContract<P>;
+}
+
 // Whether a second give_back of an array that rests in the pool is defined behaviour: checked mode
 // reports it through the checked-violation handler, and an unchecked bufpool pool built with ASan
 // throws std::invalid_argument (array_storage.hpp). Anywhere else it is undefined: never done.

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,10 @@ struct ProgramShape {
   unsigned zero_percent = 2;        // rent(0)
   unsigned chaos_percent = 25;      // ops followed by a chaos delay
   std::uint64_t largest_common_size = 64 * 1024;  // most sizes stay at or below this
+  // The pool's class capacities, ascending, when they are not all powers of two (24 * 2^k, or
+  // 100, 200, 300, ...): sizes then skew to these edges. Empty: to powers of two, which are the
+  // edges of every power-of-two layout (bufpool's 16 * 2^k, 8 * 2^k, ...).
+  std::vector<std::uint64_t> size_edges;
 };
 
 // Deterministic: the same (seed, shape) gives the same programs on every machine and build.
@@ -119,5 +124,8 @@ std::string to_string(const ProgramSet& programs);
 // A size skewed to bucket edges: 2^k-1, 2^k, 2^k+1 around powers of two up to `largest_common`.
 // `r` is a uniform random 64-bit number.
 std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common) noexcept;
+// The same around the given ascending class capacities (those up to `largest_common`, and at
+// least the first): e-1, e, e+1, anywhere below e, or between the class below and e.
+std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common, std::span<const std::uint64_t> edges) noexcept;
 
 }  // namespace poolcheck

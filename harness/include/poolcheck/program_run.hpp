@@ -349,7 +349,7 @@ class ProgramRun {
     // See misuse_checks.hpp. The held lease is verified afterwards: a pool that refused the span
     // as the contract says did not touch it.
     void misuse(const Op& op, std::uint32_t op_index) {
-      if constexpr (BufpoolPolicyPool<Pool>) {
+      if constexpr (misuse_defined<Pool>()) {
         using Ends = MisuseExpectation::Ends;
         using Kind = bufpool::CheckedViolation::Kind;
         auto& held = leases[op.lease];
