@@ -372,7 +372,7 @@ MUTANT_HEADING = "## Bug finding: mutants"
 def clean_seeds_section(path, command):
     """The output of bench/clean_seeds.sh (one line per run) as a subsection."""
     with open(path) as f:
-        runs = [line.rstrip("\n") for line in f if line.startswith("exit ")]
+        runs = [line.rstrip() for line in f if line.startswith("exit ")]
     verdict = "0 violations in every run" if runs and all(r.startswith("exit 0 ") for r in runs) else \
         "VIOLATIONS (see the runs)"
     return ["", "### Correct pools over many seeds", "",
