@@ -193,8 +193,13 @@ with tempfile.TemporaryDirectory() as tmp:
             code, out, err = run(replay[0].split()[1:] + ["--quiet", "--json", report])
             with open(report) as f:
                 j = json.load(f)
-            check(code == 1 and j["violations"][0]["oracle"] == found[2] and j["rounds"][0]["config"] == config,
-                  "the replay line of a tight round reproduces it, in the same configuration", out + err)
+            # Free-running, the round's oracles race to report first (a sampled cap check, a busy
+            # stats read): the replay must find what the first run found first, in any order.
+            oracles = {v["oracle"] for v in j["violations"]}
+            check(code == 1 and found[2] in oracles and j["rounds"][0]["config"] == config,
+                  "the replay line of a tight round reproduces it, in the same configuration",
+                  f"first run's first oracle {found[2]}, replay's {sorted(oracles)}, configs {config} / "
+                  f"{j['rounds'][0]['config'] if j.get('rounds') else None}\n" + out + err)
 
     # JSON and JUnit reports of a clean run.
     report, junit = os.path.join(tmp, "r.json"), os.path.join(tmp, "r.xml")
