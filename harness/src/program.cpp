@@ -15,18 +15,28 @@ std::size_t ProgramSet::total_ops() const noexcept {
   return n;
 }
 
+namespace {
+
+// A size around `edge`, chosen by r's bits above the low 8: edge-1 (at least 1), edge, edge+1,
+// anywhere below it, or one of the `inside` sizes from `from` up (the class that ends at the edge).
+std::uint64_t around_edge(std::uint64_t r, std::uint64_t edge, std::uint64_t from, std::uint64_t inside) noexcept {
+  switch ((r >> 8) % 5) {
+    case 0: return std::max<std::uint64_t>(edge - 1, 1);
+    case 1: return edge;
+    case 2: return edge + 1;
+    case 3: return 1 + ((r >> 16) % edge);  // anywhere below the edge
+    default: return from + ((r >> 16) % inside);
+  }
+}
+
+}  // namespace
+
 std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common) noexcept {
   const unsigned max_k = static_cast<unsigned>(std::bit_width(std::max<std::uint64_t>(largest_common, 2)) - 1);
   // Low bits pick the power, the next ones the offset around it.
   const unsigned k = 1 + static_cast<unsigned>(r % max_k);
   const std::uint64_t pow = std::uint64_t{1} << k;
-  switch ((r >> 8) % 5) {
-    case 0: return pow - 1;
-    case 1: return pow;
-    case 2: return pow + 1;
-    case 3: return 1 + ((r >> 16) % pow);  // anywhere below the edge
-    default: return pow / 2 + 1 + ((r >> 16) % (pow / 2 + 1));
-  }
+  return around_edge(r, pow, pow / 2 + 1, pow / 2 + 1);
 }
 
 std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common,
@@ -38,13 +48,7 @@ std::uint64_t edge_skewed_size(std::uint64_t r, std::uint64_t largest_common,
   const std::size_t c = static_cast<std::size_t>(r % usable);
   const std::uint64_t edge = edges[c];
   const std::uint64_t below = c == 0 ? 0 : edges[c - 1];
-  switch ((r >> 8) % 5) {
-    case 0: return std::max<std::uint64_t>(edge - 1, 1);
-    case 1: return edge;
-    case 2: return edge + 1;
-    case 3: return 1 + ((r >> 16) % edge);  // anywhere below the edge
-    default: return below + 1 + ((r >> 16) % (edge - below));  // within this class
-  }
+  return around_edge(r, edge, below + 1, edge - below);
 }
 
 namespace {

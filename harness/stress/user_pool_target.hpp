@@ -156,7 +156,7 @@ PoolTarget adapter_target(std::string name, std::string summary) {
   t.cap_flags = CapFlags::per_bucket;
   // Rents just above the largest class are over-size; above 1 GiB the programs would not fit.
   t.over_size_reachable = PoolFacts(Free::facts(PoolConfig{})).classes.largest() <= (std::size_t{1} << 28);
-  t.layout = [](const PoolSettings& s) { return PoolFacts(Free::facts(s)).classes; };
+  t.layout = detail::AdapterMaker<Free, StdSync, Factory>::layout;
   t.run_free = detail::run_adapter_free<Adapter, Factory>;
   t.run_det = detail::run_adapter_det<Adapter, Factory>;
   if (!detail::AdapterMaker<Free, StdSync, Factory>::counted()) t.oracles_off = oracles_off_uncounted();

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstring>
@@ -13,7 +14,6 @@
 #include <mutex>
 #include <span>
 #include <stdexcept>
-#include <atomic>
 #include <vector>
 
 #include "poolcheck/check_gtest.hpp"

@@ -10,6 +10,23 @@
 namespace poolcheck::det {
 namespace {
 
+// Distinct priorities lowest .. lowest + threads - 1, in random order (Fisher-Yates).
+std::vector<std::uint32_t> shuffled_priorities(SeededRandom& rng, std::uint32_t threads, std::uint32_t lowest) {
+  std::vector<std::uint32_t> priority(threads);
+  for (std::uint32_t i = 0; i < threads; ++i) priority[i] = lowest + i;
+  for (std::uint32_t i = threads; i > 1; --i) std::swap(priority[i - 1], priority[rng.below(i)]);
+  return priority;
+}
+
+// The runnable thread of highest priority (the first of them on a tie).
+std::uint32_t highest(std::span<const std::uint32_t> runnable, const std::vector<std::uint32_t>& priority) {
+  std::uint32_t best = runnable[0];
+  for (std::uint32_t t : runnable) {
+    if (priority[t] > priority[best]) best = t;
+  }
+  return best;
+}
+
 class RandomWalk final : public Strategy {
  public:
   explicit RandomWalk(std::uint64_t seed) : seed_(seed), rng_(seed, 0x5CED) {}
@@ -28,10 +45,8 @@ class Pct final : public Strategy {
   Pct(std::uint64_t seed, std::uint32_t threads, std::uint32_t depth, std::uint64_t expected_steps)
       : seed_(seed), depth_(std::max(depth, 1u)), steps_(std::max<std::uint64_t>(expected_steps, 1)) {
     SeededRandom rng(seed, 0x9C7);
-    // Distinct initial priorities depth .. depth + n - 1, in random order (Fisher-Yates).
-    priority_.resize(threads);
-    for (std::uint32_t i = 0; i < threads; ++i) priority_[i] = depth_ + i;
-    for (std::uint32_t i = threads; i > 1; --i) std::swap(priority_[i - 1], priority_[rng.below(i)]);
+    // Initial priorities depth .. depth + n - 1, above every dropped one.
+    priority_ = shuffled_priorities(rng, threads, depth_);
     // d - 1 change points in [1, k].
     for (std::uint32_t j = 1; j < depth_; ++j) change_points_.push_back(1 + rng.below(steps_));
     std::sort(change_points_.begin(), change_points_.end());
@@ -45,11 +60,7 @@ class Pct final : public Strategy {
         priority_[current] = static_cast<std::uint32_t>(depth_ - 1 - j);
       }
     }
-    std::uint32_t best = runnable[0];
-    for (std::uint32_t t : runnable) {
-      if (priority_[t] > priority_[best]) best = t;
-    }
-    return best;
+    return highest(runnable, priority_);
   }
 
   std::string describe() const override {
@@ -67,12 +78,9 @@ class Pct final : public Strategy {
 
 class Windows final : public Strategy {
  public:
-  Windows(std::uint64_t seed, std::uint32_t threads) : seed_(seed), rng_(seed, 0x3D0) {
-    // Distinct initial priorities above every demoted one, in random order (Fisher-Yates).
-    priority_.resize(threads);
-    for (std::uint32_t i = 0; i < threads; ++i) priority_[i] = kDemotedBelow + i;
-    for (std::uint32_t i = threads; i > 1; --i) std::swap(priority_[i - 1], priority_[rng_.below(i)]);
-  }
+  // Initial priorities above every demoted one.
+  Windows(std::uint64_t seed, std::uint32_t threads)
+      : seed_(seed), rng_(seed, 0x3D0), priority_(shuffled_priorities(rng_, threads, kDemotedBelow)) {}
 
   std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t,
                      PointKind kind) override {
@@ -81,11 +89,7 @@ class Windows final : public Strategy {
     if (kind == PointKind::plain && current < priority_.size() && next_drop_ > 0 && rng_.below(2) == 0) {
       priority_[current] = --next_drop_;
     }
-    std::uint32_t best = runnable[0];
-    for (std::uint32_t t : runnable) {
-      if (priority_[t] > priority_[best]) best = t;
-    }
-    return best;
+    return highest(runnable, priority_);
   }
 
   std::string describe() const override { return "windows (seed " + std::to_string(seed_) + ")"; }

@@ -45,9 +45,9 @@ class Strategy {
 std::unique_ptr<Strategy> make_random_walk(std::uint64_t seed);
 std::unique_ptr<Strategy> make_pct(std::uint64_t seed, std::uint32_t threads, std::uint32_t depth,
                                    std::uint64_t expected_steps);
+std::unique_ptr<Strategy> make_windows(std::uint64_t seed, std::uint32_t threads);
 // Follows `choices` (thread per step); past their end, or where a recorded thread is not runnable
 // (the trace does not match the program), falls back to the lowest runnable and counts a divergence.
-std::unique_ptr<Strategy> make_windows(std::uint64_t seed, std::uint32_t threads);
 std::unique_ptr<Strategy> make_replay(std::vector<std::uint32_t> choices, std::uint64_t* divergences);
 
 // What a search strategy is built from: the schedule's seed, and the settings of PCT.
