@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (tests/fuzz/) with clang in build/fuzz (ASan + UBSan + libFuzzer) and
-# runs each for a fixed budget from the seed corpus in the tree (tests/fuzz/corpus/<target>/). Fails
-# if a build step fails or any fuzzer finds a crash, a leak, an exception, a timeout or an OOM; the
-# input that did it is left in build/fuzz/artifacts/.
+# Builds the libFuzzer targets (tests/fuzz/) in the asan preset's build (build/asan: clang, ASan +
+# UBSan, libFuzzer; configured first if it is not there) and runs each for a fixed budget from the
+# seed corpus in the tree (tests/fuzz/corpus/<target>/). Fails if a build step fails or any fuzzer
+# finds a crash, a leak, an exception, a timeout or an OOM; the input that did it is left in
+# build/asan/fuzz-artifacts/.
 # Usage: ci/run_fuzzers.sh [seconds per fuzzer, default 60]   (or POOLCHECK_FUZZ_SECONDS)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +13,7 @@ seconds=${1:-${POOLCHECK_FUZZ_SECONDS:-60}}
 # POOLCHECK_FUZZ_SEED=0 lets libFuzzer pick one from the clock for a wider search by hand.
 seed=${POOLCHECK_FUZZ_SEED:-1}
 jobs=${POOLCHECK_JOBS:-$(nproc)}
-build=build/fuzz
-cxx=${POOLCHECK_FUZZ_CXX:-clang++-14}
+build=build/asan
 
 # Sanitizer runtimes of clang-14 break on kernels with 32 random mmap bits (see ci/run_matrix.sh).
 if [[ -r /proc/sys/vm/mmap_rnd_bits && $(cat /proc/sys/vm/mmap_rnd_bits) -gt 28 ]]; then
@@ -21,30 +21,28 @@ if [[ -r /proc/sys/vm/mmap_rnd_bits && $(cat /proc/sys/vm/mmap_rnd_bits) -gt 28 
     echo "ci/run_fuzzers.sh: warning: vm.mmap_rnd_bits > 28 and cannot lower it; sanitizers may fail"
 fi
 
-echo "=== fuzz: configure and build (${build}, ${cxx}) ==="
-if ! cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
-       -DPOOLCHECK_SANITIZER=address -DPOOLCHECK_BUILD_FUZZERS=ON -DPOOLCHECK_BUILD_TOOLS=ON \
-       -DPOOLCHECK_BUILD_TESTS=OFF -DPOOLCHECK_BUILD_BENCH=OFF -DPOOLCHECK_INSTALL=OFF >/dev/null ||
-   ! cmake --build "$build" -j "$jobs" --target fuzz_trace fuzz_cli; then
+echo "=== fuzz: build fuzz_trace and fuzz_cli (${build}) ==="
+# Configuring again is cheap and keeps an older build/asan in step with the preset.
+if ! cmake --preset asan >/dev/null || ! cmake --build "$build" -j "$jobs" --target fuzz_trace fuzz_cli; then
   echo "ci/run_fuzzers.sh: the fuzzers did not build"
   exit 1
 fi
 
-mkdir -p "$build/artifacts"
+mkdir -p "$build/fuzz-artifacts"
 failed=()
 for target in trace cli; do
   # New inputs go to a scratch directory first; the tree's seed corpus is only read.
-  scratch="$build/corpus-$target"
+  scratch="$build/fuzz-corpus-$target"
   mkdir -p "$scratch"
   echo "=== fuzz_${target}: ${seconds} s ==="
   if ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
      "$build/tests/fuzz/fuzz_${target}" -seed="$seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$build/artifacts/${target}-" \
+       -malloc_limit_mb=512 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/${target}-" \
        "$scratch" "tests/fuzz/corpus/$target" 2>"$build/fuzz_${target}.log"; then
     echo "=== fuzz_${target}: clean ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$build/fuzz_${target}.log" | grep -o '[0-9]*$') runs) ==="
   else
     tail -n 60 "$build/fuzz_${target}.log"
-    echo "=== fuzz_${target}: FAILED (log: $build/fuzz_${target}.log, inputs: $build/artifacts/) ==="
+    echo "=== fuzz_${target}: FAILED (log: $build/fuzz_${target}.log, inputs: $build/fuzz-artifacts/) ==="
     failed+=("fuzz_${target}")
   fi
 done

@@ -39,7 +39,8 @@ for preset in "${presets[@]}"; do
   fi
 done
 
-# The libFuzzer targets (trace loader, command line), each for a fixed budget, in build/fuzz.
+# The libFuzzer targets (trace loader, command line), each for a fixed budget; the asan preset's
+# build has them, so with asan in the list nothing is compiled again.
 # POOLCHECK_FUZZ_SECONDS sets the budget (default 60); POOLCHECK_SKIP_FUZZ=1 leaves them out.
 if [[ ${POOLCHECK_SKIP_FUZZ:-0} != 1 ]]; then
   start=$SECONDS

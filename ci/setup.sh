@@ -12,6 +12,7 @@ packages=(
   libmimalloc-dev libjemalloc-dev      # bench/: the allocators the pools are measured against
   libcli11-dev                         # CLI11 (the stress command)
   nlohmann-json3-dev                   # JSON reports
+  python3-yaml                         # tests/campaign: reads the campaign recipes' YAML
 )
 
 missing=()

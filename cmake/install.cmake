@@ -17,7 +17,7 @@ set(bufpool_package_dir ${CMAKE_INSTALL_LIBDIR}/cmake/bufpool)
 # is unchanged (add_compile_options instruments it already). Every exported target links
 # bufpool::pool, so the flags reach all of them from there. A comma would end the generator
 # expression's argument, so it is written $<COMMA>.
-foreach(flag IN LISTS poolcheck_exported_sanitizer_flags)
+foreach(flag IN LISTS poolcheck_sanitizer_flags)
   string(REPLACE "," "$<COMMA>" flag "${flag}")
   target_compile_options(bufpool_pool INTERFACE "$<INSTALL_INTERFACE:${flag}>")
   target_link_options(bufpool_pool INTERFACE "$<INSTALL_INTERFACE:${flag}>")

@@ -1,19 +1,27 @@
 #include "poolcheck/run_state.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <sstream>
 
 namespace poolcheck {
 namespace {
+// Written once per run by the thread that claims the first violation, then published by
+// g_first_text_ready (release); read by the crash and sanitizer-death paths, which may run on any
+// thread while workers still run, so they read it only after acquiring the flag.
 char g_first_text[2048] = "";
-}
+std::atomic<bool> g_first_text_ready{false};
+static_assert(std::atomic<bool>::is_always_lock_free);  // read from signal handlers
+}  // namespace
 
-const char* first_violation_text() noexcept { return g_first_text; }
+const char* first_violation_text() noexcept {
+  return g_first_text_ready.load(std::memory_order_acquire) ? g_first_text : "";
+}
 
 RunState::RunState(std::uint32_t threads, std::uint64_t ops_total)
     : threads_(threads), ops_total_(ops_total), status_(std::make_unique<ThreadStatus[]>(threads)) {
-  g_first_text[0] = '\0';  // no worker runs yet
+  g_first_text_ready.store(false, std::memory_order_relaxed);  // no worker runs yet
 }
 
 void RunState::on_start(std::uint32_t i) noexcept { status_[i].phase.store(1, std::memory_order_relaxed); }
@@ -49,6 +57,7 @@ void RunState::record_first(const Violation& v) {
   const std::size_t n = std::min(text.size(), sizeof g_first_text - 1);
   std::memcpy(g_first_text, text.data(), n);
   g_first_text[n] = '\0';
+  g_first_text_ready.store(true, std::memory_order_release);
   first_ready_.store(true, std::memory_order_release);
 }
 

@@ -153,7 +153,22 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
   const std::uint32_t per_program = schedules_per_program(s);
   std::uint32_t counted = 0, picks = 0;
   bool stop = false;
+  // A shard runs the schedules whose count is its own mod the shard count. It walks the same
+  // programs and counters as the unsharded search and skips the rest, so each schedule it runs has
+  // the program, strategy and seed the unsharded search gives it there.
+  const Shard shard = s.shard;
+  const auto owns_any = [&](std::uint32_t from, std::uint32_t n) {
+    return n >= shard.count || (shard.index + shard.count - from % shard.count) % shard.count < n;
+  };
   for (std::uint32_t index = 0; !stop && counted < budget; ++index) {
+    if (!shard.whole()) {
+      const std::uint32_t here = std::min(per_program, budget - counted);
+      if (!owns_any(counted, here)) {
+        counted += here;
+        picks += here - (needs_steps && !s.schedule_seed ? 1 : 0);
+        continue;
+      }
+    }
     StressSettings run = s;
     run.seed = program_seed_for(s, index);
     // A workload sizes its own use of the pool: it keeps the configuration of the settings.
@@ -171,7 +186,13 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
       const std::uint64_t seed = schedule_seed_for(run.seed, ~0u);
       auto strategy = calibration.plan.strategy->make(det::StrategyParams{seed, threads, 0, 0});
       det::ScheduleResult schedule;
-      if (run_schedule(calibration, programs, seed, *strategy, schedule)) break;
+      if (shard.owns(counted)) {
+        if (run_schedule(calibration, programs, seed, *strategy, schedule)) break;
+      } else {
+        // Another shard's schedule: run only for its length, unrecorded (its owner reports it).
+        bufpool::PoolStats unused;
+        run_deterministic_round(calibration, programs, *strategy, schedule, unused, hooks.interrupt);
+      }
       run.pct_steps = std::max<std::uint64_t>(schedule.steps, 1);
       if (!s.schedule_seed) {
         ++counted;
@@ -184,6 +205,7 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
         stop = true;
         break;
       }
+      if (!shard.owns(counted)) continue;
       const SearchStrategy& pick = portfolio[picks % portfolio.size()];
       StressSettings chosen = run;
       chosen.plan.strategy = pick.strategy;

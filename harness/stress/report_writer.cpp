@@ -208,6 +208,31 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   out << std::flush;
 }
 
+void stamp_report(nlohmann::json& j, const StressSettings& s) {
+  j["format"] = kReportFormat;
+  j["version"] = POOLCHECK_VERSION;
+  j["settings"] = {{"seed", s.seed}, {"threads", s.threads}, {"ops", s.ops}, {"pool", std::string(s.plan.pool->name)},
+                   {"scenario", std::string(s.plan.scenario->name)},
+                   {"mutant", s.plan.mutant != nullptr ? std::string(s.plan.mutant->name) : std::string()},
+                   {"max_array_length", s.max_array_length},
+                   {"max_per_bucket", s.max_per_bucket},
+                   // Unpinned, the partition count is this machine's core count: shards on machines
+                   // of other sizes are still one campaign (each round's own is in rounds[].config).
+                   {"partitions", s.pins.config ? nlohmann::json(s.partitions) : nlohmann::json("per core")},
+                   {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
+                   {"rounds", s.rounds ? nlohmann::json(*s.rounds) : nlohmann::json(nullptr)},
+                   {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms},
+                   {"checkpoint_every", s.checkpoint_every},
+                   {"noise", s.pins.noise ? (s.noise ? "on" : "off") : "drawn"},
+                   {"deterministic", s.deterministic},
+                   {"search", s.search},
+                   {"strategy", s.pins.strategy ? std::string(s.plan.strategy->name) : std::string("portfolio")},
+                   {"pct_depth", s.pct_depth}, {"pct_steps", s.pct_steps}, {"max_steps", s.max_steps},
+                   // Pinned: every round ran the pool options above; else each round's own is in rounds[].config.
+                   {"config_pinned", s.pins.config}};
+  j["shard"] = {{"index", s.shard.index}, {"count", s.shard.count}};
+}
+
 void write_json(const std::string& path, const StressSettings& s, const StressReport& r) {
   using nlohmann::json;
   const RunOutcome& t = r.total;
@@ -221,14 +246,7 @@ void write_json(const std::string& path, const StressSettings& s, const StressRe
       if (!keep) delete doc;
     }
   } release{&j, exit_code(r) != 0};
-  j["settings"] = {{"seed", s.seed}, {"threads", s.threads}, {"ops", s.ops}, {"pool", std::string(s.plan.pool->name)},
-                   {"scenario", std::string(s.plan.scenario->name)}, {"max_array_length", s.max_array_length},
-                   {"max_per_bucket", s.max_per_bucket}, {"partitions", s.partitions},
-                   {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
-                   {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms},
-                   {"checkpoint_every", s.checkpoint_every},
-                   // Pinned: every round ran the pool options above; else each round's own is in rounds[].config.
-                   {"config_pinned", s.pins.config}};
+  stamp_report(j, s);
   j["result"] = verdict(r);
   j["end"] = to_string(t.end);
   j["exit_code"] = exit_code(r);
@@ -366,6 +384,7 @@ void write_provisional_reports(const StressSettings& s, const std::string& repla
   try {
     if (!s.json_path.empty()) {
       nlohmann::json j;
+      stamp_report(j, s);
       j["result"] = "DIED";
       j["end"] = "died";
       j["what"] = kWhat;

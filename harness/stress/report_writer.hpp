@@ -29,6 +29,12 @@ std::string json_text(const nlohmann::json& j);
 // std::runtime_error naming `what`, the path and strerror(errno).
 void write_file(const std::string& path, const std::string& text, const char* what);
 
+// What every JSON report of `stress` starts with, so `stress merge` can tell shards of one campaign
+// from anything else: the format and poolcheck's version, the settings every shard of a campaign
+// shares, and the shard (index, count).
+inline constexpr const char* kReportFormat = "poolcheck-stress-report/1";
+void stamp_report(nlohmann::json& j, const StressSettings& settings);
+
 void print_summary(std::ostream& out, const StressSettings& settings, const StressReport& report);
 
 // Both throw std::runtime_error naming the path when the file cannot be written.

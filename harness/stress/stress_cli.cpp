@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -71,6 +73,7 @@ struct CommandLine {
   std::string noise = "off";  // --noise: on or off (used when given: Pins::noise)
   std::string strategy = std::string(det::default_strategy().name);
   std::uint32_t rounds = 0;
+  std::string shard;  // --shard, as given: I/N or auto/N
   bool list = false;
   bool self_test = false;
   std::vector<std::pair<std::string_view, CapFlags>> cap_flags;  // cap flags given, with the kind of pool they configure
@@ -181,6 +184,9 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->check(kDecimal)->check(CLI::Range(1u, 3'600'000u));
   app.add_option("--repeat", s.repeat, "run the whole campaign N times and report how often a failure recurs")
       ->check(kDecimal)->check(CLI::Range(1u, 1'000'000u));
+  app.add_option("--shard", c.shard,
+                 "I/N: run only the rounds (or deterministic schedules) whose index is I mod N; auto/N reads I from "
+                 "JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or POOLCHECK_SHARD_INDEX (see stress merge)");
   app.add_option("--json", s.json_path, "write a JSON report to FILE");
   app.add_option("--junit", s.junit_path, "write a JUnit XML report to FILE");
   app.add_flag("--quiet", s.quiet, "no progress line");
@@ -406,6 +412,9 @@ std::optional<int> check_combinations(const CLI::App& app, const CommandLine& c)
     if (auto extra = flags_outside(app, {"--list", "--json"}); !extra.empty()) {
       return usage_error("--list: " + extra + " cannot be combined with it (only --json applies)");
     }
+  } else if (app.count("--shard") != 0 && (app.count("--repeat") != 0 || app.count("--schedule-seed") != 0)) {
+    return usage_error(std::string("--shard: ") + (app.count("--repeat") != 0 ? "--repeat" : "--schedule-seed") +
+                       " cannot be combined with it (a shard is a slice of a campaign; that runs one case)");
   } else if (c.s.deterministic && app.count("--noise") != 0) {
     return usage_error("--noise: free-running only (the deterministic executor chooses who runs at every point itself)");
   } else if (c.s.deterministic && app.count("--checkpoint-every") != 0) {
@@ -550,6 +559,11 @@ std::optional<int> check_memory(const StressSettings& s) {
 std::optional<int> finish_run_command(CommandLine& c, Command& command) {
   if (auto code = resolve_plan(c, c.s.plan)) return code;
   if (c.rounds != 0) c.s.rounds = c.rounds;
+  if (!c.shard.empty()) {
+    auto shard = parse_shard(c.shard, [](const char* name) -> const char* { return std::getenv(name); });
+    if (auto* error = std::get_if<std::string>(&shard)) return error_in(c, "--shard: " + *error);
+    c.s.shard = std::get<Shard>(shard);
+  }
   if (c.s.partitions == 0) {
     // Resolve now so the replay line names the count this machine used.
     c.s.partitions = bufpool::SharedPoolOptions{}.resolved().partitions;

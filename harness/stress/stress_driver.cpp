@@ -73,11 +73,14 @@ StressReport run_stress(const StressSettings& settings, const StressHooks& hooks
   StressReport report;
   report.partitions = static_cast<std::uint32_t>(settings.partitions);
   const auto t0 = std::chrono::steady_clock::now();
-  for (std::uint32_t round = 0;; ++round) {
+  // A shard runs the rounds whose index is its own mod the shard count; a round's seed comes from its
+  // index, so a shard's round is the same round the unsharded run has at that index.
+  const Shard shard = settings.shard;
+  for (std::uint32_t round = shard.index;; round += shard.count) {
     if (settings.rounds) {
       if (round >= *settings.rounds) break;
-    } else if (round > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >=
-                                settings.duration_seconds) {
+    } else if (round != shard.index && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() >=
+                                           settings.duration_seconds) {
       break;
     }
     const std::uint64_t seed = round_seed(settings.seed, round);

@@ -3,6 +3,7 @@
 #include <exception>
 #include <iostream>
 #include <sstream>
+#include <string_view>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "program_name.hpp"
 #include "progress_printer.hpp"
 #include "repeat_runner.hpp"
+#include "report_merge.hpp"
 #include "report_writer.hpp"
 #include "self_test.hpp"
 #include "stress_cli.hpp"
@@ -29,6 +31,8 @@ int stress_main(int argc, char** argv, std::vector<PoolTarget> pools, std::strin
     std::cerr << e.what() << "\n";  // the embedding program's mistake, not the user's command line
     return 2;
   }
+  // `stress merge FILE.json...`: the reports of a sharded campaign combined (report_merge.hpp).
+  if (argc > 1 && std::string_view(argv[1]) == "merge") return merge_main(argc - 1, argv + 1, program_name());
   Command command;
   if (auto code = parse_command_line(argc, argv, command)) return *code;
   if (command.action == Action::list) {

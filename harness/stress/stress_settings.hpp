@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shard.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
 #include "poolcheck/pool_kind.hpp"
 #include "pool_target.hpp"
@@ -62,6 +63,7 @@ struct StressSettings {
   std::uint32_t checkpoint_every = kDefaultCheckpointEvery;  // free-running: ops between quiescent checkpoints; 0: none
   std::uint32_t hold_limit_ms = kDefaultHoldLimitMs;  // workloads: arrays held across a longer wait are starvation
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
+  Shard shard;                              // --shard I/N: only the rounds or schedules this shard owns
   bool quiet = false;
   // Free-running program rounds: point noise (point_noise.hpp) in the pool's own atomics, locks and
   // marked windows. Unless --noise pins it, each round draws it (round_config.hpp).
