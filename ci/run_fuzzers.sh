@@ -21,9 +21,9 @@ if [[ -r /proc/sys/vm/mmap_rnd_bits && $(cat /proc/sys/vm/mmap_rnd_bits) -gt 28 
     echo "ci/run_fuzzers.sh: warning: vm.mmap_rnd_bits > 28 and cannot lower it; sanitizers may fail"
 fi
 
-echo "=== fuzz: build fuzz_trace and fuzz_cli (${build}) ==="
+echo "=== fuzz: build fuzz_trace, fuzz_cli and fuzz_schedule (${build}) ==="
 # Configuring again is cheap and keeps an older build/asan in step with the preset.
-if ! cmake --preset asan >/dev/null || ! cmake --build "$build" -j "$jobs" --target fuzz_trace fuzz_cli; then
+if ! cmake --preset asan >/dev/null || ! cmake --build "$build" -j "$jobs" --target fuzz_trace fuzz_cli fuzz_schedule stress; then
   echo "ci/run_fuzzers.sh: the fuzzers did not build"
   exit 1
 fi
@@ -44,6 +44,55 @@ for target in trace cli; do
     tail -n 60 "$build/fuzz_${target}.log"
     echo "=== fuzz_${target}: FAILED (log: $build/fuzz_${target}.log, inputs: $build/fuzz-artifacts/) ==="
     failed+=("fuzz_${target}")
+  fi
+done
+
+# fuzz_schedule: the deterministic search driven by libFuzzer (tests/fuzz/fuzz_schedule.cpp). The
+# correct pools must stay clean for the budget (half each); each racy mutant must be found within
+# it, and the trace its finding wrote must replay in stress: the same violation at the same step.
+traces="$build/fuzz-traces"
+rm -rf "$traces"
+mkdir -p "$traces"
+fuzz_schedule() {  # pool, mutant ("" for the correct pool), seconds, log, scenario (default mixed)
+  local scratch="$build/fuzz-corpus-schedule-$1-${2:-correct}"
+  rm -rf "$scratch"
+  mkdir -p "$scratch"
+  POOLCHECK_FUZZ_POOL=$1 POOLCHECK_FUZZ_MUTANT=$2 POOLCHECK_FUZZ_SCENARIO=${5:-mixed} POOLCHECK_FUZZ_TRACES=$traces \
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    "$build/tests/fuzz/fuzz_schedule" -seed="$seed" -max_total_time="$3" -timeout=60 -rss_limit_mb=4096 \
+    -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/schedule-$1-${2:-correct}-" "$scratch" 2>"$4"
+}
+for pool in shared locked; do
+  log="$build/fuzz_schedule_${pool}.log"
+  echo "=== fuzz_schedule: correct ${pool} pool, $((seconds / 2)) s ==="
+  if fuzz_schedule "$pool" "" $((seconds / 2)) "$log"; then
+    echo "=== fuzz_schedule: correct ${pool} pool clean ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') schedules) ==="
+  else
+    tail -n 60 "$log"
+    echo "=== fuzz_schedule: FALSE ALARM on the correct ${pool} pool (log: $log) ==="
+    failed+=("fuzz_schedule/${pool}")
+  fi
+done
+# Each on the scenario its catalog row names (stress --list).
+for case in no-lock/shared/mixed clear-after-publish/locked/clear-sensitive cap-check-race/shared/small-buffers; do
+  IFS=/ read -r mutant pool scenario <<<"$case"
+  log="$build/fuzz_schedule_${mutant}_${pool}.log"
+  start_case=$SECONDS
+  fuzz_schedule "$pool" "$mutant" "$seconds" "$log" "$scenario"
+  trace=$(grep -m1 -o 'replay: stress --replay .*' "$log" | sed 's/^replay: stress --replay //')
+  if [[ -z $trace ]]; then
+    tail -n 40 "$log"
+    echo "=== fuzz_schedule: MISSED ${mutant} on the ${pool} pool in ${seconds} s (log: $log) ==="
+    failed+=("fuzz_schedule/${mutant}/${pool}")
+    continue
+  fi
+  replayed=$(ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$build/harness/stress" --quiet --replay "$trace" 2>&1)
+  if grep -q "same violation at the same step" <<<"$replayed"; then
+    echo "=== fuzz_schedule: found ${mutant} on the ${pool} pool in $((SECONDS - start_case)) s: $(grep -m1 -o 'fuzz_schedule: [a-z-]*' "$log"); its trace replays ==="
+  else
+    echo "$replayed" | tail -n 30
+    echo "=== fuzz_schedule: ${mutant} on the ${pool} pool: the trace $trace did not replay the finding ==="
+    failed+=("fuzz_schedule/${mutant}/${pool}/replay")
   fi
 done
 
