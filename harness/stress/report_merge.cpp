@@ -184,7 +184,10 @@ nlohmann::json merge(const std::vector<std::string>& paths, const std::vector<nl
   std::map<std::string, Failure> failures;
   std::vector<std::string> order;  // first seen first
   int code = 0;
-  for (const auto& [index, i] : by_index) {
+  for (const auto& entry : by_index) {
+    // Plain variables, not a structured binding: the lambda below captures it (clang 14 cannot).
+    const std::uint64_t index = entry.first;
+    const std::size_t i = entry.second;
     const nlohmann::json& r = reports[i];
     const double sec = r.value("seconds", 0.0);
     seconds += sec;
