@@ -3,7 +3,7 @@
 # of .clusterfuzzlite/Dockerfile, started by the base-builder's `compile`, which exports $CC, $CXX,
 # $CFLAGS, $CXXFLAGS, $LIB_FUZZING_ENGINE, $SANITIZER, $SRC, $WORK and $OUT. The targets are built
 # as the asan preset builds them for ci/run_fuzzers.sh, and go to $OUT with their seed corpora
-# (<target>_seed_corpus.zip) and libFuzzer limits (<target>.options).
+# (<target>_seed_corpus.zip) and libFuzzer options (tests/fuzz/<target>.options).
 # Checked by tests/campaign/cflite_test.py (ctest clusterfuzzlite_config), which runs this script
 # against a stand-in cmake.
 set -euo pipefail
@@ -86,16 +86,7 @@ for target in "${fuzz_targets[@]}"; do
     zip -q -j "$OUT/${target}_seed_corpus.zip" "$corpus"/*
   fi
 
-  # The per-input limits ci/run_fuzzers.sh gives each target, so that an input counts as a timeout
-  # or an OOM here exactly when it would there.
-  case $target in
-    fuzz_trace|fuzz_cli) limits=(timeout=10 rss_limit_mb=2048 malloc_limit_mb=512) ;;
-    fuzz_schedule) limits=(timeout=60 rss_limit_mb=4096) ;;
-    *) limits=() ;;
-  esac
-  rm -f "$OUT/$target.options"
-  if ((${#limits[@]})); then
-    printf '[libfuzzer]\n' >"$OUT/$target.options"
-    printf '%s\n' "${limits[@]/=/ = }" >>"$OUT/$target.options"
-  fi
+  # The libFuzzer options ci/run_fuzzers.sh gives the target (tests/fuzz/<target>.options), so that
+  # an input counts as a timeout or an OOM here exactly when it would there.
+  install -m 0644 "$src/tests/fuzz/$target.options" "$OUT/$target.options"
 done

@@ -28,6 +28,11 @@ FUZZ = os.path.join(BUILD, "tests", "fuzz", "fuzz_schedule")
 CASES = [("no-lock", "shared", "mixed"), ("no-lock", "locked", "mixed"),
          ("clear-after-publish", "locked", "clear-sensitive"), ("cap-check-race", "shared", "small-buffers"),
          ("cap-check-race", "locked", "small-buffers")]
+# The options CI and ClusterFuzzLite give the fuzzer.
+OPTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fuzz",
+                       "fuzz_schedule.options")
+with open(OPTIONS) as f:
+    FUZZ_OPTIONS = ["-" + "=".join(p.strip() for p in line.split("=", 1)) for line in f if "=" in line]
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", UBSAN_OPTIONS="halt_on_error=1")
 
 
@@ -61,7 +66,7 @@ def fuzz(mutant, pool, scenario, seed):
         env = dict(ENV, POOLCHECK_FUZZ_POOL=pool, POOLCHECK_FUZZ_MUTANT=mutant, POOLCHECK_FUZZ_SCENARIO=scenario,
                    POOLCHECK_FUZZ_TRACES=tmp)
         cmd = [FUZZ, f"-seed={seed}", f"-max_total_time={BUDGET}", f"-runs={SEARCH}", "-print_final_stats=1",
-               f"-artifact_prefix={tmp}/", corpus]
+               f"-artifact_prefix={tmp}/"] + FUZZ_OPTIONS + [corpus]
         t0 = time.monotonic()
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=BUDGET + 60, env=env, cwd=tmp, errors="replace")
         secs = time.monotonic() - t0

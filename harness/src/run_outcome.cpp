@@ -15,6 +15,14 @@ const char* to_string(RunEnd end) noexcept {
   return "?";
 }
 
+std::optional<Violation> earliest_violation(const RunOutcome& out) {
+  std::optional<Violation> first;
+  for (const Violation& v : out.violations) {
+    if (!first || (v.step != 0 && (first->step == 0 || v.step < first->step))) first = v;
+  }
+  return first;
+}
+
 void note_layout(RunOutcome& out, const SizeClasses& classes) {
   if (out.layouts_differ || out.classes.extends(classes)) return;
   if (classes.extends(out.classes)) {

@@ -26,14 +26,6 @@ namespace {
 
 bool failed(const RunOutcome& out) { return !out.violations.empty() || out.end == RunEnd::stalled; }
 
-std::optional<Violation> first_violation(const RunOutcome& out) {
-  std::optional<Violation> first;
-  for (const Violation& v : out.violations) {
-    if (!first || (v.step != 0 && (first->step == 0 || v.step < first->step))) first = v;
-  }
-  return first;
-}
-
 }  // namespace
 
 StressReport run_deterministic_campaign(const StressSettings& settings, const StressHooks& hooks) {
@@ -67,7 +59,7 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
     info.schedules = 1;
     info.programs = 1;
     info.longest_schedule = schedule.steps;
-    const auto found = first_violation(out);
+    const auto found = earliest_violation(out);
     const bool same_violation =
         recorded->violation.has_value() == found.has_value() && (!found || same_finding(*found, *recorded->violation));
     info.replay_matched =
@@ -128,7 +120,7 @@ StressReport run_deterministic_campaign(const StressSettings& settings, const St
       // A program scenario's programs come from the seed afresh: a mutant that corrupted the heap
       // (no-lock's racing stacks) may have overwritten the copy the run used.
       det::save_trace(info.trace_file,
-                      det::ScheduleTrace{replay, first_violation(out), std::move(schedule.trace),
+                      det::ScheduleTrace{replay, earliest_violation(out), std::move(schedule.trace),
                                          programs_of(workload ? programs : generate_programs(run.seed, program_shape(run)))});
     } catch (const std::exception& e) {
       // The finding and its replay line (which names the schedule seed) still reach the report;

@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "poolcheck/deterministic/schedule_trace.hpp"
 #include "report_writer.hpp"
 
 namespace poolcheck {
@@ -26,11 +27,7 @@ struct MergeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string shown(const std::string& text, std::size_t limit = 120) {
-  std::string out;
-  for (unsigned char c : text.substr(0, limit)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  return out + (text.size() > limit ? "..." : "");
-}
+std::string shown(const std::string& text, std::size_t limit = 120) { return det::escaped_excerpt(text, limit); }
 
 nlohmann::json read_report(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <optional>
 
+#include "poolcheck/deterministic/schedule_trace.hpp"
+
 namespace poolcheck {
 namespace {
 
@@ -15,13 +17,7 @@ std::optional<std::uint64_t> decimal(std::string_view text) {
   return value;
 }
 
-std::string quoted(std::string_view text) {
-  std::string out(text.substr(0, 40));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-  }
-  return "'" + out + "'";
-}
+std::string quoted(std::string_view text) { return "'" + det::escaped_excerpt(text, 40) + "'"; }
 
 }  // namespace
 

@@ -332,14 +332,17 @@ def check_build_sh(targets):
                 check(got == want, f"build.sh: {target}_seed_corpus.zip holds tests/fuzz/corpus/"
                       f"{target[len('fuzz_'):]}/ ({len(want)} inputs)", f"zip: {got}\ncorpus: {want}")
             options = os.path.join(out, f"{target}.options")
-            if os.path.exists(options):
-                parser = configparser.ConfigParser()
-                try:
-                    parser.read(options)
-                    good = parser.has_section("libfuzzer") and len(parser.sections()) == 1
-                except configparser.Error:
-                    good = False
-                check(good, f"build.sh: {target}.options is a [libfuzzer] section", read(options))
+            source = os.path.join(ROOT, "tests", "fuzz", f"{target}.options")
+            parser = configparser.ConfigParser()
+            try:
+                parser.read(source)
+                good = parser.has_section("libfuzzer") and len(parser.sections()) == 1
+            except configparser.Error:
+                good = False
+            check(good, f"tests/fuzz/{target}.options is one [libfuzzer] section",
+                  read(source) if os.path.exists(source) else "missing")
+            check(os.path.isfile(options) and os.path.isfile(source) and read(options) == read(source),
+                  f"build.sh: $OUT/{target}.options is tests/fuzz/{target}.options")
 
     # The guards: another sanitizer or engine is refused before anything is configured.
     for what, overrides in (("SANITIZER=memory", {"SANITIZER": "memory"}),

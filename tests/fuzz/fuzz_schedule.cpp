@@ -1,8 +1,8 @@
 // libFuzzer target: the deterministic executor's schedule search, driven by the input bytes, so a
 // coverage-guided engine (libFuzzer here, ClusterFuzzLite or OSS-Fuzz at scale) searches
-// interleavings. The bytes choose the program seed (and with it the programs and the pool
-// configuration, as `stress --deterministic` draws them) and then every choice of the schedule
-// that has more than one runnable thread; past their end the running thread keeps running.
+// interleavings. The first 8 bytes are the program seed (and with it the programs and the pool
+// configuration, as `stress --deterministic` draws them); the rest, read in pairs, is every
+// scheduling choice (ByteStrategy below).
 //
 // The pool is bufpool's, correct or with one mutant switched in, from the environment:
 //   POOLCHECK_FUZZ_POOL    shared (default) or locked
@@ -10,26 +10,38 @@
 //   POOLCHECK_FUZZ_SCENARIO  a program scenario (default: mixed)
 //   POOLCHECK_FUZZ_TRACES  where a finding's trace is written (default: the working directory)
 // A finding (any oracle's violation, a deadlock, a livelock) writes a poolcheck schedule trace,
-// prints `replay: stress --replay FILE` and aborts, so libFuzzer keeps the input as a crash.
+// prints `replay: stress --replay FILE` and aborts, so libFuzzer keeps the input as a crash. When
+// AddressSanitizer stops a schedule instead (a use-after-poison in the pool, say), the trace of its
+// steps up to the report is written (crash_trace.hpp) and named the same way; replaying it runs into
+// the same report.
 //
-// Feedback beyond code coverage: libFuzzer's extra counters get one feature per context switch,
-// keyed by the kind of point it happened at, the two threads and how many switches came before,
-// so a schedule that switches somewhere new counts as progress even when it runs no new code.
+// Feedback beyond code coverage, in libFuzzer's extra counters:
+// - reads-from pairs of the pool's arrays: which lease's give_back each rent observed (the array
+//   it got was last given back by lease L of thread T), keyed by the renting lease and that lease.
+//   A schedule that hands some array along a new path counts as progress even when it ran no new
+//   code; this is the pool-level form of reads-from fuzzing (Wolff et al., ASPLOS 2024).
+// - context switches, keyed by the kind of point, the two threads and how many switches came
+//   before, so preempting somewhere new counts too.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
-#include <fuzzer/FuzzedDataProvider.h>
+#include <sanitizer/asan_interface.h>
+#include <unistd.h>
 
 #include "det_rounds.hpp"
+#include "poolcheck/deterministic/crash_trace.hpp"
 #include "poolcheck/deterministic/schedule_trace.hpp"
 #include "poolcheck/deterministic/strategy.hpp"
+#include "poolcheck/rent_observer.hpp"
+#include "poolcheck/run_outcome.hpp"
 #include "poolcheck/scenario_catalog.hpp"
 #include "poolcheck/violation.hpp"
 #include "round_config.hpp"
@@ -44,38 +56,88 @@ using namespace poolcheck;
 constexpr std::size_t kSwitchFeatures = 1 << 14;
 __attribute__((used, section("__libfuzzer_extra_counters"))) std::uint8_t g_switch_features[kSwitchFeatures];
 
-// Each choice with more than one runnable thread takes the next byte (mod the count); once the
-// bytes run out the current thread keeps running while it can.
+// The schedule bytes are read as pairs (run, next): the running thread keeps running for `run`
+// more choices (points with more than one runnable thread), then runnable[next % count] runs. A
+// thread that blocks or ends cuts its run short and the next pair is read there. Past the bytes'
+// end the running thread keeps running while it can (else the lowest runnable one).
+// Why runs and not a byte per choice: a short input is then a schedule with a few preemptions
+// placed anywhere in the run (the small-depth bugs PCT aims at), and mutating one byte moves one
+// preemption and leaves the rest of the schedule as it was.
 class ByteStrategy final : public det::Strategy {
  public:
-  explicit ByteStrategy(FuzzedDataProvider& in) : in_(in) {}
+  explicit ByteStrategy(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
   std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t,
                      det::PointKind) override {
     if (runnable.size() == 1) return runnable[0];
-    if (in_.remaining_bytes() == 0) {
-      for (const std::uint32_t t : runnable) {
-        if (t == current) return t;
-      }
-      return runnable[0];
+    const bool can_continue = std::find(runnable.begin(), runnable.end(), current) != runnable.end();
+    if (can_continue && run_left_ > 0) {
+      --run_left_;
+      return current;
     }
-    return runnable[in_.ConsumeIntegral<std::uint8_t>() % runnable.size()];
+    if (next_ + 2 > bytes_.size()) {
+      run_left_ = ~std::uint64_t{0};
+      return can_continue ? current : runnable[0];
+    }
+    run_left_ = bytes_[next_];
+    const std::uint8_t choice = bytes_[next_ + 1];
+    next_ += 2;
+    return runnable[choice % runnable.size()];
   }
   std::string describe() const override { return "fuzzer bytes"; }
 
  private:
-  FuzzedDataProvider& in_;
+  std::span<const std::uint8_t> bytes_;
+  std::size_t next_ = 0;
+  std::uint64_t run_left_ = 0;
 };
+
+// libFuzzer reads this section after every input as extra coverage (FuzzerExtraCounters.cpp): the
+// first half for reads-from pairs, the second for context switches.
+constexpr std::size_t kFeatureHalf = 1 << 14;
+__attribute__((used, section("__libfuzzer_extra_counters"))) std::uint8_t g_features[2 * kFeatureHalf];
+
+void bump(std::size_t half, std::uint64_t key) noexcept {
+  const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
+  std::uint8_t& c = g_features[half * kFeatureHalf + (h >> 32) % kFeatureHalf];
+  if (c != 255) ++c;
+}
+
+// RentObserver: the deterministic executor runs one worker at a time, so no two calls overlap.
+void count_reads_from(Tag renter, std::uint64_t gave_back) noexcept {
+  bump(0, (renter.bits() << 24) ^ (gave_back * 0xD6E8FEB86659FD93ull));
+}
 
 void count_switches(const std::vector<det::Step>& steps) {
   std::uint32_t switches = 0;
   for (const det::Step& s : steps) {
     if (s.thread == s.at) continue;
-    const std::uint64_t key = (static_cast<std::uint64_t>(s.kind) << 40) ^ (std::uint64_t{s.at} << 24) ^
-                              (std::uint64_t{s.thread} << 8) ^ std::min<std::uint32_t>(switches, 255);
-    const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
-    std::uint8_t& c = g_switch_features[(h >> 32) % kSwitchFeatures];
-    if (c != 255) ++c;
+    bump(1, (static_cast<std::uint64_t>(s.kind) << 40) ^ (std::uint64_t{s.at} << 24) ^ (std::uint64_t{s.thread} << 8) ^
+                std::min<std::uint32_t>(switches, 255));
     ++switches;
+  }
+}
+
+std::string traces_dir() {
+  const char* dir = std::getenv("POOLCHECK_FUZZ_TRACES");
+  return dir != nullptr && dir[0] != '\0' ? dir : ".";
+}
+
+void write_text(const char* text) noexcept {
+  for (std::size_t n = std::strlen(text); n > 0;) {
+    const ssize_t w = ::write(2, text, n);
+    if (w <= 0) return;
+    text += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+// ASan calls this after its report, before the process dies (libFuzzer keeps the death callback for
+// itself, to save the input). Async-signal-safe calls only: write_crash_trace is one.
+void on_sanitizer_report(const char*) {
+  if (const char* trace = det::write_crash_trace()) {
+    write_text("fuzz_schedule: a sanitizer stopped the schedule\nreplay: stress --replay ");
+    write_text(trace);
+    write_text("\n");
   }
 }
 
@@ -103,14 +165,16 @@ StressSettings base_settings() {
 }
 
 const StressSettings& settings() {
-  static const StressSettings s = base_settings();
+  static const StressSettings s = [] {
+    __asan_set_error_report_callback(on_sanitizer_report);
+    return base_settings();
+  }();
   return s;
 }
 
 [[noreturn]] void report(const StressSettings& run, const RunOutcome& out, det::ScheduleTrace trace) {
-  const char* dir = std::getenv("POOLCHECK_FUZZ_TRACES");
-  const std::string path = std::string(dir != nullptr && dir[0] != '\0' ? dir : ".") + "/poolcheck-fuzz-" +
-                           std::to_string(run.seed) + "-" + std::to_string(trace.steps.size()) + ".txt";
+  const std::string path =
+      traces_dir() + "/poolcheck-fuzz-" + std::to_string(run.seed) + "-" + std::to_string(trace.steps.size()) + ".txt";
   const std::string what = out.violations.empty() ? std::string(to_string(out.end)) : to_string(out.violations.front());
   try {
     det::save_trace(path, trace);
@@ -124,27 +188,30 @@ const StressSettings& settings() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  FuzzedDataProvider in(data, size);
+  constexpr std::size_t kSeedBytes = sizeof(std::uint64_t);
   StressSettings run = settings();
-  run.seed = in.ConsumeIntegral<std::uint64_t>();
+  run.seed = 0;
+  std::memcpy(&run.seed, data, std::min(size, kSeedBytes));
   run = with_config(run, det_program_config(run, run.seed));
   // The recorded command rebuilds the pool and programs; the steps are the fuzzer's, and
   // --replay follows them (the strategy it names is only what the command line must carry).
   run.plan.strategy = &det::calibration_strategy();
   const ProgramSet programs = generate_programs(run.seed, program_shape(run));
-  ByteStrategy strategy(in);
+  ByteStrategy strategy(size > kSeedBytes ? std::span(data + kSeedBytes, size - kSeedBytes)
+                                          : std::span<const std::uint8_t>());
   det::ScheduleResult schedule;
   bufpool::PoolStats stats;
+  const std::string command = replay_command(run, run.seed, 0);
+  det::arm_crash_trace(traces_dir() + "/poolcheck-fuzz-" + std::to_string(run.seed) + "-crash.txt",
+                       det::ScheduleTrace{command, std::nullopt, {}, programs});
+  set_rent_observer(count_reads_from);
   const RunOutcome out = run_deterministic_round(run, programs, strategy, schedule, stats, nullptr);
+  set_rent_observer(nullptr);
+  det::disarm_crash_trace();
   count_switches(schedule.trace);
   if (!out.violations.empty() || out.end == RunEnd::stalled) {
-    std::optional<Violation> first;
-    for (const Violation& v : out.violations) {
-      if (!first || (v.step != 0 && (first->step == 0 || v.step < first->step))) first = v;
-    }
     report(run, out,
-           det::ScheduleTrace{replay_command(run, run.seed, 0), first, std::move(schedule.trace),
-                              generate_programs(run.seed, program_shape(run))});
+           det::ScheduleTrace{command, earliest_violation(out), std::move(schedule.trace), programs});
   }
   return 0;
 }

@@ -40,6 +40,7 @@
 #include "poolcheck/oracles/leakage_oracle.hpp"
 #include "poolcheck/oracles/size_contract_oracle.hpp"
 #include "poolcheck/pool_under_test.hpp"
+#include "poolcheck/rent_observer.hpp"
 #include "poolcheck/workload/worker_context.hpp"
 
 #if BUFPOOL_ASAN
@@ -271,7 +272,9 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
   ++log.rents_by_bucket[requested_row];
   if (l.header != nullptr) {
     l.alloc_bytes = l.header->bytes.load(std::memory_order_relaxed);
-    l.fresh = l.header->last_owner.load(std::memory_order_relaxed) == 0;
+    const std::uint64_t gave_back = l.header->last_owner.load(std::memory_order_relaxed);
+    l.fresh = gave_back == 0;
+    if (const RentObserver observe = rent_observer()) observe(tag, gave_back);
     ref.ledger->on_leased(l.alloc_bytes);
     if (auto v = ArrayOracles::on_rent(ctx, l.header, l.record)) ctx.report(*v);
   }

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,11 @@ struct RunOutcome {
 
 // Records that `out`'s rents were made on a pool with `classes` (see RunOutcome::classes).
 void note_layout(RunOutcome& out, const SizeClasses& classes);
+
+// The violation a schedule hit first: the one with the earliest step (violations found outside the
+// schedule, step 0, only when no other has a step); empty when there is none. A trace records it,
+// and a replay must hit it again at the same step.
+std::optional<Violation> earliest_violation(const RunOutcome& out);
 
 // Adds `b` into `a` (a run of several rounds).
 void accumulate(RunOutcome& a, const RunOutcome& b);
