@@ -36,10 +36,10 @@ StressHooks progress_hooks(ProgressPrinter& progress, const StressSettings& sett
   StressHooks hooks;
   hooks.interrupt = &interrupt_flag();
   hooks.on_progress = [&progress](const Progress& p, std::uint32_t round) { progress(p, round); };
-  hooks.on_round_start = [&progress, &settings](const std::string& replay_line) {
+  hooks.on_round_start = [&progress, &settings, started = std::uint64_t{0}](const std::string& replay_line) mutable {
     progress.round_started();
     set_crash_replay_line(replay_line);
-    write_provisional_reports(settings, replay_line);
+    write_provisional_reports(settings, replay_line, ++started);
   };
   return hooks;
 }

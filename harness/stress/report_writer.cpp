@@ -377,7 +377,7 @@ void write_reports(const StressSettings& s, const StressReport& r) {
 }
 }  // namespace
 
-void write_provisional_reports(const StressSettings& s, const std::string& replay_line) {
+void write_provisional_reports(const StressSettings& s, const std::string& replay_line, std::uint64_t started) {
   static const char* const kWhat =
       "the process ended during this round without finishing its report (a crash, a sanitizer's report or a "
       "kill): this file was written when the round started";
@@ -389,6 +389,7 @@ void write_provisional_reports(const StressSettings& s, const std::string& repla
       j["end"] = "died";
       j["what"] = kWhat;
       j["replay"] = replay_line;
+      j["started"] = started;
       j["pool"] = std::string(s.plan.pool->name);
       j["scenario"] = std::string(s.plan.scenario->name);
       if (s.plan.mutant != nullptr) j["mutant"] = std::string(s.plan.mutant->name);

@@ -2,6 +2,7 @@
 // Called on the main thread after the run (or from the stall path, with what is known).
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 
@@ -44,8 +45,10 @@ void write_junit(const std::string& path, const StressSettings& settings, const 
 // Before each round (or schedule): --json and --junit say the process died during it, with the
 // line that replays it. The final report overwrites both; a process that never gets there (a
 // crash, a sanitizer's report, a kill) leaves these behind instead of nothing. Errors are printed
-// to stderr, never thrown (the paths were probed before the run).
-void write_provisional_reports(const StressSettings& settings, const std::string& replay_line);
+// to stderr, never thrown (the paths were probed before the run). `started`: which round (or
+// schedule) of this process is starting, from 1; the JSON report names it as "started".
+void write_provisional_reports(const StressSettings& settings, const std::string& replay_line,
+                               std::uint64_t started);
 
 // The end of a run: prints the summary to stdout, writes the --json and --junit reports, and
 // returns the exit code; a failed run leaves at once instead (std::_Exit, no destructors), since it

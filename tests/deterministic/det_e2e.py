@@ -375,6 +375,8 @@ def search(stress):
             check(all(flag in line for flag in ("--seed", "--strategy pct", "--pct-depth", "--pct-steps 2000",
                                                 "--schedule-seed", "--max-per-bucket", "--max-array-length")),
                   "a schedule a sanitizer ends has a report naming every choice", out[-3000:] + line)
+            check(isinstance(j.get("started"), int) and j["started"] >= 1,
+                  "that report says which schedule of the run died (started)", json.dumps(j)[:2000])
             code3, out3 = run([stress, "--replay", trace, "--quiet"])
             check(code3 != 0 and "Sanitizer" in out3, "its crash trace replays into the same sanitizer report",
                   out3[-3000:])

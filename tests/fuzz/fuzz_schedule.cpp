@@ -1,14 +1,15 @@
 // libFuzzer target: the deterministic executor's schedule search, driven by the input bytes, so a
 // coverage-guided engine (libFuzzer here, ClusterFuzzLite or OSS-Fuzz at scale) searches
 // interleavings. The first 8 bytes are the program seed (and with it the programs and the pool
-// configuration, as `stress --deterministic` draws them); the rest, read in pairs, is every
-// scheduling choice (ByteStrategy below).
+// configuration, as `stress --deterministic` draws them); the rest, read in pairs, steers the
+// scheduling choices, and a hash of the whole input makes the rest (ByteStrategy below).
 //
 // The pool is bufpool's, correct or with one mutant switched in, from the environment:
 //   POOLCHECK_FUZZ_POOL    shared (default) or locked
 //   POOLCHECK_FUZZ_MUTANT  a catalog mutant (`stress --list`); unset or empty: the correct pool
 //   POOLCHECK_FUZZ_SCENARIO  a program scenario (default: mixed)
 //   POOLCHECK_FUZZ_TRACES  where a finding's trace is written (default: the working directory)
+//   POOLCHECK_FUZZ_FEEDBACK  "code" turns the extra counters below off (to measure what they add)
 // A finding (any oracle's violation, a deadlock, a livelock) writes a poolcheck schedule trace,
 // prints `replay: stress --replay FILE` and aborts, so libFuzzer keeps the input as a crash. When
 // AddressSanitizer stops a schedule instead (a use-after-poison in the pool, say), the trace of its
@@ -31,6 +32,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sanitizer/asan_interface.h>
@@ -43,6 +45,7 @@
 #include "poolcheck/rent_observer.hpp"
 #include "poolcheck/run_outcome.hpp"
 #include "poolcheck/scenario_catalog.hpp"
+#include "poolcheck/seeded_random.hpp"
 #include "poolcheck/violation.hpp"
 #include "round_config.hpp"
 #include "stress_cli.hpp"
@@ -52,20 +55,20 @@ namespace {
 
 using namespace poolcheck;
 
-// libFuzzer reads this section after every input as extra coverage (FuzzerExtraCounters.cpp).
-constexpr std::size_t kSwitchFeatures = 1 << 14;
-__attribute__((used, section("__libfuzzer_extra_counters"))) std::uint8_t g_switch_features[kSwitchFeatures];
-
 // The schedule bytes are read as pairs (run, next): the running thread keeps running for `run`
 // more choices (points with more than one runnable thread), then runnable[next % count] runs. A
 // thread that blocks or ends cuts its run short and the next pair is read there. Past the bytes'
-// end the running thread keeps running while it can (else the lowest runnable one).
-// Why runs and not a byte per choice: a short input is then a schedule with a few preemptions
-// placed anywhere in the run (the small-depth bugs PCT aims at), and mutating one byte moves one
-// preemption and leaves the rest of the schedule as it was.
+// end the schedule goes on as a random walk (`--strategy random`'s choice at every point) from a
+// hash of the whole input.
+// Why runs: a short prefix places a few preemptions anywhere in the run (the small-depth bugs PCT
+// aims at), and mutating one byte moves one preemption and leaves the rest of the prefix as it was.
+// Why a random tail: a program takes thousands of choices and inputs are at most max_len bytes, so
+// the bytes steer the start and the tail switches as often as a random walk, which finds the
+// races of a short critical section in a few schedules; a tail that kept the running thread made
+// most of each schedule sequential.
 class ByteStrategy final : public det::Strategy {
  public:
-  explicit ByteStrategy(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+  ByteStrategy(std::span<const std::uint8_t> bytes, std::uint64_t tail_seed) : bytes_(bytes), tail_(tail_seed) {}
   std::uint32_t pick(std::span<const std::uint32_t> runnable, std::uint32_t current, std::uint64_t,
                      det::PointKind) override {
     if (runnable.size() == 1) return runnable[0];
@@ -74,10 +77,7 @@ class ByteStrategy final : public det::Strategy {
       --run_left_;
       return current;
     }
-    if (next_ + 2 > bytes_.size()) {
-      run_left_ = ~std::uint64_t{0};
-      return can_continue ? current : runnable[0];
-    }
+    if (next_ + 2 > bytes_.size()) return runnable[tail_.below(runnable.size())];
     run_left_ = bytes_[next_];
     const std::uint8_t choice = bytes_[next_ + 1];
     next_ += 2;
@@ -87,6 +87,7 @@ class ByteStrategy final : public det::Strategy {
 
  private:
   std::span<const std::uint8_t> bytes_;
+  SeededRandom tail_;
   std::size_t next_ = 0;
   std::uint64_t run_left_ = 0;
 };
@@ -96,7 +97,11 @@ class ByteStrategy final : public det::Strategy {
 constexpr std::size_t kFeatureHalf = 1 << 14;
 __attribute__((used, section("__libfuzzer_extra_counters"))) std::uint8_t g_features[2 * kFeatureHalf];
 
+// False under POOLCHECK_FUZZ_FEEDBACK=code. Set once, by the first input, before any worker runs.
+bool g_extra_feedback = true;
+
 void bump(std::size_t half, std::uint64_t key) noexcept {
+  if (!g_extra_feedback) return;
   const std::uint64_t h = key * 0x9E3779B97F4A7C15ull;
   std::uint8_t& c = g_features[half * kFeatureHalf + (h >> 32) % kFeatureHalf];
   if (c != 255) ++c;
@@ -167,6 +172,8 @@ StressSettings base_settings() {
 const StressSettings& settings() {
   static const StressSettings s = [] {
     __asan_set_error_report_callback(on_sanitizer_report);
+    const char* feedback = std::getenv("POOLCHECK_FUZZ_FEEDBACK");
+    g_extra_feedback = feedback == nullptr || std::string(feedback) != "code";
     return base_settings();
   }();
   return s;
@@ -191,14 +198,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::size_t kSeedBytes = sizeof(std::uint64_t);
   StressSettings run = settings();
   run.seed = 0;
-  std::memcpy(&run.seed, data, std::min(size, kSeedBytes));
+  if (size > 0) std::memcpy(&run.seed, data, std::min(size, kSeedBytes));
   run = with_config(run, det_program_config(run, run.seed));
   // The recorded command rebuilds the pool and programs; the steps are the fuzzer's, and
   // --replay follows them (the strategy it names is only what the command line must carry).
   run.plan.strategy = &det::calibration_strategy();
   const ProgramSet programs = generate_programs(run.seed, program_shape(run));
   ByteStrategy strategy(size > kSeedBytes ? std::span(data + kSeedBytes, size - kSeedBytes)
-                                          : std::span<const std::uint8_t>());
+                                          : std::span<const std::uint8_t>(),
+                        det::fnv1a64(std::string_view(reinterpret_cast<const char*>(data), size)));
   det::ScheduleResult schedule;
   bufpool::PoolStats stats;
   const std::string command = replay_command(run, run.seed, 0);
