@@ -64,8 +64,8 @@ using namespace poolcheck;
 // aims at), and mutating one byte moves one preemption and leaves the rest of the prefix as it was.
 // Why a random tail: a program takes thousands of choices and inputs are at most max_len bytes, so
 // the bytes steer the start and the tail switches as often as a random walk, which finds the
-// races of a short critical section in a few schedules; a tail that kept the running thread made
-// most of each schedule sequential.
+// races of a short critical section in a few schedules; a tail that kept the running thread would
+// leave most of each schedule sequential.
 class ByteStrategy final : public det::Strategy {
  public:
   ByteStrategy(std::span<const std::uint8_t> bytes, std::uint64_t tail_seed) : bytes_(bytes), tail_(tail_seed) {}
