@@ -24,8 +24,8 @@ BUDGET = int(sys.argv[3]) if len(sys.argv) > 3 else 60
 SEARCH = 5000
 STRESS = os.path.join(BUILD, "harness", "stress")
 FUZZ = os.path.join(BUILD, "tests", "fuzz", "fuzz_schedule")
-# The racy mutants, each on the scenario its catalog row names (stress --list).
-# (The racy mutants ci/run_fuzzers.sh requires the fuzzer to find.)
+# The racy mutants ci/run_fuzzers.sh requires the fuzzer to find, each on the scenario its catalog
+# row names (stress --list).
 CASES = [("no-lock", "shared", "mixed"), ("no-lock", "locked", "mixed"),
          ("clear-after-publish", "locked", "clear-sensitive"), ("cap-check-race", "shared", "small-buffers"),
          ("cap-check-race", "locked", "small-buffers"), ("trim-unlocked", "shared", "trim-heavy")]

@@ -32,16 +32,6 @@ char g_replay[2048] = "";
 char g_cleanup[2][4096] = {"", ""};
 static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 
-void write_all(const char* s, int fd = 2) noexcept {
-  std::size_t n = std::strlen(s);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, s, n);
-    if (w <= 0) return;
-    s += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
 // `trace`: the schedule trace a crash in a deterministic schedule wrote (null: none).
 void print_replay(const char* why, const char* trace = nullptr) noexcept {
   write_all("\npoolcheck: ");
@@ -134,6 +124,16 @@ void on_sanitizer_death() { report_death("a sanitizer stopped the run", "FAILED 
 #endif
 
 }  // namespace
+
+void write_all(const char* s, int fd) noexcept {
+  std::size_t n = std::strlen(s);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
 
 void install_crash_guard() {
   struct sigaction sa {};

@@ -8,6 +8,10 @@
 
 namespace poolcheck {
 
+// Writes all of `text` to `fd` with write(2): async-signal-safe, for signal handlers and sanitizer
+// callbacks. Gives up silently on a write error (nothing more can be done from there).
+void write_all(const char* text, int fd = 2) noexcept;
+
 // Installs the handlers. Call once, from main, before any worker starts.
 void install_crash_guard();
 

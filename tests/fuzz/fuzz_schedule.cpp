@@ -36,8 +36,8 @@
 #include <vector>
 
 #include <sanitizer/asan_interface.h>
-#include <unistd.h>
 
+#include "crash_guard.hpp"
 #include "det_rounds.hpp"
 #include "poolcheck/deterministic/crash_trace.hpp"
 #include "poolcheck/deterministic/schedule_trace.hpp"
@@ -127,22 +127,13 @@ std::string traces_dir() {
   return dir != nullptr && dir[0] != '\0' ? dir : ".";
 }
 
-void write_text(const char* text) noexcept {
-  for (std::size_t n = std::strlen(text); n > 0;) {
-    const ssize_t w = ::write(2, text, n);
-    if (w <= 0) return;
-    text += w;
-    n -= static_cast<std::size_t>(w);
-  }
-}
-
 // ASan calls this after its report, before the process dies (libFuzzer keeps the death callback for
 // itself, to save the input). Async-signal-safe calls only: write_crash_trace is one.
 void on_sanitizer_report(const char*) {
   if (const char* trace = det::write_crash_trace()) {
-    write_text("fuzz_schedule: a sanitizer stopped the schedule\nreplay: stress --replay ");
-    write_text(trace);
-    write_text("\n");
+    write_all("fuzz_schedule: a sanitizer stopped the schedule\nreplay: stress --replay ");
+    write_all(trace);
+    write_all("\n");
   }
 }
 
