@@ -1,5 +1,6 @@
 // The harness's throughput: checked operations per second (rent, tag-write, verify, give_back of
-// 1 KiB) at 2, 64, 1024 and 4096 threads through the free-running executor with every oracle on,
+// 1 KiB) at 2, 64, 1024 and 4096 threads through the free-running executor with every oracle on
+// (and at 2 threads with a quiescent checkpoint every 32 ops, the default of a 64-op program),
 // against the same programs driven on the bare pool (plain memset/memcmp, no oracles, same
 // threads and start gate): the difference is the harness's overhead. Also the thread start-up
 // cost of the launcher. One iteration = one whole run (threads created, released, joined).
@@ -49,14 +50,16 @@ std::unique_ptr<Pool> make_pool(AllocationLedger& ledger) {
 
 void BM_CheckedOps(benchmark::State& state) {
   const auto threads = static_cast<std::uint32_t>(state.range(0));
-  const ProgramSet programs = cycles(threads);
+  const auto programs = std::make_shared<const ProgramSet>(cycles(threads));
   std::uint64_t ops = 0;
   for (auto _ : state) {
     AllocationLedger ledger(1, SizeClasses::bufpool(bufpool::kMaxBucketLength));
     auto pool = make_pool(ledger);
     FreeExecutor<Pool> executor(*pool, PoolFacts{SizeClasses::bufpool(pool->largest_bucket()), 1 << 20, 1, true, false},
                                 &ledger);
-    const RunOutcome out = executor.run(programs, FreeRunConfig{});
+    FreeRunConfig config;
+    if (state.range(1) != 0) config.checkpoint_every = static_cast<std::uint32_t>(state.range(1));
+    const RunOutcome out = executor.run(programs, config);
     if (!out.clean()) state.SkipWithError("the correct pool was flagged");
     ops += out.ops_done;
   }
@@ -114,7 +117,8 @@ void thread_counts(benchmark::internal::Benchmark* b) {
   b->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 
-BENCHMARK(BM_CheckedOps)->Apply(thread_counts);
+// Second argument: ops between quiescent checkpoints, 0 for the default (checkpoint_interval).
+BENCHMARK(BM_CheckedOps)->ArgsProduct({{2, 64, 1024, 4096}, {0}})->Args({2, 32})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BareOps)->Apply(thread_counts);
 BENCHMARK(BM_ThreadStartup)->Apply(thread_counts);
 

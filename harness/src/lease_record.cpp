@@ -6,10 +6,21 @@ namespace poolcheck {
 
 void WrittenRanges::add(std::size_t begin, std::size_t end) {
   if (begin >= end) return;
-  std::vector<std::pair<std::size_t, std::size_t>> merged;
-  merged.reserve(ranges_.size() + 1);
+  const std::span<const Range> now = ranges();
+  // The common cases in place: the first range, and one that touches the only range.
+  if (now.empty()) {
+    inline_[0] = {begin, end};
+    inline_count_ = 1;
+    return;
+  }
+  if (now.size() == 1 && spilled_.empty() && !(inline_[0].second < begin || inline_[0].first > end)) {
+    inline_[0] = {std::min(begin, inline_[0].first), std::max(end, inline_[0].second)};
+    return;
+  }
+  std::vector<Range> merged;
+  merged.reserve(now.size() + 1);
   bool placed = false;
-  for (auto r : ranges_) {
+  for (auto r : now) {
     if (r.second < begin || r.first > end) {
       if (!placed && r.first > end) {
         merged.emplace_back(begin, end);
@@ -23,7 +34,13 @@ void WrittenRanges::add(std::size_t begin, std::size_t end) {
   }
   if (!placed) merged.emplace_back(begin, end);
   std::sort(merged.begin(), merged.end());
-  ranges_ = std::move(merged);
+  if (merged.size() <= kInline) {
+    std::copy(merged.begin(), merged.end(), inline_.begin());
+    inline_count_ = merged.size();
+    spilled_.clear();
+  } else {
+    spilled_ = std::move(merged);
+  }
 }
 
 bool WrittenRanges::covers(std::size_t begin, std::size_t end) const noexcept {
@@ -32,7 +49,7 @@ bool WrittenRanges::covers(std::size_t begin, std::size_t end) const noexcept {
 
 std::size_t WrittenRanges::first_unwritten(std::size_t begin, std::size_t end) const noexcept {
   std::size_t at = begin;
-  for (auto r : ranges_) {
+  for (auto r : ranges()) {
     if (r.first > at) break;
     if (r.second > at) at = r.second;
   }

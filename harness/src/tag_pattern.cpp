@@ -10,9 +10,27 @@
 namespace poolcheck {
 namespace {
 
-// splitmix64's finaliser is a bijection on 64-bit words; its inverse undoes it. The xor constant
-// keeps word(…) != 0 for the all-zero payload.
-constexpr std::uint64_t kScramble = 0x9E3779B97F4A7C15ull;
+// A word is scramble((payload_base(tag) + index16) * kStep), payload = [tag:40][check:8][index:16].
+// Both steps are bijections on 64-bit words (an odd multiplier; a 32-bit xor-shift, its own
+// inverse, that carries the tag's high bits into the low bytes), so decode_word inverts them
+// exactly. Along an array the product grows by kStep per word: a lease's words are one addition
+// and three cheap bit operations each, which the compiler vectorises, instead of a hash per word.
+constexpr std::uint64_t kStep = 0x9E3779B97F4A7C15ull;
+constexpr std::uint64_t kXor = 0xD1B54A32D192ED03ull;  // keeps every tag word away from zero
+
+constexpr std::uint64_t inverse_of_odd(std::uint64_t a) noexcept {
+  std::uint64_t x = a;  // Newton's iteration: each step doubles the correct low bits (3 to start)
+  for (int i = 0; i < 6; ++i) x *= 2 - a * x;
+  return x;
+}
+constexpr std::uint64_t kStepInverse = inverse_of_odd(kStep);
+static_assert(kStep * kStepInverse == 1);
+
+constexpr std::uint64_t scramble(std::uint64_t v) noexcept { return v ^ (v >> 32) ^ kXor; }
+constexpr std::uint64_t unscramble(std::uint64_t w) noexcept {
+  const std::uint64_t y = w ^ kXor;
+  return y ^ (y >> 32);
+}
 
 constexpr std::uint64_t mix(std::uint64_t z) noexcept {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -20,26 +38,115 @@ constexpr std::uint64_t mix(std::uint64_t z) noexcept {
   return z ^ (z >> 31);
 }
 
-constexpr std::uint64_t unshift_xor(std::uint64_t y, unsigned s) noexcept {
-  std::uint64_t x = y;
-  for (unsigned i = 0; i < 64 / s + 1; ++i) x = y ^ (x >> s);
-  return x;
+// The check byte is the tag's alone, so it is computed once per lease, not per word; a word that
+// is not a tag word passes it by chance 1 time in 256.
+constexpr std::uint64_t check_byte(std::uint64_t tag_bits) noexcept { return mix(tag_bits + 0x5A) >> 56; }
+
+constexpr std::uint64_t tag_bits_of(Tag tag) noexcept { return tag.bits() & 0xFF'FFFF'FFFFull; }
+
+// The product of word 0 of tag's pattern; word i's is this plus (i mod 2^16) * kStep.
+constexpr std::uint64_t base_product(std::uint64_t tag_bits) noexcept {
+  return ((tag_bits << 24) | (check_byte(tag_bits) << 16)) * kStep;
 }
 
-constexpr std::uint64_t unmix(std::uint64_t z) noexcept {
-  z = unshift_xor(z, 31);
-  z *= 0x319642B2D24D8EC3ull;  // inverse of 0x94D049BB133111EB mod 2^64
-  z = unshift_xor(z, 27);
-  z *= 0x96DE1B173F119089ull;  // inverse of 0xBF58476D1CE4E5B9 mod 2^64
-  return unshift_xor(z, 30);
+constexpr bool passes_check(std::uint64_t word) noexcept {
+  const std::uint64_t payload = unscramble(word) * kStepInverse;
+  return check_byte(payload >> 24) == ((payload >> 16) & 0xFF);
+}
+constexpr std::uint64_t repeated(unsigned char b) noexcept { return 0x0101010101010101ull * b; }
+// No tag word equals a fill decode_word names first: zeros, the pool's poison, fresh fill.
+static_assert(!passes_check(0) && !passes_check(repeated(bufpool::kPoisonByte)) && !passes_check(repeated(kFreshByte)));
+
+constexpr std::size_t kIndexPeriod = std::size_t{1} << 16;  // words before the index field wraps
+
+// Two words in one SSE2 register (GCC and Clang vector extensions): a block of kBlock words is
+// kLanes of them, computed, stored and compared without a scalar step per word.
+using Words2 = std::uint64_t __attribute__((vector_size(16)));
+constexpr std::size_t kLanes = 4;
+constexpr std::size_t kBlock = 2 * kLanes;
+
+Words2 scramble2(Words2 v) noexcept { return v ^ (v >> 32) ^ kXor; }
+
+// The products of a pattern's words from word `first` on, a block at a time. Blocks never cross
+// an index wrap: words_before_wrap() says how many words the stream may run before restarting.
+class WordStream {
+ public:
+  WordStream(Tag tag, std::size_t first) noexcept : base_(base_product(tag_bits_of(tag))) { restart(first); }
+  std::size_t words_before_wrap() const noexcept { return kIndexPeriod - (next_ % kIndexPeriod); }
+  void restart(std::size_t first) noexcept {
+    next_ = first;
+    const std::uint64_t v = base_ + (first % kIndexPeriod) * kStep;
+    for (std::size_t l = 0; l < kLanes; ++l) lanes_[l] = Words2{v + 2 * l * kStep, v + (2 * l + 1) * kStep};
+  }
+  // The next kBlock words (lane l holds words 2l and 2l + 1), then the stream moves past them.
+  void next_block(Words2 (&out)[kLanes]) noexcept {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      out[l] = scramble2(lanes_[l]);
+      lanes_[l] += kBlock * kStep;
+    }
+    next_ += kBlock;
+  }
+  // The next word alone.
+  std::uint64_t next_word() noexcept { return pattern_word_at(next_++); }
+
+ private:
+  std::uint64_t pattern_word_at(std::size_t index) const noexcept {
+    return scramble(base_ + (index % kIndexPeriod) * kStep);
+  }
+  std::uint64_t base_;
+  std::size_t next_ = 0;
+  Words2 lanes_[kLanes];
+};
+
+std::uint8_t byte_of(std::uint64_t word, std::size_t offset) noexcept {
+  return static_cast<std::uint8_t>(word >> (8 * (offset % 8)));
 }
 
-static_assert(unmix(mix(0x0123456789ABCDEFull)) == 0x0123456789ABCDEFull);
-static_assert(unmix(mix(42)) == 42);
+// Whole aligned words [w, w_end) of the pattern, written.
+void write_words(std::byte* out, std::size_t w, std::size_t w_end, Tag tag) noexcept {
+  WordStream s(tag, w);
+  while (w < w_end) {
+    const std::size_t run_end = w + std::min(w_end - w, s.words_before_wrap());
+    for (; w + kBlock <= run_end; w += kBlock) {
+      Words2 block[kLanes];
+      s.next_block(block);
+      std::memcpy(out + 8 * w, block, sizeof block);
+    }
+    for (; w < run_end; ++w) {
+      const std::uint64_t word = s.next_word();
+      std::memcpy(out + 8 * w, &word, 8);
+    }
+    s.restart(w);
+  }
+}
 
-// payload = [tag:40][check:8][index:16]
-constexpr std::uint8_t check_byte(std::uint64_t tag_bits, std::uint64_t index16) noexcept {
-  return static_cast<std::uint8_t>(mix(tag_bits * 0x10001ull + index16 + 0x5A) >> 56);
+// The first word in [w, w_end) that differs from the pattern, or w_end. A block is compared as a
+// whole; only a block with a difference is walked word by word.
+std::size_t first_wrong_word(const std::byte* in, std::size_t w, std::size_t w_end, Tag tag) noexcept {
+  WordStream s(tag, w);
+  while (w < w_end) {
+    const std::size_t run_end = w + std::min(w_end - w, s.words_before_wrap());
+    for (; w + kBlock <= run_end; w += kBlock) {
+      Words2 expected[kLanes], found[kLanes];
+      s.next_block(expected);
+      std::memcpy(found, in + 8 * w, sizeof found);
+      Words2 diff{0, 0};
+      for (std::size_t l = 0; l < kLanes; ++l) diff |= found[l] ^ expected[l];
+      if ((diff[0] | diff[1]) == 0) continue;
+      for (std::size_t k = 0; k < kBlock; ++k) {
+        std::uint64_t word;
+        std::memcpy(&word, in + 8 * (w + k), 8);
+        if (word != expected[k / 2][k % 2]) return w + k;
+      }
+    }
+    for (; w < run_end; ++w) {
+      std::uint64_t word;
+      std::memcpy(&word, in + 8 * w, 8);
+      if (word != s.next_word()) return w;
+    }
+    s.restart(w);
+  }
+  return w_end;
 }
 
 }  // namespace
@@ -49,10 +156,7 @@ std::string Tag::to_string() const {
 }
 
 std::uint64_t pattern_word(Tag tag, std::uint64_t index) noexcept {
-  const std::uint64_t tag_bits = tag.bits() & 0xFF'FFFF'FFFFull;
-  const std::uint64_t idx = index & 0xFFFF;
-  const std::uint64_t payload = (tag_bits << 24) | (std::uint64_t{check_byte(tag_bits, idx)} << 16) | idx;
-  return mix(payload ^ kScramble);
+  return scramble(base_product(tag_bits_of(tag)) + (index % kIndexPeriod) * kStep);
 }
 
 DecodedWord decode_word(std::uint64_t word) noexcept {
@@ -62,62 +166,49 @@ DecodedWord decode_word(std::uint64_t word) noexcept {
     d.kind = DecodedWord::Kind::zero;
     return d;
   }
-  std::uint64_t poison = 0;
-  std::memset(&poison, bufpool::kPoisonByte, sizeof poison);
-  if (word == poison) {
+  if (word == repeated(bufpool::kPoisonByte)) {
     d.kind = DecodedWord::Kind::poison;
     return d;
   }
-  std::uint64_t fresh = 0;
-  std::memset(&fresh, kFreshByte, sizeof fresh);
-  if (word == fresh) {
+  if (word == repeated(kFreshByte)) {
     d.kind = DecodedWord::Kind::fresh;
     return d;
   }
-  const std::uint64_t payload = unmix(word) ^ kScramble;
-  const std::uint64_t tag_bits = payload >> 24;
-  const std::uint64_t idx = payload & 0xFFFF;
-  if (check_byte(tag_bits, idx) != static_cast<std::uint8_t>((payload >> 16) & 0xFF)) return d;
+  if (!passes_check(word)) return d;
+  const std::uint64_t payload = unscramble(word) * kStepInverse;
   d.kind = DecodedWord::Kind::tag;
-  d.tag = Tag::from_bits(tag_bits);
-  d.word_index = static_cast<std::uint32_t>(idx);
+  d.tag = Tag::from_bits(payload >> 24);
+  d.word_index = static_cast<std::uint32_t>(payload & 0xFFFF);
   return d;
 }
 
 void write_pattern(std::span<std::byte> array, std::size_t begin, std::size_t end, Tag tag) noexcept {
-  std::size_t j = begin;
-  // Unaligned head and tail byte by byte; whole words in one store each.
-  while (j < end && (j % 8) != 0) {
-    const std::uint64_t w = pattern_word(tag, j / 8);
-    array[j] = static_cast<std::byte>(w >> (8 * (j % 8)));
-    ++j;
-  }
-  for (; j + 8 <= end; j += 8) {
-    const std::uint64_t w = pattern_word(tag, j / 8);
-    std::memcpy(array.data() + j, &w, 8);
-  }
-  for (; j < end; ++j) {
-    const std::uint64_t w = pattern_word(tag, j / 8);
-    array[j] = static_cast<std::byte>(w >> (8 * (j % 8)));
-  }
+  if (begin >= end) return;
+  // Unaligned head and tail byte by byte; whole words in blocks.
+  const std::size_t head_end = std::min(end, (begin + 7) / 8 * 8);
+  for (std::size_t j = begin; j < head_end; ++j) array[j] = std::byte{byte_of(pattern_word(tag, j / 8), j)};
+  if (head_end == end) return;
+  const std::size_t tail_begin = end / 8 * 8;
+  write_words(array.data(), head_end / 8, tail_begin / 8, tag);
+  for (std::size_t j = tail_begin; j < end; ++j) array[j] = std::byte{byte_of(pattern_word(tag, j / 8), j)};
 }
 
 std::optional<std::size_t> find_mismatch(std::span<const std::byte> array, std::size_t begin, std::size_t end,
                                          Tag tag) noexcept {
-  for (std::size_t j = begin; j < end;) {
-    const std::uint64_t w = pattern_word(tag, j / 8);
-    if ((j % 8) == 0 && j + 8 <= end) {
-      std::uint64_t found;
-      std::memcpy(&found, array.data() + j, 8);
-      if (found == w) {
-        j += 8;
-        continue;
-      }
+  if (begin >= end) return std::nullopt;
+  auto first_wrong_byte = [&](std::size_t from, std::size_t to) -> std::optional<std::size_t> {
+    for (std::size_t j = from; j < to; ++j) {
+      if (array[j] != std::byte{byte_of(pattern_word(tag, j / 8), j)}) return j;
     }
-    if (array[j] != static_cast<std::byte>(w >> (8 * (j % 8)))) return j;
-    ++j;
-  }
-  return std::nullopt;
+    return std::nullopt;
+  };
+  const std::size_t head_end = std::min(end, (begin + 7) / 8 * 8);
+  if (auto bad = first_wrong_byte(begin, head_end)) return bad;
+  if (head_end == end) return std::nullopt;
+  const std::size_t tail_begin = end / 8 * 8;
+  const std::size_t wrong = first_wrong_word(array.data(), head_end / 8, tail_begin / 8, tag);
+  if (wrong != tail_begin / 8) return first_wrong_byte(8 * wrong, 8 * wrong + 8);
+  return first_wrong_byte(tail_begin, end);
 }
 
 DecodedWord decode_at(std::span<const std::byte> array, std::size_t offset) noexcept {

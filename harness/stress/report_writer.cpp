@@ -222,7 +222,8 @@ void stamp_report(nlohmann::json& j, const StressSettings& s) {
                    {"arrays_per_partition", s.arrays_per_partition}, {"duration_seconds", s.duration_seconds},
                    {"rounds", s.rounds ? nlohmann::json(*s.rounds) : nlohmann::json(nullptr)},
                    {"watchdog_ms", s.watchdog_ms}, {"hold_limit_ms", s.hold_limit_ms},
-                   {"checkpoint_every", s.checkpoint_every},
+                   {"checkpoint_every", s.checkpoint_every == kAutoCheckpointEvery ? nlohmann::json("auto")
+                                                                                    : nlohmann::json(s.checkpoint_every)},
                    {"noise", s.pins.noise ? (s.noise ? "on" : "off") : "drawn"},
                    {"deterministic", s.deterministic},
                    {"search", s.search},

@@ -177,7 +177,7 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->check(kDecimal)->check(CLI::Range(100u, 3'600'000u));
   app.add_option("--checkpoint-every", s.checkpoint_every,
                  "free-running program scenarios: every N ops all workers park between ops for an exact bucket-cap "
-                 "check (0: never)")
+                 "check (0: never; default: every 32 ops, and at most 16 times in a longer program)")
       ->check(kDecimal)->check(CLI::Range(0u, Tag::kMaxOps - 1));
   app.add_option("--hold-limit", s.hold_limit_ms,
                  "workloads: milliseconds of blocking wait with pooled arrays held that count as starvation")
@@ -322,7 +322,7 @@ std::optional<int> resolve_plan(const CommandLine& c, RunPlan& plan) {
       return error_in(c, "--mutant: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          "; mutant pools run program scenarios");
     }
-    if (c.s.checkpoint_every != kDefaultCheckpointEvery) {
+    if (c.s.checkpoint_every != kAutoCheckpointEvery) {
       return error_in(c, "--checkpoint-every: '" + c.scenario + "' is a " + std::string(to_string(scenario->kind)) +
                          "; quiescent checkpoints run in program scenarios");
     }

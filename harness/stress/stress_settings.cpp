@@ -32,7 +32,7 @@ std::string replay_command(const StressSettings& s, std::uint64_t seed) {
   if (!s.deterministic && plan.scenario->kind == ScenarioKind::program) out << " --noise " << (s.noise ? "on" : "off");
   out << " --watchdog " << s.watchdog_ms;
   if (s.hold_limit_ms != kDefaultHoldLimitMs) out << " --hold-limit " << s.hold_limit_ms;
-  if (s.checkpoint_every != kDefaultCheckpointEvery) out << " --checkpoint-every " << s.checkpoint_every;
+  if (s.checkpoint_every != kAutoCheckpointEvery) out << " --checkpoint-every " << s.checkpoint_every;
   return out.str();
 }
 

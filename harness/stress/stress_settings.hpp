@@ -60,7 +60,8 @@ struct StressSettings {
   RunPlan plan;                             // pool, scenario, mutant, strategy
   Pins pins;                                // what the command line fixed
   std::uint32_t watchdog_ms = 10'000;
-  std::uint32_t checkpoint_every = kDefaultCheckpointEvery;  // free-running: ops between quiescent checkpoints; 0: none
+  // Free-running: ops between quiescent checkpoints; 0: none; kAutoCheckpointEvery: checkpoint_interval's.
+  std::uint32_t checkpoint_every = kAutoCheckpointEvery;
   std::uint32_t hold_limit_ms = kDefaultHoldLimitMs;  // workloads: arrays held across a longer wait are starvation
   std::uint32_t repeat = 1;                 // run the whole thing N times; report recurrence
   Shard shard;                              // --shard I/N: only the rounds or schedules this shard owns

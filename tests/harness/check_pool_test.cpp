@@ -119,14 +119,21 @@ TEST(CheckPool, APoolWithItsOwnOptionsIsBuiltByTheFactoryFreeAndUnderSchedules) 
 }
 
 // A pool that declares refuses_foreign_lengths is held to it: one that rests a span whose length is
-// no class capacity is caught by size-contract, the op named.
+// no class capacity is caught by size-contract, the op named, whichever thread records first.
 TEST(CheckPool, APoolThatTakesAForeignLengthIsCaughtBySizeContract) {
   const auto r = poolcheck::check_pool<user_pool::AcceptsForeignLength>({"--rounds", "20", "--threads", "32", "--quiet"});
   ASSERT_EQ(r.exit_code, 1) << poolcheck::describe(r);
   ASSERT_TRUE(r.first.has_value());
-  EXPECT_EQ(r.first->oracle, poolcheck::OracleKind::size_contract) << poolcheck::describe(r);
-  EXPECT_NE(r.first->what.find("misuse"), std::string::npos) << poolcheck::to_string(*r.first);
-  EXPECT_NE(r.first->what.find("no bucket capacity"), std::string::npos) << poolcheck::to_string(*r.first);
+  // The accepted span is back in the pool while its lease still holds it, so another thread may
+  // rent it before the misuse op records its finding: aliasing is then recorded first, as its
+  // consequence. The size-contract finding is in the summary either way.
+  EXPECT_TRUE(r.first->oracle == poolcheck::OracleKind::size_contract || r.first->oracle == poolcheck::OracleKind::aliasing)
+      << poolcheck::describe(r);
+  const auto at = r.summary.find("size-contract: op ");
+  ASSERT_NE(at, std::string::npos) << poolcheck::describe(r);
+  const std::string finding = r.summary.substr(at, r.summary.find('\n', at) - at);
+  EXPECT_NE(finding.find("misuse"), std::string::npos) << finding;
+  EXPECT_NE(finding.find("no bucket capacity"), std::string::npos) << finding;
 }
 
 // Without the declaration the misuse op is off, and the summary says why.

@@ -72,5 +72,22 @@ TEST(WrittenRanges, MergeAndCover) {
   EXPECT_EQ(w.ranges().size(), 2u);
 }
 
+// Past the ranges kept inline the set spills to the heap and still merges, covers and shrinks
+// back when a write joins them.
+TEST(WrittenRanges, ManyRangesSpillAndMergeBack) {
+  WrittenRanges w;
+  for (std::size_t i = 0; i < 8; ++i) w.add(100 * i, 100 * i + 10);
+  ASSERT_EQ(w.ranges().size(), 8u);
+  EXPECT_EQ(w.ranges()[7], (std::pair<std::size_t, std::size_t>{700, 710}));
+  EXPECT_TRUE(w.covers(300, 310));
+  EXPECT_EQ(w.first_unwritten(300, 400), 310u);
+  w.add(5, 705);
+  ASSERT_EQ(w.ranges().size(), 1u);
+  EXPECT_EQ(w.ranges()[0], (std::pair<std::size_t, std::size_t>{0, 710}));
+  w.add(800, 810);
+  w.clear();
+  EXPECT_TRUE(w.ranges().empty());
+}
+
 }  // namespace
 }  // namespace poolcheck

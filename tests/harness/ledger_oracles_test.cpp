@@ -87,6 +87,24 @@ TEST(AllocationLedger, OutCountsHeldAndRentingAndEveryIncrease) {
   EXPECT_EQ(AllocationLedger::out_increases(after) - AllocationLedger::out_increases(before), 1u);
 }
 
+// A rent that takes an array of its own row moves renting to held in one step: the words end as
+// the two steps (on_leased, then end_rent) leave them.
+TEST(AllocationLedger, ARentBecomingALeaseInOneStepEndsAsTheTwoSteps) {
+  Ledgered one, two;
+  for (Ledgered* l : {&one, &two}) {
+    l->allocate(16);  // one resting array of row 0
+    l->ledger.begin_rent(0, /*next_too=*/false);
+  }
+  one.ledger.on_rent_became_lease(0);
+  one.ledger.end_rent(0, false, /*row_still_renting=*/false);
+  two.ledger.on_leased(16);
+  two.ledger.end_rent(0, false);
+  EXPECT_EQ(one.ledger.at_rest[0].load(), 0);
+  EXPECT_EQ(one.ledger.at_rest[0].load(), two.ledger.at_rest[0].load());
+  EXPECT_EQ(one.ledger.out[0].load(), two.ledger.out[0].load());
+  EXPECT_EQ(one.ledger.unleased[0].load(), two.ledger.unleased[0].load());
+}
+
 TEST(AccountingOracle, AllFreedIsCleanAndALostArrayIsReportedByBucket) {
   Ledgered clean;
   clean.free(clean.allocate(64), 64);

@@ -117,10 +117,18 @@ struct AllocationLedger {
     if (next_too) enter(row + 1);
     return enter(row);
   }
-  // The same rent ended, after on_leased of the array it got (if any).
-  void end_rent(std::size_t row, bool next_too) noexcept {
-    leave(row);
+  // The same rent ended, after on_leased of the array it got (if any). `row_still_renting`: false
+  // when on_rent_became_lease already moved the rent's own row from renting to held.
+  void end_rent(std::size_t row, bool next_too, bool row_still_renting = true) noexcept {
+    if (row_still_renting) leave(row);
     if (next_too) leave(row + 1);
+  }
+  // A rent of `row` took an array of that same row: on_leased and the leaving of the rent's row in
+  // one step. The row's renting count becomes its held count in one read-modify-write, so `at_rest`
+  // does not change and `out` counts one more increase (as the two steps would at their end).
+  void on_rent_became_lease(std::size_t row) noexcept {
+    unleased[row].fetch_sub(1, std::memory_order_relaxed);
+    out[row].fetch_add(kOutIncrease - 1, kExactOrder);
   }
   // A lease takes an array of `bytes` (before the rent that got it ends).
   void on_leased(std::size_t bytes) noexcept {

@@ -13,6 +13,7 @@
 // destroying the pool.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -36,8 +37,9 @@ struct FreeRunConfig : SupervisorConfig {
   // Arm point noise (deterministic/point_noise.hpp) on every worker, drawn from the same seed: for a
   // pool built on det types, whose atomics, locks and yield points are then where threads stop.
   bool point_noise = false;
-  // Every this many ops all workers park for an exact cap check (quiescent_checkpoints.hpp); 0: never.
-  std::uint32_t checkpoint_every = kDefaultCheckpointEvery;
+  // Every this many ops all workers park for an exact cap check (quiescent_checkpoints.hpp); 0:
+  // never; kAutoCheckpointEvery: every 32 ops, further apart in long programs (checkpoint_interval).
+  std::uint32_t checkpoint_every = kAutoCheckpointEvery;
 };
 
 template <PoolUnderTest Pool>
@@ -48,12 +50,18 @@ class FreeExecutor {
     require_same_layout(ref_);
   }
 
+  // Runs a copy of `programs`: after a stall the workers still read it, so the executor owns it.
   RunOutcome run(const ProgramSet& programs, const FreeRunConfig& config) {
+    return run(std::make_shared<const ProgramSet>(programs), config);
+  }
+  // Runs `shared` without copying it (a caller that runs one large program set many times).
+  RunOutcome run(std::shared_ptr<const ProgramSet> shared, const FreeRunConfig& config) {
     const auto t0 = std::chrono::steady_clock::now();
+    const ProgramSet& programs = *shared;
     const auto n = static_cast<std::uint32_t>(programs.threads.size());
     // Everything the workers touch lives here, on the heap: after a stall they are still running,
     // so it is kept alive (leaked) rather than destroyed under them.
-    auto c = std::make_unique<Context>(ref_, programs, config);
+    auto c = std::make_unique<Context>(ref_, std::move(shared), config);
     c->run.run_exits_on_fresh_threads(config.stack_bytes);
     RunOutcome out;
     note_layout(out, ref_.facts.classes);
@@ -64,11 +72,12 @@ class FreeExecutor {
     SupervisorConfig supervision = config;
     if (ref_.ledger != nullptr) supervision.while_running = [&] { sample_cap(*c, n); };
     const SupervisedEnd end = run_supervised(c->launcher, c->state, n, [cp = c.get()](std::uint32_t i) {
-      WorkerContext ctx(i, cp->state.thread_count(), cp->programs.seed, cp->state, cp->limits, cp->logs[i]);
-      SeededRandom chaos(cp->programs.seed ^ cp->config.chaos_seed ^ 0xC4A05ull, i);
+      const std::uint64_t seed = cp->programs->seed;
+      WorkerContext ctx(i, cp->state.thread_count(), seed, cp->state, cp->limits, cp->logs[i]);
+      SeededRandom chaos(seed ^ cp->config.chaos_seed ^ 0xC4A05ull, i);
       std::optional<det::PointNoise> noise;
-      if (cp->config.point_noise) noise.emplace(cp->programs.seed ^ cp->config.chaos_seed, i, cp->state.thread_count());
-      cp->run.run_thread(ctx, cp->programs.threads[i], cp->state, &chaos, nullptr, &cp->checkpoints);
+      if (cp->config.point_noise) noise.emplace(seed ^ cp->config.chaos_seed, i, cp->state.thread_count());
+      cp->run.run_thread(ctx, cp->programs->threads[i], cp->state, &chaos, nullptr, &cp->checkpoints);
     }, supervision);
     if (ended_early(end, c->state, out, t0)) {
       if (out.end == RunEnd::stalled) {
@@ -86,13 +95,14 @@ class FreeExecutor {
 
  private:
   struct Context {
-    Context(const PoolRef<Pool>& ref, const ProgramSet& p, const FreeRunConfig& c)
-        : programs(p),
+    Context(const PoolRef<Pool>& ref, std::shared_ptr<const ProgramSet> p, const FreeRunConfig& c)
+        : programs(std::move(p)),
           config(c),
-          state(static_cast<std::uint32_t>(p.threads.size()), p.total_ops()),
-          logs(p.threads.size()),
-          run(ref, static_cast<std::uint32_t>(p.threads.size())),
-          checkpoints(static_cast<std::uint32_t>(p.threads.size()), ref.ledger != nullptr ? c.checkpoint_every : 0,
+          state(static_cast<std::uint32_t>(programs->threads.size()), programs->total_ops()),
+          logs(programs->threads.size()),
+          run(ref, static_cast<std::uint32_t>(programs->threads.size())),
+          checkpoints(static_cast<std::uint32_t>(programs->threads.size()),
+                      ref.ledger != nullptr ? checkpoint_interval(c.checkpoint_every, longest(*programs)) : 0,
                       [this, ref](std::uint32_t op) { check_at_checkpoint(ref, op); }) {
       limits.stop_on_first_violation = c.stop_on_first_violation;
     }
@@ -101,7 +111,7 @@ class FreeExecutor {
     // programs may still give back their last leases; that only makes the count lower.
     void check_at_checkpoint(const PoolRef<Pool>& ref, std::uint32_t op) {
       ++checkpoint_log.checks[static_cast<std::size_t>(OracleKind::bucket_cap)];
-      const std::uint32_t every = config.checkpoint_every;
+      const std::uint32_t every = checkpoints.every();
       const std::string when = "at the quiescent checkpoint before op " + std::to_string(op) +
                                " of every thread still running (no pool call in flight; ops " +
                                std::to_string(op - every) + " to " + std::to_string(op - 1) +
@@ -113,7 +123,12 @@ class FreeExecutor {
         if (config.stop_on_first_violation) state.request_stop();
       }
     }
-    const ProgramSet programs;
+    static std::size_t longest(const ProgramSet& p) noexcept {
+      std::size_t most = 0;
+      for (const auto& t : p.threads) most = std::max(most, t.ops.size());
+      return most;
+    }
+    const std::shared_ptr<const ProgramSet> programs;
     const FreeRunConfig config;
     WorkloadLimits limits;
     RunState state;

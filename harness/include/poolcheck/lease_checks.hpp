@@ -162,7 +162,17 @@ class RentInLedger {
     out_before_ = ledger_->begin_rent(row_, next_too_);
   }
   ~RentInLedger() {
-    if (ledger_ != nullptr) ledger_->end_rent(row_, next_too_);
+    if (ledger_ != nullptr) ledger_->end_rent(row_, next_too_, !row_leased_);
+  }
+  // The rent's lease took an array of `bytes` (AllocationLedger::on_leased), before the rent ends.
+  void lease_took(AllocationLedger& ledger, std::size_t bytes) noexcept {
+    const std::size_t row = ledger.row_of(bytes);
+    if (ledger_ != nullptr && row == row_ && !row_leased_) {
+      ledger.on_rent_became_lease(row);
+      row_leased_ = true;
+    } else {
+      ledger.on_leased(bytes);
+    }
   }
   RentInLedger(const RentInLedger&) = delete;
   RentInLedger& operator=(const RentInLedger&) = delete;
@@ -180,6 +190,7 @@ class RentInLedger {
   AllocationLedger* ledger_;
   std::size_t row_;
   bool next_too_ = false;
+  bool row_leased_ = false;  // lease_took moved the rent's own row from renting to held
   std::uint64_t out_before_ = 0;
 };
 
@@ -210,7 +221,7 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
                                                                     bool lease_clears = false) {
   using T = typename Pool::value_type;
   CheckedLease<T> l;
-  const detail::RentInLedger in_ledger(ref.ledger, ref.facts, n);
+  detail::RentInLedger in_ledger(ref.ledger, ref.facts, n);
   try {
     if constexpr (LeasingPool<Pool>) {
       if (via == RentVia::lease) {
@@ -275,7 +286,7 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
     const std::uint64_t gave_back = l.header->last_owner.load(std::memory_order_relaxed);
     l.fresh = gave_back == 0;
     if (const RentObserver observe = rent_observer()) observe(tag, gave_back);
-    ref.ledger->on_leased(l.alloc_bytes);
+    in_ledger.lease_took(*ref.ledger, l.alloc_bytes);
     if (auto v = ArrayOracles::on_rent(ctx, l.header, l.record)) ctx.report(*v);
   }
   return l;

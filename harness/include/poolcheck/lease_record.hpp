@@ -3,7 +3,7 @@
 #pragma once
 
 #include <algorithm>
-
+#include <array>
 #include <cstddef>
 #include <span>
 #include <utility>
@@ -14,19 +14,29 @@
 
 namespace poolcheck {
 
-// A union of byte ranges [begin, end), kept sorted and merged.
+// A union of byte ranges [begin, end), kept sorted and merged. The first few ranges live inside
+// the object: a lease that writes one or two ranges (nearly all) costs no allocation.
 class WrittenRanges {
  public:
+  using Range = std::pair<std::size_t, std::size_t>;
   void add(std::size_t begin, std::size_t end);
   // True when [begin, end) lies wholly inside what was written.
   bool covers(std::size_t begin, std::size_t end) const noexcept;
   // The first byte of [begin, end) that was not written, or end.
   std::size_t first_unwritten(std::size_t begin, std::size_t end) const noexcept;
-  const std::vector<std::pair<std::size_t, std::size_t>>& ranges() const noexcept { return ranges_; }
-  void clear() noexcept { ranges_.clear(); }
+  std::span<const Range> ranges() const noexcept {
+    return spilled_.empty() ? std::span<const Range>(inline_.data(), inline_count_) : std::span<const Range>(spilled_);
+  }
+  void clear() noexcept {
+    inline_count_ = 0;
+    spilled_.clear();
+  }
 
  private:
-  std::vector<std::pair<std::size_t, std::size_t>> ranges_;
+  static constexpr std::size_t kInline = 4;
+  std::array<Range, kInline> inline_{};
+  std::size_t inline_count_ = 0;  // ranges in inline_ while spilled_ is empty
+  std::vector<Range> spilled_;    // every range, once there are more than kInline
 };
 
 struct LeaseRecord {

@@ -6,7 +6,8 @@
 // whenever none did), so the ledger's resting count equals what the pool rests: the cap is
 // checked exactly while the run is still going, not only at its end.
 //
-// The barrier is an edge between all workers (TSan sees it): a race between an op before a
+// The barrier (spin_park_barrier.hpp: waiters spin before they sleep when each worker can have a
+// core) is an edge between all workers (TSan sees it): a race between an op before a
 // checkpoint and one after it is hidden from TSan; races within a stretch of `every` ops are not.
 //
 // Thread-safety: before_op and leave are called by the workers, each on its own thread; the check
@@ -14,24 +15,44 @@
 #pragma once
 
 #include <atomic>
-#include <barrier>
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <utility>
+
+#include "poolcheck/spin_park_barrier.hpp"
 
 namespace poolcheck {
 
 // Ops between quiescent checkpoints by default: one in the middle of a round of stress's default
 // 64 ops: every worker waits at each for the slowest, so each checkpoint costs the round throughput.
 inline constexpr std::uint32_t kDefaultCheckpointEvery = 32;
+// The default setting: every kDefaultCheckpointEvery ops, or further apart in long programs, so
+// that none parks more than kMostDefaultCheckpoints times. A checkpoint's cost is the wait for the
+// slowest worker, not the ops between checkpoints: at 32 ops apart in a long program it would cost
+// more than the checks it interrupts, while a few per program still check the cap mid-run.
+inline constexpr std::uint32_t kAutoCheckpointEvery = ~std::uint32_t{0};
+inline constexpr std::uint32_t kMostDefaultCheckpoints = 16;
+
+// The ops between checkpoints for `setting` (kAutoCheckpointEvery, 0 for never, or an explicit
+// count, used as given) when the longest program has `longest_program` ops.
+constexpr std::uint32_t checkpoint_interval(std::uint32_t setting, std::size_t longest_program) noexcept {
+  if (setting != kAutoCheckpointEvery) return setting;
+  const std::size_t spread = (longest_program + kMostDefaultCheckpoints) / (kMostDefaultCheckpoints + 1);
+  return spread > kDefaultCheckpointEvery ? static_cast<std::uint32_t>(std::min<std::size_t>(spread, ~std::uint32_t{0} - 1))
+                                          : kDefaultCheckpointEvery;
+}
+static_assert(checkpoint_interval(kAutoCheckpointEvery, 64) == kDefaultCheckpointEvery);
+static_assert(checkpoint_interval(4, 100000) == 4);
 
 class QuiescentCheckpoints {
  public:
   // `check(op)`: runs at the checkpoint before op `op` of every thread still running.
   QuiescentCheckpoints(std::uint32_t threads, std::uint32_t every, std::function<void(std::uint32_t op)> check)
       : every_(every), check_(std::move(check)) {
-    if (every_ != 0) barrier_.emplace(static_cast<std::ptrdiff_t>(threads), Completion{this});
+    if (every_ != 0) barrier_.emplace(threads, Completion{this});
   }
 
   std::uint32_t every() const noexcept { return every_; }
@@ -66,7 +87,7 @@ class QuiescentCheckpoints {
   const std::function<void(std::uint32_t)> check_;
   std::uint32_t phase_ = 0;  // written only by the completion, which runs alone
   std::atomic<std::uint32_t> parked_{0};  // workers parked in the current phase (not those that left)
-  std::optional<std::barrier<Completion>> barrier_;
+  std::optional<SpinParkBarrier<Completion>> barrier_;
 };
 
 }  // namespace poolcheck

@@ -30,6 +30,9 @@ void LeakageOracle::on_give_back(ArrayHeader& header, const LeaseRecord& lease, 
 }
 
 std::optional<Violation> LeakageOracle::on_rent(ArrayHeader& header, const LeaseRecord& lease) {
+  // Read before exchanged: nearly every rent finds no clearing give_back, and a read costs no
+  // write to the header's line. Only the lease now holding the array resets it.
+  if (header.cleared_by.load(std::memory_order_relaxed) == 0) return std::nullopt;
   const std::uint64_t cleared_by = header.cleared_by.exchange(0, std::memory_order_relaxed);
   if (cleared_by == 0) return std::nullopt;
   const std::span<const std::byte> readable = readable_part(lease);
