@@ -196,26 +196,77 @@ def pool_section(pool_jsons):
     return lines + goal_lines
 
 
-def harness_section(g):
+HARNESS_HEADING = "## Harness: checked operations per second (release, harness_bench)"
+
+
+def harness_section(g, profile=None):
     m = medians(g)
-    lines = ["## Harness: checked operations per second (release, harness_bench)", "",
+    lines = [HARNESS_HEADING, "",
              "Programs of rent(1024) / write the tag pattern / verify / give_back on the shared pool, "
              "through the free-running executor with every oracle on (checked), and the same programs on the "
              "bare pool with plain memset/memchr and no oracles (bare), same threads, same start gate. One "
-             "run = create, release and join all threads. Thread start-up: create + release + join of "
-             "parked threads with the harness's stacks.", "",
+             "run = create, release and join all threads (2^18 ops in all). Checked runs use the default "
+             "quiescent checkpoints (every 32 ops, at most 16 per program: here one per 1/17 of a program); the "
+             "last row parks every 32 ops, as a 64-op stress round does. Thread start-up: create + release + "
+             "join of parked threads with the harness's stacks.", "",
              "| threads | checked ops/s | bare ops/s | harness overhead | thread start-up per thread |",
              "|---|---|---|---|---|"]
-    for t in (2, 64, 1024, 4096):
-        c = m.get(f"BM_CheckedOps/{t}/real_time")
+    rates = {}
+    for t, every, label in ((2, 0, "2"), (64, 0, "64"), (1024, 0, "1024"), (4096, 0, "4096"),
+                            (2, 32, "2, checkpoint every 32 ops")):
+        c = m.get(f"BM_CheckedOps/{t}/{every}/real_time")
         b = m.get(f"BM_BareOps/{t}/real_time")
         s = m.get(f"BM_ThreadStartup/{t}/real_time")
         cr = c[1]["ops_per_s"] if c else None
         br = b[1]["ops_per_s"] if b else None
         su = s[0] / t / 1e3 if s else None
-        lines.append(f"| {t} | {cr / 1e6:.2f} M | {br / 1e6:.2f} M | {br / cr:.1f}x | {su:.1f} µs |"
-                     if cr and br and su else f"| {t} | n/a | n/a | n/a | n/a |")
+        rates[(t, every)] = (cr, br)
+        lines.append(f"| {label} | {cr / 1e6:.2f} M | {br / 1e6:.2f} M | {br / cr:.1f}x | {su:.1f} µs |"
+                     if cr and br and su else f"| {label} | n/a | n/a | n/a | n/a |")
+
+    def verdict(ok):
+        return "**PASS**" if ok else "**FAIL**"
+    c2, b2 = rates[(2, 0)]
+    c4k, b4k = rates[(4096, 0)]
+    if c2 and b2 and c4k and b4k:
+        lines += ["", f"- goal: at least 10 M checked ops/s at 2 threads: {c2 / 1e6:.2f} M — {verdict(c2 >= 10e6)}",
+                  f"- goal: overhead within 10x of bare at 2 threads: {b2 / c2:.1f}x — {verdict(b2 / c2 <= 10)}",
+                  f"- goal: overhead within 1.5x of bare at 4096 threads: {b4k / c4k:.2f}x — "
+                  f"{verdict(b4k / c4k <= 1.5)}"]
+    if profile:
+        lines += ["", f"Where a checked op's time goes at 2 threads (`{profile['command']}`, self time by "
+                  "function, the functions above 1% of the samples):", "",
+                  "| share of samples | function |", "|---|---|"]
+        lines += [f"| {share} | `{name}` |" for share, name in profile["rows"]]
     return lines
+
+
+def read_profile(path, command):
+    """`perf report --no-children --stdio` text: (percent, symbol) rows above 1%."""
+    rows = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 5 and parts[0].endswith("%") and parts[3] in ("[.]", "[k]"):
+                share = float(parts[0].rstrip("%"))
+                if share >= 1.0:
+                    name = " ".join(parts[4:])
+                    name = name.replace("bufpool::SharedArrayPool<std::byte, poolcheck::HarnessPolicy>", "Pool")
+                    rows.append((f"{share:.1f}%", name))
+    return {"command": command, "rows": rows}
+
+
+def replace_harness_section(path, harness, profile):
+    """BENCHMARKS.md at `path` with its harness section regenerated (bench/run_harness_bench.sh)."""
+    with open(path) as f:
+        text = f.read()
+    head, rest = text.split(HARNESS_HEADING, 1)
+    tail = rest[rest.index("\n## "):] if "\n## " in rest else ""
+    stamp = (f"_This section: `bash bench/run_harness_bench.sh`, "
+             f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}, "
+             f"load average before the run {profile['load'] if profile else list(round(x, 2) for x in os.getloadavg())}._")
+    section = harness_section(harness, profile)
+    return head + "\n".join([section[0], "", stamp] + section[1:]) + "\n" + tail
 
 
 def sanitizer_section(j):
@@ -401,18 +452,31 @@ def main():
     ap.add_argument("--harness")
     ap.add_argument("--sanitizers")
     ap.add_argument("--memory", help="token_stream_rss output, one JSON object per line")
-    ap.add_argument("--mutants", required=True)
-    ap.add_argument("--plot", required=True, help="path of the detection plot, relative to BENCHMARKS.md")
-    ap.add_argument("--command", required=True)
+    ap.add_argument("--mutants")
+    ap.add_argument("--plot", help="path of the detection plot, relative to BENCHMARKS.md")
+    ap.add_argument("--command")
     ap.add_argument("--replace-mutants-in", metavar="BENCHMARKS_MD",
                     help="print that file with only its mutant section regenerated (bench/run_detection.sh)")
     ap.add_argument("--clean-seeds", help="with --replace-mutants-in: the output of bench/clean_seeds.sh")
     ap.add_argument("--clean-seeds-command", default="bash bench/clean_seeds.sh STRESS 10000")
+    ap.add_argument("--replace-harness-in", metavar="BENCHMARKS_MD",
+                    help="print that file with only its harness section regenerated from --harness (and --profile)")
+    ap.add_argument("--profile", help="perf report text of a checked run (bench/run_harness_bench.sh)")
+    ap.add_argument("--profile-command", default="perf record")
+    ap.add_argument("--load", help="the load average before the run, as measured by the caller")
     a = ap.parse_args()
+    if a.replace_harness_in:
+        profile = read_profile(a.profile, a.profile_command) if a.profile else None
+        if profile:
+            profile["load"] = a.load
+        print(replace_harness_section(a.replace_harness_in, load(a.harness), profile), end="")
+        return
     if a.replace_mutants_in:
         print(replace_mutant_section(a.replace_mutants_in, load(a.mutants), a.plot, a.command, a.clean_seeds,
                                      a.clean_seeds_command))
         return
+    if not (a.mutants and a.plot and a.command):
+        ap.error("--mutants, --plot and --command are required without --replace-harness-in")
     if not (a.pool and a.harness and a.sanitizers and a.memory):
         ap.error("--pool, --harness, --sanitizers and --memory are required without --replace-mutants-in")
     pool_jsons = [load(p) for p in a.pool]

@@ -80,6 +80,7 @@ class WordStream {
   }
   // The next kBlock words (lane l holds words 2l and 2l + 1), then the stream moves past them.
   void next_block(Words2 (&out)[kLanes]) noexcept {
+#pragma GCC unroll 4
     for (std::size_t l = 0; l < kLanes; ++l) {
       out[l] = scramble2(lanes_[l]);
       lanes_[l] += kBlock * kStep;
@@ -131,6 +132,7 @@ std::size_t first_wrong_word(const std::byte* in, std::size_t w, std::size_t w_e
       s.next_block(expected);
       std::memcpy(found, in + 8 * w, sizeof found);
       Words2 diff{0, 0};
+#pragma GCC unroll 4
       for (std::size_t l = 0; l < kLanes; ++l) diff |= found[l] ^ expected[l];
       if ((diff[0] | diff[1]) == 0) continue;
       for (std::size_t k = 0; k < kBlock; ++k) {
