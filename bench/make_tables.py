@@ -256,7 +256,7 @@ def read_profile(path, command):
     return {"command": command, "rows": rows}
 
 
-def replace_harness_section(path, harness, profile):
+def replace_harness_section(path, harness, profile, load_before):
     """BENCHMARKS.md at `path` with its harness section regenerated (bench/run_harness_bench.sh)."""
     with open(path) as f:
         text = f.read()
@@ -264,7 +264,7 @@ def replace_harness_section(path, harness, profile):
     tail = rest[rest.index("\n## "):] if "\n## " in rest else ""
     stamp = (f"_This section: `bash bench/run_harness_bench.sh`, "
              f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}, "
-             f"load average before the run {profile['load'] if profile else list(round(x, 2) for x in os.getloadavg())}._")
+             f"load average before the run {load_before or list(round(x, 2) for x in os.getloadavg())}._")
     section = harness_section(harness, profile)
     return head + "\n".join([section[0], "", stamp] + section[1:]) + "\n" + tail
 
@@ -467,9 +467,7 @@ def main():
     a = ap.parse_args()
     if a.replace_harness_in:
         profile = read_profile(a.profile, a.profile_command) if a.profile else None
-        if profile:
-            profile["load"] = a.load
-        print(replace_harness_section(a.replace_harness_in, load(a.harness), profile), end="")
+        print(replace_harness_section(a.replace_harness_in, load(a.harness), profile, a.load), end="")
         return
     if a.replace_mutants_in:
         print(replace_mutant_section(a.replace_mutants_in, load(a.mutants), a.plot, a.command, a.clean_seeds,

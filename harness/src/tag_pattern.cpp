@@ -49,6 +49,13 @@ constexpr std::uint64_t base_product(std::uint64_t tag_bits) noexcept {
   return ((tag_bits << 24) | (check_byte(tag_bits) << 16)) * kStep;
 }
 
+constexpr std::size_t kIndexPeriod = std::size_t{1} << 16;  // words before the index field wraps
+
+// The product of word `index` of the pattern whose word 0 has product `base`.
+constexpr std::uint64_t product_at(std::uint64_t base, std::uint64_t index) noexcept {
+  return base + (index % kIndexPeriod) * kStep;
+}
+
 constexpr bool passes_check(std::uint64_t word) noexcept {
   const std::uint64_t payload = unscramble(word) * kStepInverse;
   return check_byte(payload >> 24) == ((payload >> 16) & 0xFF);
@@ -57,7 +64,6 @@ constexpr std::uint64_t repeated(unsigned char b) noexcept { return 0x0101010101
 // No tag word equals a fill decode_word names first: zeros, the pool's poison, fresh fill.
 static_assert(!passes_check(0) && !passes_check(repeated(bufpool::kPoisonByte)) && !passes_check(repeated(kFreshByte)));
 
-constexpr std::size_t kIndexPeriod = std::size_t{1} << 16;  // words before the index field wraps
 
 // Two words in one SSE2 register (GCC and Clang vector extensions): a block of kBlock words is
 // kLanes of them, computed, stored and compared without a scalar step per word.
@@ -75,7 +81,7 @@ class WordStream {
   std::size_t words_before_wrap() const noexcept { return kIndexPeriod - (next_ % kIndexPeriod); }
   void restart(std::size_t first) noexcept {
     next_ = first;
-    const std::uint64_t v = base_ + (first % kIndexPeriod) * kStep;
+    const std::uint64_t v = product_at(base_, first);
     for (std::size_t l = 0; l < kLanes; ++l) lanes_[l] = Words2{v + 2 * l * kStep, v + (2 * l + 1) * kStep};
   }
   // The next kBlock words (lane l holds words 2l and 2l + 1), then the stream moves past them.
@@ -88,12 +94,9 @@ class WordStream {
     next_ += kBlock;
   }
   // The next word alone.
-  std::uint64_t next_word() noexcept { return pattern_word_at(next_++); }
+  std::uint64_t next_word() noexcept { return scramble(product_at(base_, next_++)); }
 
  private:
-  std::uint64_t pattern_word_at(std::size_t index) const noexcept {
-    return scramble(base_ + (index % kIndexPeriod) * kStep);
-  }
   std::uint64_t base_;
   std::size_t next_ = 0;
   Words2 lanes_[kLanes];
@@ -158,7 +161,7 @@ std::string Tag::to_string() const {
 }
 
 std::uint64_t pattern_word(Tag tag, std::uint64_t index) noexcept {
-  return scramble(base_product(tag_bits_of(tag)) + (index % kIndexPeriod) * kStep);
+  return scramble(product_at(base_product(tag_bits_of(tag)), index));
 }
 
 DecodedWord decode_word(std::uint64_t word) noexcept {
