@@ -36,6 +36,16 @@ RunEnd supervise(RunState& state, const SupervisorConfig& config, std::chrono::s
   }
 }
 
+// Up to one more watchdog period for the stuck workers to leave; an interrupt ends the wait.
+bool wait_for_stuck(RunState& state, const SupervisorConfig& config) {
+  const auto deadline = std::chrono::steady_clock::now() + config.watchdog;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (state.wait_all_finished(std::chrono::milliseconds(50))) return true;
+    if (config.interrupt != nullptr && config.interrupt->load(std::memory_order_relaxed)) return false;
+  }
+  return state.wait_all_finished(std::chrono::milliseconds(0));
+}
+
 }  // namespace
 
 double seconds_since(std::chrono::steady_clock::time_point t0) noexcept {
@@ -75,7 +85,16 @@ SupervisedEnd run_supervised(ThreadLauncher& launcher, RunState& state, std::uin
   launcher.release();
   out.end = supervise(state, config, t0);
   if (out.end == RunEnd::stalled) {
-    launcher.detach();
+    out.stuck_threads = state.threads_alive();
+    if (config.describe_stall) out.stall_report = config.describe_stall();
+    // supervise() asked them to stop. A worker inside one slow op leaves after it; waiting for that
+    // keeps the stall a finding without leaving a thread behind that reads the caller's frames.
+    out.stuck_left = wait_for_stuck(state, config);
+    if (out.stuck_left) {
+      launcher.join();
+    } else {
+      launcher.detach();
+    }
     return out;
   }
   launcher.join();

@@ -184,7 +184,10 @@ void print_summary(std::ostream& out, const StressSettings& s, const StressRepor
   for (std::size_t i = 0; i < t.violations.size() && i < 20; ++i) out << "    " << to_string(t.violations[i]) << "\n";
   if (t.violations.size() > 20) out << "    ... and " << (t.violations.size() - 20) << " more\n";
   if (!t.error.empty()) out << "  error: " << t.error << "\n";
-  if (!t.stall_report.empty()) out << "  stall: " << t.stall_report;
+  if (!t.stall_report.empty()) {
+    out << "  stall: " << t.stall_report;
+    if (t.stall_report.back() != '\n') out << "\n";  // a workload's report is one line, a program run's several
+  }
   if (r.det) {
     const DeterministicInfo& d = *r.det;
     out << "  deterministic: " << d.strategy << "; " << d.schedules << " schedules over " << d.programs

@@ -15,6 +15,7 @@
 #include "bufpool/testing/faults.hpp"
 #include "bufpool/sanitizer_build.hpp"
 #include "poolcheck/oracles/accounting_oracle.hpp"
+#include "poolcheck/workload/workload_runner.hpp"
 
 namespace poolcheck {
 namespace {
@@ -322,6 +323,26 @@ TEST(FreeExecutor, NoProgressIsAStallThatNamesTheStuckThreads) {
   EXPECT_NE(out.stall_report.find("rent lease 0 size 64"), std::string::npos) << out.stall_report;
   pool->release.store(true);  // the workers finish on their own; the executor does not join them
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+}
+
+// One step slower than the watchdog but finite (a GiB memset under TSan): still a stall, but the
+// slow worker leaves after the stop request and is joined before run_workload returns, so what it
+// reads on the caller's stack is never touched after the caller's frame is gone.
+TEST(WorkloadRunner, ASlowStepIsAStallWhoseWorkerIsJoined) {
+  std::vector<int> written(2, 0);  // the caller's frame, as a workload's per-thread results are
+  WorkloadConfig config;
+  config.threads = 2;
+  config.watchdog = std::chrono::milliseconds(400);
+  const RunOutcome out = run_workload(config, [&](WorkerContext& ctx) {
+    if (ctx.index() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(600));  // inside the grace
+    written[ctx.index()] = 1;
+  });
+  EXPECT_EQ(out.end, RunEnd::stalled);
+  EXPECT_NE(out.stall_report.find("no workload step finished for 400 ms; 1 of 2 threads still running"),
+            std::string::npos)
+      << out.stall_report;
+  EXPECT_NE(out.stall_report.find("were joined"), std::string::npos) << out.stall_report;
+  EXPECT_EQ(written[0], 1);  // the slow worker finished before run_workload returned
 }
 
 TEST(ThreadLauncher, StartsParkedThreadsAndReleasesThemTogether) {

@@ -71,6 +71,7 @@ class FreeExecutor {
 
     SupervisorConfig supervision = config;
     if (ref_.ledger != nullptr) supervision.while_running = [&] { sample_cap(*c, n); };
+    supervision.describe_stall = [&] { return c->state.stall_report(programs); };
     const SupervisedEnd end = run_supervised(c->launcher, c->state, n, [cp = c.get()](std::uint32_t i) {
       const std::uint64_t seed = cp->programs->seed;
       WorkerContext ctx(i, cp->state.thread_count(), seed, cp->state, cp->limits, cp->logs[i]);
@@ -81,8 +82,8 @@ class FreeExecutor {
     }, supervision);
     if (ended_early(end, c->state, out, t0)) {
       if (out.end == RunEnd::stalled) {
-        out.stall_report = c->state.stall_report(programs);
-        (void)c.release();  // stuck workers still use it; the pool must live on too
+        out.stall_report = end.stall_report;
+        if (!end.stuck_left) (void)c.release();  // stuck workers still use it; the pool must live on too
       }
       return out;
     }

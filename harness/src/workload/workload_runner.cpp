@@ -117,9 +117,11 @@ RunOutcome run_workload(const WorkloadConfig& config, const std::function<void(W
   if (ended_early(end, c->state, out, t0)) {
     if (out.end == RunEnd::stalled) {
       out.stall_report = "no workload step finished for " + std::to_string(config.watchdog.count()) + " ms; " +
-                         std::to_string(c->state.threads_alive()) + " of " + std::to_string(config.threads) +
-                         " threads still running";
-      (void)c.release();  // the stuck workers still use it
+                         std::to_string(end.stuck_threads) + " of " + std::to_string(config.threads) +
+                         " threads still running" +
+                         (end.stuck_left ? " (they left after the stop request and were joined)"
+                                         : " (they did not leave after the stop request)");
+      if (!end.stuck_left) (void)c.release();  // the stuck workers still use it
     }
     return out;
   }

@@ -10,8 +10,10 @@
 // or the step limit is a `stall` violation, as for programs; workers learn of an abort only at
 // checkpoints (WorkerContext::wait, DetBarrier), never inside the pool's noexcept paths.
 //
-// Not thread-safe: one run at a time per calling thread. After RunEnd::stalled the workers are
-// detached and still running: the caller must leak what they use, report and exit the process.
+// Not thread-safe: one run at a time per calling thread. After RunEnd::stalled, workers that left
+// within the grace after the stop request were joined; any that did not are detached and still
+// running (the stall report says which case it was): the caller must leak what they may use (its
+// pools: CountedPool::finish does), report and exit the process.
 #pragma once
 
 #include <atomic>
