@@ -41,7 +41,6 @@ void* CountingArrayAllocator::allocate(std::size_t bytes, std::size_t alignment)
   ledger_->allocations.fetch_add(1, std::memory_order_relaxed);
   const std::size_t row = ledger_->row_of(bytes);
   ledger_->live[row].fetch_add(1, std::memory_order_relaxed);
-  ledger_->unleased[row].fetch_add(1, std::memory_order_relaxed);
   ledger_->allocated[row].fetch_add(1, std::memory_order_relaxed);
   ledger_->at_rest[row].fetch_add(1, AllocationLedger::kExactOrder);
   return base + align;
@@ -58,7 +57,6 @@ void CountingArrayAllocator::deallocate(void* p, std::size_t bytes, std::size_t 
   ledger_->frees.fetch_add(1, std::memory_order_relaxed);
   const std::size_t row = ledger_->row_of(bytes);
   ledger_->live[row].fetch_sub(1, std::memory_order_relaxed);
-  ledger_->unleased[row].fetch_sub(1, std::memory_order_relaxed);
   ledger_->freed[row].fetch_add(1, std::memory_order_relaxed);
   ledger_->at_rest[row].fetch_sub(1, AllocationLedger::kExactOrder);
   ::operator delete(static_cast<std::byte*>(p) - align, std::align_val_t{align});

@@ -65,12 +65,6 @@ struct AllocationLedger {
   std::atomic<std::uint64_t> allocated[kLedgerRows]{};  // arrays ever allocated, per row
   std::atomic<std::uint64_t> freed[kLedgerRows]{};      // arrays ever freed, per row
   std::atomic<std::uint64_t> foreign_frees{0};     // deallocate of memory this ledger never gave out
-  // Arrays not held by any lease: +1 when allocated, -1 when freed (by the allocator), -1 when a
-  // lease takes one, +1 just before a lease gives one back (by the harness). Each change is one
-  // atomic add, so at every instant this is exactly resting + in flight, and in flight is at most
-  // one array per thread inside a pool call. See BucketCapOracle.
-  std::atomic<std::int64_t> unleased[kLedgerRows]{};
-
 
   // --- Exact counts: what rests, and what may be out of the pool ---------------------------------
   //
@@ -127,17 +121,12 @@ struct AllocationLedger {
   // one step. The row's renting count becomes its held count in one read-modify-write, so `at_rest`
   // does not change and `out` counts one more increase (as the two steps would at their end).
   void on_rent_became_lease(std::size_t row) noexcept {
-    unleased[row].fetch_sub(1, std::memory_order_relaxed);
     out[row].fetch_add(kOutIncrease - 1, kExactOrder);
   }
   // A lease takes an array of `bytes` (before the rent that got it ends).
   void on_leased(std::size_t bytes) noexcept {
-    const std::size_t row = row_of(bytes);
-    unleased[row].fetch_sub(1, std::memory_order_relaxed);
-    enter(row);
+    enter(row_of(bytes));
   }
-  // A lease is about to give an array of `bytes` back.
-  void on_returning(std::size_t bytes) noexcept { unleased[row_of(bytes)].fetch_add(1, std::memory_order_relaxed); }
   // The give_back of that array returned normally (it rests, or the pool freed it).
   void on_returned(std::size_t bytes) noexcept { leave(row_of(bytes)); }
 

@@ -293,14 +293,14 @@ std::optional<CheckedLease<typename Pool::value_type>> rent_checked(WorkerContex
 }
 
 // The harness's side of a give_back, before the array goes back (after it, another thread may rent
-// it): the array oracles' give-back hooks and the ledger. `clearing`: the pool will zero it.
+// it): the array oracles' give-back hooks. `clearing`: the pool will zero it. The ledger changes
+// only after the call returned (after_give_back).
 // give_back_checked calls it; so does a lease move that gives an array back (a move-assign over a
 // live lease, a reset), which then calls after_give_back once the pool's call returned and counts
 // the give_back itself (++ctx.log().give_backs).
 template <PoolUnderTest Pool>
-void before_give_back(const PoolRef<Pool>& ref, CheckedLease<typename Pool::value_type>& l, bool clearing) noexcept {
+void before_give_back(const PoolRef<Pool>& /*ref*/, CheckedLease<typename Pool::value_type>& l, bool clearing) noexcept {
   if (l.header != nullptr) ArrayOracles::on_give_back(*l.header, l.record, clearing);
-  if (ref.ledger != nullptr && l.alloc_bytes != 0) ref.ledger->on_returning(l.alloc_bytes);
 }
 
 // The ledger's side of a give_back that returned normally: the array is no longer out of the pool

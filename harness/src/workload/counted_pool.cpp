@@ -100,7 +100,8 @@ void check_quiescent_ledger(const AllocationLedger& ledger, const PoolFacts& fac
     out.violations.push_back(*v);
   }
   ++out.checks[static_cast<std::size_t>(OracleKind::size_contract)];
-  const auto resting_oversize = ledger.unleased[kOverSizeRow].load(std::memory_order_relaxed);
+  // Quiescent: no call in flight, so at_rest is exactly what rests.
+  const auto resting_oversize = ledger.at_rest[kOverSizeRow].load(std::memory_order_relaxed);
   if (resting_oversize > 0) {
     Violation v;
     v.oracle = OracleKind::size_contract;
