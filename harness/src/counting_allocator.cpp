@@ -42,7 +42,7 @@ void* CountingArrayAllocator::allocate(std::size_t bytes, std::size_t alignment)
   const std::size_t row = ledger_->row_of(bytes);
   ledger_->live[row].fetch_add(1, std::memory_order_relaxed);
   ledger_->allocated[row].fetch_add(1, std::memory_order_relaxed);
-  ledger_->at_rest[row].fetch_add(1, AllocationLedger::kExactOrder);
+  ledger_->exact[row].at_rest.fetch_add(1, AllocationLedger::kExactOrder);
   return base + align;
 }
 
@@ -58,7 +58,7 @@ void CountingArrayAllocator::deallocate(void* p, std::size_t bytes, std::size_t 
   const std::size_t row = ledger_->row_of(bytes);
   ledger_->live[row].fetch_sub(1, std::memory_order_relaxed);
   ledger_->freed[row].fetch_add(1, std::memory_order_relaxed);
-  ledger_->at_rest[row].fetch_sub(1, AllocationLedger::kExactOrder);
+  ledger_->exact[row].at_rest.fetch_sub(1, AllocationLedger::kExactOrder);
   ::operator delete(static_cast<std::byte*>(p) - align, std::align_val_t{align});
 }
 

@@ -65,41 +65,53 @@ constexpr std::uint64_t repeated(unsigned char b) noexcept { return 0x0101010101
 static_assert(!passes_check(0) && !passes_check(repeated(bufpool::kPoisonByte)) && !passes_check(repeated(kFreshByte)));
 
 
-// Two words in one SSE2 register (GCC and Clang vector extensions): a block of kBlock words is
-// kLanes of them, computed, stored and compared without a scalar step per word.
-using Words2 = std::uint64_t __attribute__((vector_size(16)));
-constexpr std::size_t kLanes = 4;
-constexpr std::size_t kBlock = 2 * kLanes;
+// Four words in one vector (GCC and Clang vector extensions): two SSE2 registers in the default
+// build, one AVX2 register in the avx2 clone. A block of kBlock words is kLanes of them, computed,
+// stored and compared without a scalar step per word.
+using Words = std::uint64_t __attribute__((vector_size(32)));
+constexpr std::size_t kWordsPerVector = sizeof(Words) / 8;
+constexpr std::size_t kLanes = 2;
+constexpr std::size_t kBlock = kWordsPerVector * kLanes;
 
-Words2 scramble2(Words2 v) noexcept { return v ^ (v >> 32) ^ kXor; }
+// The block loops are built twice, for the baseline x86-64 and for AVX2, and the loader picks one
+// for the CPU (GCC's function multiversioning); other compilers and targets get the baseline.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define POOLCHECK_VECTOR_CLONES __attribute__((target_clones("default", "avx2")))
+#else
+#define POOLCHECK_VECTOR_CLONES
+#endif
 
 // The products of a pattern's words from word `first` on, a block at a time. Blocks never cross
 // an index wrap: words_before_wrap() says how many words the stream may run before restarting.
+// Inline, so each clone of a block loop gets its own copy for its instruction set.
 class WordStream {
  public:
   WordStream(Tag tag, std::size_t first) noexcept : base_(base_product(tag_bits_of(tag))) { restart(first); }
   std::size_t words_before_wrap() const noexcept { return kIndexPeriod - (next_ % kIndexPeriod); }
-  void restart(std::size_t first) noexcept {
+  [[gnu::always_inline]] void restart(std::size_t first) noexcept {
     next_ = first;
     const std::uint64_t v = product_at(base_, first);
-    for (std::size_t l = 0; l < kLanes; ++l) lanes_[l] = Words2{v + 2 * l * kStep, v + (2 * l + 1) * kStep};
-  }
-  // The next kBlock words (lane l holds words 2l and 2l + 1), then the stream moves past them.
-  void next_block(Words2 (&out)[kLanes]) noexcept {
-#pragma GCC unroll 4
     for (std::size_t l = 0; l < kLanes; ++l) {
-      out[l] = scramble2(lanes_[l]);
+      for (std::size_t k = 0; k < kWordsPerVector; ++k) lanes_[l][k] = v + (kWordsPerVector * l + k) * kStep;
+    }
+  }
+  // The next kBlock words (lane l holds words 4l to 4l + 3), then the stream moves past them.
+  [[gnu::always_inline]] void next_block(Words (&out)[kLanes]) noexcept {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      out[l] = lanes_[l] ^ (lanes_[l] >> 32) ^ kXor;
       lanes_[l] += kBlock * kStep;
     }
     next_ += kBlock;
   }
   // The next word alone.
   std::uint64_t next_word() noexcept { return scramble(product_at(base_, next_++)); }
+  // Word `index` of the pattern, without moving the stream.
+  std::uint64_t word_at(std::size_t index) const noexcept { return scramble(product_at(base_, index)); }
 
  private:
   std::uint64_t base_;
   std::size_t next_ = 0;
-  Words2 lanes_[kLanes];
+  Words lanes_[kLanes];
 };
 
 std::uint8_t byte_of(std::uint64_t word, std::size_t offset) noexcept {
@@ -107,12 +119,12 @@ std::uint8_t byte_of(std::uint64_t word, std::size_t offset) noexcept {
 }
 
 // Whole aligned words [w, w_end) of the pattern, written.
-void write_words(std::byte* out, std::size_t w, std::size_t w_end, Tag tag) noexcept {
+POOLCHECK_VECTOR_CLONES void write_words(std::byte* out, std::size_t w, std::size_t w_end, Tag tag) noexcept {
   WordStream s(tag, w);
   while (w < w_end) {
     const std::size_t run_end = w + std::min(w_end - w, s.words_before_wrap());
     for (; w + kBlock <= run_end; w += kBlock) {
-      Words2 block[kLanes];
+      Words block[kLanes];
       s.next_block(block);
       std::memcpy(out + 8 * w, block, sizeof block);
     }
@@ -125,23 +137,29 @@ void write_words(std::byte* out, std::size_t w, std::size_t w_end, Tag tag) noex
 }
 
 // The first word in [w, w_end) that differs from the pattern, or w_end. A block is compared as a
-// whole; only a block with a difference is walked word by word.
-std::size_t first_wrong_word(const std::byte* in, std::size_t w, std::size_t w_end, Tag tag) noexcept {
+// whole and its differences or-ed into one vector; only a block with a difference is walked again,
+// word by word, off the hot loop.
+POOLCHECK_VECTOR_CLONES std::size_t first_wrong_word(const std::byte* in, std::size_t w, std::size_t w_end,
+                                                     Tag tag) noexcept {
   WordStream s(tag, w);
   while (w < w_end) {
     const std::size_t run_end = w + std::min(w_end - w, s.words_before_wrap());
     for (; w + kBlock <= run_end; w += kBlock) {
-      Words2 expected[kLanes], found[kLanes];
+      Words expected[kLanes];
       s.next_block(expected);
-      std::memcpy(found, in + 8 * w, sizeof found);
-      Words2 diff{0, 0};
-#pragma GCC unroll 4
-      for (std::size_t l = 0; l < kLanes; ++l) diff |= found[l] ^ expected[l];
-      if ((diff[0] | diff[1]) == 0) continue;
+      Words diff{};
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        Words found;
+        std::memcpy(&found, in + 8 * w + sizeof(Words) * l, sizeof found);
+        diff |= found ^ expected[l];
+      }
+      std::uint64_t any = 0;
+      for (std::size_t k = 0; k < kWordsPerVector; ++k) any |= diff[k];
+      if (any == 0) continue;
       for (std::size_t k = 0; k < kBlock; ++k) {
         std::uint64_t word;
         std::memcpy(&word, in + 8 * (w + k), 8);
-        if (word != expected[k / 2][k % 2]) return w + k;
+        if (word != s.word_at(w + k)) return w + k;
       }
     }
     for (; w < run_end; ++w) {

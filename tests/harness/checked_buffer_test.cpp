@@ -210,7 +210,7 @@ TEST(CheckedBufferStats, AnOverSizeArrayRestingAtQuiescenceIsReported) {
   RunOutcome out;
   check_quiescent_ledger(ledger, facts, out);
   EXPECT_TRUE(out.violations.empty());
-  ledger.at_rest[kLedgerRows - 1].store(1);
+  ledger.exact[kLedgerRows - 1].at_rest.store(1);
   check_quiescent_ledger(ledger, facts, out);
   ASSERT_EQ(out.violations.size(), 1u);
   EXPECT_EQ(out.violations[0].oracle, OracleKind::size_contract);

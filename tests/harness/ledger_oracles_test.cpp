@@ -75,13 +75,13 @@ TEST(AllocationLedger, OutCountsHeldAndRentingAndEveryIncrease) {
   AllocationLedger l(1, SizeClasses::bufpool(64));
   const std::uint64_t before = l.begin_rent(0, /*next_too=*/true);
   EXPECT_EQ(AllocationLedger::out_count(before), 1);
-  EXPECT_EQ(AllocationLedger::out_count(l.out[1].load()), 1) << "a rent that may fall back counts in the next row";
+  EXPECT_EQ(AllocationLedger::out_count(l.exact[1].out.load()), 1) << "a rent that may fall back counts in the next row";
   l.on_leased(16);
   l.end_rent(0, true);
-  EXPECT_EQ(AllocationLedger::out_count(l.out[0].load()), 1) << "held";
-  EXPECT_EQ(AllocationLedger::out_count(l.out[1].load()), 0);
+  EXPECT_EQ(AllocationLedger::out_count(l.exact[0].out.load()), 1) << "held";
+  EXPECT_EQ(AllocationLedger::out_count(l.exact[1].out.load()), 0);
   l.on_returned(16);
-  const std::uint64_t after = l.out[0].load();
+  const std::uint64_t after = l.exact[0].out.load();
   EXPECT_EQ(AllocationLedger::out_count(after), 0);
   EXPECT_EQ(AllocationLedger::out_increases(after) - AllocationLedger::out_increases(before), 1u);
 }
@@ -98,9 +98,9 @@ TEST(AllocationLedger, ARentBecomingALeaseInOneStepEndsAsTheTwoSteps) {
   one.ledger.end_rent(0, false, /*row_still_renting=*/false);
   two.ledger.on_leased(16);
   two.ledger.end_rent(0, false);
-  EXPECT_EQ(one.ledger.at_rest[0].load(), 0);
-  EXPECT_EQ(one.ledger.at_rest[0].load(), two.ledger.at_rest[0].load());
-  EXPECT_EQ(one.ledger.out[0].load(), two.ledger.out[0].load());
+  EXPECT_EQ(one.ledger.exact[0].at_rest.load(), 0);
+  EXPECT_EQ(one.ledger.exact[0].at_rest.load(), two.ledger.exact[0].at_rest.load());
+  EXPECT_EQ(one.ledger.exact[0].out.load(), two.ledger.exact[0].out.load());
 }
 
 TEST(AccountingOracle, AllFreedIsCleanAndALostArrayIsReportedByBucket) {

@@ -54,7 +54,6 @@ struct AllocationLedger {
   AllocationLedger(std::size_t bytes_per_element, const SizeClasses& layout)
       : element_size(bytes_per_element), classes(layout) {
     if (element_size == 0) throw std::invalid_argument("AllocationLedger: element size 0");
-    for (auto& o : out) o.store(kOutBias, std::memory_order_relaxed);
   }
 
   const std::size_t element_size;
@@ -72,7 +71,7 @@ struct AllocationLedger {
   //   held    arrays of the row a lease took and whose give_back has not returned yet;
   //   renting rent calls in flight that may take an array of the row (a request of the row, and,
   //           for a pool that serves an exhausted bucket from the next, of the row below).
-  // `at_rest[b]` = live - held - renting, one word: at every instant it is at most what the pool
+  // `exact[b].at_rest` = live - held - renting, one word: at every instant it is at most what the pool
   // rests in the bucket (partitions and slots), and equal when no call is in flight. An array
   // counts as live and not held only from the end of the give_back that put it back (after the
   // put) until the lease that next takes it, and every rent that may pop or allocate one meanwhile
@@ -80,7 +79,7 @@ struct AllocationLedger {
   // counted as resting. Hence `at_rest > cap` proves the pool rests more than its cap at that
   // instant: exact at quiescence, and while running short of the truth only by the calls mid-way
   // (a give_back whose array is already back, a rent that has not taken one yet).
-  // `out[b]` = held + renting, one word whose high half counts every increase: a rent that asked
+  // `exact[b].out` = held + renting, one word whose high half counts every increase: a rent that asked
   // for bucket b and got b + 1 reads it before and after, and the most arrays of b that can have
   // been out of the pool in between is `count(before) + increases in between` (see
   // SizeContractOracle::check_fallback).
@@ -97,8 +96,13 @@ struct AllocationLedger {
       bufpool::kTsanBuild ? std::memory_order_relaxed : std::memory_order_acquire;
   static constexpr std::uint64_t kOutBias = std::uint64_t{1} << 31;  // keeps the low half from borrowing
   static constexpr std::uint64_t kOutIncrease = (std::uint64_t{1} << 32) + 1;
-  std::atomic<std::int64_t> at_rest[kLedgerRows]{};
-  std::atomic<std::uint64_t> out[kLedgerRows];
+  // Both words of a row on one cache line of their own: every rent and give_back changes both, and
+  // with threads on several cores each line that crosses between them is most of the cost.
+  struct alignas(64) ExactRow {
+    std::atomic<std::int64_t> at_rest{0};
+    std::atomic<std::uint64_t> out{kOutBias};
+  };
+  ExactRow exact[kLedgerRows];
 
   static std::int64_t out_count(std::uint64_t word) noexcept {
     return static_cast<std::int64_t>(word & 0xFFFF'FFFFull) - static_cast<std::int64_t>(kOutBias);
@@ -121,7 +125,7 @@ struct AllocationLedger {
   // one step. The row's renting count becomes its held count in one read-modify-write, so `at_rest`
   // does not change and `out` counts one more increase (as the two steps would at their end).
   void on_rent_became_lease(std::size_t row) noexcept {
-    out[row].fetch_add(kOutIncrease - 1, kExactOrder);
+    exact[row].out.fetch_add(kOutIncrease - 1, kExactOrder);
   }
   // A lease takes an array of `bytes` (before the rent that got it ends).
   void on_leased(std::size_t bytes) noexcept {
@@ -143,12 +147,12 @@ struct AllocationLedger {
 
  private:
   std::uint64_t enter(std::size_t row) noexcept {
-    at_rest[row].fetch_sub(1, kExactOrder);
-    return out[row].fetch_add(kOutIncrease, kExactOrder) + kOutIncrease;
+    exact[row].at_rest.fetch_sub(1, kExactOrder);
+    return exact[row].out.fetch_add(kOutIncrease, kExactOrder) + kOutIncrease;
   }
   void leave(std::size_t row) noexcept {
-    out[row].fetch_sub(1, kExactOrder);
-    at_rest[row].fetch_add(1, kExactOrder);
+    exact[row].out.fetch_sub(1, kExactOrder);
+    exact[row].at_rest.fetch_add(1, kExactOrder);
   }
 };
 

@@ -180,7 +180,7 @@ class RentInLedger {
   // The most arrays of the requested bucket out of the pool at any instant since this rent began
   // (this rent included): the count then, plus every increase since (AllocationLedger::out).
   std::int64_t most_out_so_far() const noexcept {
-    const std::uint64_t now = ledger_->out[row_].load(AllocationLedger::kExactLoad);
+    const std::uint64_t now = ledger_->exact[row_].out.load(AllocationLedger::kExactLoad);
     const std::uint32_t increases =
         AllocationLedger::out_increases(now) - AllocationLedger::out_increases(out_before_);
     return AllocationLedger::out_count(out_before_) + increases;

@@ -5,7 +5,7 @@ namespace poolcheck {
 std::optional<Violation> BucketCapOracle::check(const AllocationLedger& ledger, std::size_t cap_per_bucket,
                                                 const std::string& when) {
   for (std::size_t b = 0; b < ledger.classes.count(); ++b) {
-    const std::int64_t resting = ledger.at_rest[b].load(AllocationLedger::kExactLoad);
+    const std::int64_t resting = ledger.exact[b].at_rest.load(AllocationLedger::kExactLoad);
     if (resting <= static_cast<std::int64_t>(cap_per_bucket)) continue;
     Violation v;
     v.oracle = OracleKind::bucket_cap;

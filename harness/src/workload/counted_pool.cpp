@@ -68,7 +68,7 @@ std::optional<Violation> check_pool_stats(const bufpool::PoolStats& s, std::opti
       return v;
     }
     // Every lease came back: what rests is exactly what was allocated and not freed.
-    const auto resting = static_cast<std::uint64_t>(std::max<std::int64_t>(ledger.at_rest[i].load(AllocationLedger::kExactLoad), 0));
+    const auto resting = static_cast<std::uint64_t>(std::max<std::int64_t>(ledger.exact[i].at_rest.load(AllocationLedger::kExactLoad), 0));
     if (b.resting + b.resting_thread_local != resting) {
       v.what = "the pool reports " + std::to_string(b.resting) + " arrays resting" + bucket +
                (b.resting_thread_local != 0 ? " and " + std::to_string(b.resting_thread_local) + " in threads' slots"
@@ -101,7 +101,7 @@ void check_quiescent_ledger(const AllocationLedger& ledger, const PoolFacts& fac
   }
   ++out.checks[static_cast<std::size_t>(OracleKind::size_contract)];
   // Quiescent: no call in flight, so at_rest is exactly what rests.
-  const auto resting_oversize = ledger.at_rest[kOverSizeRow].load(std::memory_order_relaxed);
+  const auto resting_oversize = ledger.exact[kOverSizeRow].at_rest.load(std::memory_order_relaxed);
   if (resting_oversize > 0) {
     Violation v;
     v.oracle = OracleKind::size_contract;

@@ -78,7 +78,7 @@ RunOutcome exhaustion(const WorkloadParams& p, CountedPool<Pool>& counted) {
     ++out.checks[static_cast<std::size_t>(OracleKind::workload)];
     AllocationLedger& ledger = counted.ledger();
     const auto before = ledger.allocations.load(std::memory_order_relaxed);
-    const auto resting = ledger.at_rest[ledger.row_of_request(n)].load(std::memory_order_relaxed);
+    const auto resting = ledger.exact[ledger.row_of_request(n)].at_rest.load(std::memory_order_relaxed);
     auto probe = counted.pool().rent(n);
     const bool recovered = ledger.allocations.load(std::memory_order_relaxed) == before;
     counted.pool().give_back(probe, false);
