@@ -28,6 +28,9 @@ FLOOR = {"pair": "tls-slot", "cycle": "tls-slot", "cross": "handoff-only"}
 # Goal B compares with the bare slot, which in cross is not a pool at all (its slot never refills on
 # the renting thread, so it mallocs every array): there it is shown as n/a.
 GOAL_B_WORKLOADS = {"pair", "cycle"}
+# Goal C, cross-thread give_back: the shared pool within this factor of the hand-off floor, and no
+# slower than mimalloc, in every cross row.
+GOAL_CROSS_VS_FLOOR = 1.5
 SIZES = [(1 << 10, "1 KiB"), (16 << 10, "16 KiB"), (128 << 10, "128 KiB"), (1 << 20, "1 MiB")]
 WORKLOADS = [
     ("pair", "Pool: rent + give_back pairs",
@@ -132,6 +135,7 @@ def pool_section(pool_jsons):
     missing = [label for key, label in CONTENDERS if key not in measured]
     lines = []
     summary = []
+    cross_rows = []  # (row name, shared / floor, shared / mimalloc) of every cross row
     for workload, title, text in WORKLOADS:
         present = [c for c in CONTENDERS if any(k[0] == workload and k[4] == c[0] for k in times)]
         lines += [f"## {title}", "", text, "",
@@ -149,6 +153,10 @@ def pool_section(pool_jsons):
                     if not values:
                         continue
                     cells, verdicts = goal_cells(workload, values)
+                    if workload == "cross":
+                        shared, floor, mi = values.get("shared"), values.get("handoff-only"), values.get("mimalloc")
+                        cross_rows.append((f"{label} {type_name}", shared / floor if shared and floor else None,
+                                           shared / mi if shared and mi else None))
                     row = [label, type_name, "1→2" if workload == "cross" else str(threads)]
                     row += [fmt_ns(values[c]) if c in values else "n/a" for c, _ in present]
                     lines.append("| " + " | ".join(row + cells) + " |")
@@ -191,6 +199,20 @@ def pool_section(pool_jsons):
             detail = f" (fails: {', '.join(fails[g])})" if fails[g] else ""
             goal_lines.append(f"- goal {goal}, {name}: {passed}/{counted[g]} attainable rows pass — "
                               f"**{'PASS' if ok else 'FAIL'}**{detail}" + (f"; {out_of_reach}" if out_of_reach else ""))
+    if cross_rows:
+        vs_floor = [r for r in cross_rows if r[1] is not None]
+        vs_mi = [r for r in cross_rows if r[2] is not None]
+        worst_floor = max(vs_floor, key=lambda r: r[1]) if vs_floor else None
+        worst_mi = max(vs_mi, key=lambda r: r[2]) if vs_mi else None
+        ok = (len(vs_floor) == len(cross_rows) and all(r[1] <= GOAL_CROSS_VS_FLOOR for r in vs_floor) and
+              len(vs_mi) == len(cross_rows) and all(r[2] <= 1 for r in vs_mi))
+        goal_lines.append(
+            f"- goal C, cross-thread give_back: the shared pool within {GOAL_CROSS_VS_FLOOR:g}x of the hand-off "
+            "floor and no slower than mimalloc in every row: worst "
+            + (f"{worst_floor[1]:.2f}x the floor ({worst_floor[0]})" if worst_floor else "n/a (no floor measured)")
+            + ", "
+            + (f"{worst_mi[2]:.2f}x mimalloc ({worst_mi[0]})" if worst_mi else "n/a (mimalloc not measured)")
+            + f" — **{'PASS' if ok else 'FAIL'}**")
     goal_lines += ["", f"- goal A overall (every attainable row): **{'PASS' if overall[0] else 'FAIL'}**",
                    f"- goal B overall (every row it applies to): **{'PASS' if overall[1] else 'FAIL'}**", ""]
     return lines + goal_lines
@@ -199,8 +221,10 @@ def pool_section(pool_jsons):
 HARNESS_HEADING = "## Harness: checked operations per second (release, harness_bench)"
 
 
-def harness_section(g, profile=None):
+def harness_section(g, profile=None, sanitized=None):
+    """`sanitized`: {"ASan": json, "TSan": json} of harness_bench built by those presets, or None."""
     m = medians(g)
+    sanitized = {name: medians(j) for name, j in (sanitized or {}).items() if j}
     lines = [HARNESS_HEADING, "",
              "Programs of rent(1024) / write the tag pattern / verify / give_back on the shared pool, "
              "through the free-running executor with every oracle on (checked), and the same programs on the "
@@ -208,9 +232,14 @@ def harness_section(g, profile=None):
              "run = create, release and join all threads (2^18 ops in all). Checked runs use the default "
              "quiescent checkpoints (every 32 ops, at most 16 per program: here one per 1/17 of a program); the "
              "last row parks every 32 ops, as a 64-op stress round does. Thread start-up: create + release + "
-             "join of parked threads with the harness's stacks.", "",
-             "| threads | checked ops/s | bare ops/s | harness overhead | thread start-up per thread |",
-             "|---|---|---|---|---|"]
+             "join of parked threads with the harness's stacks."]
+    if sanitized:
+        lines[-1] += (" " + " and ".join(sanitized) + " columns: the same checked programs in harness_bench built "
+                      "by that preset (clang, its sanitizer on, no target clones), run with the test preset's "
+                      "sanitizer options, one repetition each; slowdown against the release checked figure.")
+    lines += ["", "| threads | checked ops/s | bare ops/s | harness overhead | thread start-up per thread |"
+              + "".join(f" {name} checked ops/s |" for name in sanitized),
+              "|---|---|---|---|---|" + "---|" * len(sanitized)]
     rates = {}
     for t, every, label in ((2, 0, "2"), (64, 0, "64"), (1024, 0, "1024"), (4096, 0, "4096"),
                             (2, 32, "2, checkpoint every 32 ops")):
@@ -221,8 +250,13 @@ def harness_section(g, profile=None):
         br = b[1]["ops_per_s"] if b else None
         su = s[0] / t / 1e3 if s else None
         rates[(t, every)] = (cr, br)
-        lines.append(f"| {label} | {cr / 1e6:.2f} M | {br / 1e6:.2f} M | {br / cr:.1f}x | {su:.1f} µs |"
-                     if cr and br and su else f"| {label} | n/a | n/a | n/a | n/a |")
+        row = (f"| {label} | {cr / 1e6:.2f} M | {br / 1e6:.2f} M | {br / cr:.1f}x | {su:.1f} µs |"
+               if cr and br and su else f"| {label} | n/a | n/a | n/a | n/a |")
+        for sm in sanitized.values():
+            sc = sm.get(f"BM_CheckedOps/{t}/{every}/real_time")
+            sr = sc[1]["ops_per_s"] if sc else None
+            row += f" {sr / 1e6:.2f} M ({cr / sr:.1f}x slower) |" if sr and cr else " n/a |"
+        lines.append(row)
 
     def verdict(ok):
         return "**PASS**" if ok else "**FAIL**"
@@ -238,6 +272,18 @@ def harness_section(g, profile=None):
                   "function, the functions above 1% of the samples):", "",
                   "| share of samples | function |", "|---|---|"]
         lines += [f"| {share} | `{name}` |" for share, name in profile["rows"]]
+        lines += ["", "What the rows are, and what bounds them on 2 cores:",
+                  "- `give_back_checked`, `rent_checked`: mostly the ledger's exact counts (`at_rest` and `out` of "
+                  "the row, one cache line per row). Every rent and give_back changes them with a locked "
+                  "read-modify-write, and both threads rent the same size, so the line crosses between the "
+                  "cores on nearly every op. That exactness is what lets the running cap check and the "
+                  "size-contract fallback check report at any instant without false alarms; per-thread counts "
+                  "would remove the crossing but could only be summed at quiescence.",
+                  "- `first_wrong_word`, `write_words` (and `find_mismatch` around them): the tag pattern, "
+                  "written once and verified twice per cycle (the verify op, and the give_back's exclusivity "
+                  "scan), in AVX2 blocks where the CPU has them. The bare run does one memset and one memchr.",
+                  "- `arrive_and_wait`: the quiescent checkpoints' barrier, where the thread that reaches it "
+                  "first spins until the other arrives (load imbalance between the two programs)."]
     return lines
 
 
@@ -256,7 +302,7 @@ def read_profile(path, command):
     return {"command": command, "rows": rows}
 
 
-def replace_harness_section(path, harness, profile, load_before):
+def replace_harness_section(path, harness, profile, load_before, sanitized=None):
     """BENCHMARKS.md at `path` with its harness section regenerated (bench/run_harness_bench.sh)."""
     with open(path) as f:
         text = f.read()
@@ -265,7 +311,7 @@ def replace_harness_section(path, harness, profile, load_before):
     stamp = (f"_This section: `bash bench/run_harness_bench.sh`, "
              f"{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}, "
              f"load average before the run {load_before or list(round(x, 2) for x in os.getloadavg())}._")
-    section = harness_section(harness, profile)
+    section = harness_section(harness, profile, sanitized)
     return head + "\n".join([section[0], "", stamp] + section[1:]) + "\n" + tail
 
 
@@ -463,11 +509,14 @@ def main():
                     help="print that file with only its harness section regenerated from --harness (and --profile)")
     ap.add_argument("--profile", help="perf report text of a checked run (bench/run_harness_bench.sh)")
     ap.add_argument("--profile-command", default="perf record")
+    ap.add_argument("--harness-asan", help="with --replace-harness-in: harness_bench JSON of the asan preset's build")
+    ap.add_argument("--harness-tsan", help="with --replace-harness-in: harness_bench JSON of the tsan preset's build")
     ap.add_argument("--load", help="the load average before the run, as measured by the caller")
     a = ap.parse_args()
     if a.replace_harness_in:
         profile = read_profile(a.profile, a.profile_command) if a.profile else None
-        print(replace_harness_section(a.replace_harness_in, load(a.harness), profile, a.load), end="")
+        sanitized = {name: load(path) for name, path in (("ASan", a.harness_asan), ("TSan", a.harness_tsan)) if path}
+        print(replace_harness_section(a.replace_harness_in, load(a.harness), profile, a.load, sanitized), end="")
         return
     if a.replace_mutants_in:
         print(replace_mutant_section(a.replace_mutants_in, load(a.mutants), a.plot, a.command, a.clean_seeds,

@@ -173,12 +173,14 @@ void add_options(CLI::App& app, CommandLine& c) {
                  "free-running program scenarios: stop threads for a moment, sometimes, at the pool's own atomics, "
                  "locks and yield points, so short race windows are met (default: each round draws on or off)")
       ->check(CLI::IsMember({"on", "off"}));
-  app.add_option("--watchdog", s.watchdog_ms, "milliseconds without progress that count as a stall")
+  app.add_option("--watchdog", s.watchdog_ms,
+                 "milliseconds without progress that count as a stall (the stuck threads then get as long again "
+                 "to leave before the report)")
       ->check(kDecimal)->check(CLI::Range(100u, 3'600'000u));
   app.add_option("--checkpoint-every", s.checkpoint_every,
                  "free-running program scenarios: every N ops all workers park between ops for an exact bucket-cap "
                  "check (0: never; default: every 32 ops, and at most 16 times in a longer program)")
-      ->check(kDecimal)->check(CLI::Range(0u, Tag::kMaxOps - 1));
+      ->check(kDecimal)->check(CLI::Range(0u, Tag::kMaxOps - 1))->default_str("auto");
   app.add_option("--hold-limit", s.hold_limit_ms,
                  "workloads: milliseconds of blocking wait with pooled arrays held that count as starvation")
       ->check(kDecimal)->check(CLI::Range(1u, 3'600'000u));
