@@ -154,7 +154,7 @@ def pool_section(pool_jsons):
                         continue
                     cells, verdicts = goal_cells(workload, values)
                     if workload == "cross":
-                        shared, floor, mi = values.get("shared"), values.get("handoff-only"), values.get("mimalloc")
+                        shared, floor, mi = values.get("shared"), values.get(FLOOR[workload]), values.get("mimalloc")
                         cross_rows.append((f"{label} {type_name}", shared / floor if shared and floor else None,
                                            shared / mi if shared and mi else None))
                     row = [label, type_name, "1→2" if workload == "cross" else str(threads)]

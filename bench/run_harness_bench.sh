@@ -37,8 +37,10 @@ if [ "$sanitizers" = 1 ]; then
     dir=build/bench-$preset
     cmake --preset $preset -B $dir -DPOOLCHECK_BUILD_BENCH=ON >/dev/null
     cmake --build $dir -j "$(nproc)" --target harness_bench
-    # The test preset's sanitizer options (CMakePresets.json), so the speed is the one ctest sees.
-    env_vars=$(python3 -c 'import json,sys; p=[t for t in json.load(open("CMakePresets.json"))["testPresets"] if t["name"]==sys.argv[1]][0]; print(" ".join(f"{k}={v}" for k,v in p.get("environment",{}).items()))' $preset)
+    # The test preset's sanitizer options (harness_sanitizers.py reads them from CMakePresets.json),
+    # so the speed is the one ctest sees.
+    env_vars=$(python3 -c 'import sys; sys.path.insert(0, "bench"); from harness_sanitizers import preset_environment
+print(" ".join(f"{k}={v}" for k, v in preset_environment(".")[sys.argv[1]].items()))' $preset)
     env $env_vars ./$dir/bench/harness_bench --benchmark_filter=CheckedOps --benchmark_min_time=0.2 \
       --benchmark_out=$dir/harness_bench.json --benchmark_out_format=json
     sanitizer_args+=(--harness-$preset $dir/harness_bench.json)

@@ -104,7 +104,7 @@ class WordStream {
     next_ += kBlock;
   }
   // The next word alone.
-  std::uint64_t next_word() noexcept { return scramble(product_at(base_, next_++)); }
+  std::uint64_t next_word() noexcept { return word_at(next_++); }
   // Word `index` of the pattern, without moving the stream.
   std::uint64_t word_at(std::size_t index) const noexcept { return scramble(product_at(base_, index)); }
 
